@@ -1,0 +1,85 @@
+import { DcpErrorCode } from '@dcp-emu/protocol';
+import type { Logger } from '@dcp-emu/service-kit';
+import type { Session } from './session';
+
+export interface ManagerLimits {
+  maxSandboxes: number;
+  maxTotalHeapMb: number;
+  watchdogIntervalMs: number;
+}
+
+/**
+ * The evaluator manager (cf. dcp-worker's dcp-evaluator-manager): admits a sandbox only below
+ * `maxSandboxes`, runs every sandbox's watchdog, and sheds load by killing the largest sandbox
+ * (ENOMEM) while the isolates together hold more than `maxTotalHeapMb`.
+ */
+export class EvaluatorManager {
+  private readonly sessions = new Set<Session>();
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+
+  constructor(
+    private readonly limits: ManagerLimits,
+    private readonly logger: Logger,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Registers a session if there is room; false = refuse it. */
+  admit(session: Session): boolean {
+    if (this.sessions.size >= this.limits.maxSandboxes) return false;
+    this.sessions.add(session);
+    void session.done.then(() => this.sessions.delete(session));
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.check(), this.limits.watchdogIntervalMs);
+      this.timer.unref();
+    }
+    return true;
+  }
+
+  /** One watchdog round: per-sandbox limits, then the total heap. */
+  async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      const now = Date.now();
+      for (const s of this.sessions) s.current?.check(now);
+      const limit = this.limits.maxTotalHeapMb * 1024 * 1024;
+      const sizes = await Promise.all(
+        [...this.sessions].map(async (s) => [s, (await s.current?.heapBytes()) ?? 0] as const),
+      );
+      let total = sizes.reduce((sum, [, b]) => sum + b, 0);
+      sizes.sort((a, b) => b[1] - a[1]);
+      for (const [session, bytes] of sizes) {
+        if (total <= limit) break;
+        this.logger.warn(
+          { bytes, total, limit },
+          'evaluator over its heap budget: killing the largest sandbox',
+        );
+        session.kill(
+          DcpErrorCode.ENOMEM,
+          `evaluator over its total heap budget (${this.limits.maxTotalHeapMb} MiB)`,
+        );
+        total -= bytes;
+      }
+      if (this.sessions.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Kills every sandbox (shutdown). */
+  killAll(message: string): void {
+    for (const s of this.sessions) s.kill(null, message);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
