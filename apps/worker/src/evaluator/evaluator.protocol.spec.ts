@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kvinV9 } from './kvin';
+import { assignJob, type EvaluatorProcess, LineClient, runSlice, spawnEvaluator } from './test-support';
+
+/* A hand-written supervisor speaking the raw line protocol to a real dcp-emu-evaluator process. */
+describe('evaluator line protocol (hand-written client)', () => {
+  let ev: EvaluatorProcess;
+  beforeAll(async () => {
+    ev = await spawnEvaluator({ DCP_EMU_EVALUATOR_MAX_LINE_BYTES: '65536' });
+  });
+  afterAll(async () => {
+    await ev?.stop();
+  });
+
+  it('reports scriptLoaded and __sandboxLoaded on ring 0 before anything is sent', async () => {
+    const c = await LineClient.connect(ev.port);
+    const loaded = await c.waitFor((l) => l.kind === 'message' && l.value.request === '__sandboxLoaded');
+    expect(loaded).toMatchObject({ ring: 0 });
+    expect(c.lines[0]).toMatchObject({
+      kind: 'message',
+      ring: 0,
+      value: { request: 'scriptLoaded', result: 'success' },
+    });
+    c.close();
+  });
+
+  it('answers framing errors with a failed result and keeps the sandbox usable', async () => {
+    const c = await LineClient.connect(ev.port);
+    c.sendRaw('{this is not json');
+    c.sendRaw('{"type":"launchMissiles"}');
+    c.sendRaw('{"type":"workerMessage"}');
+    c.sendRaw('{"type":"newSerializer","payload":"({serialize: () => process.exit(1)})"}');
+    c.sendRaw('');
+    const failures = async (n: number) => {
+      await c.waitFor(() => c.lines.filter((l) => l.kind === 'result' && !l.success).length >= n);
+      return c.lines.filter((l) => l.kind === 'result' && !l.success);
+    };
+    const failed = await failures(4);
+    expect(
+      failed.map((l) => (l.kind === 'result' ? (l.raw.exception as { message: string }).message : '')),
+    ).toEqual([
+      expect.stringMatching(/JSON|property name|Unexpected/i),
+      "Invalid message type 'launchMissiles'",
+      expect.stringMatching(/Invalid workerMessage envelope/),
+      'newSerializer is not supported',
+    ]);
+    /* a KVIN payload that does not unmarshal is refused by the sandbox too */
+    c.sendRaw('{"type":"workerMessage","message":{"_serializeVerId":"v999","what":1}}');
+    await failures(5);
+    c.send({ request: 'describe' });
+    const d = await c.request('describe');
+    expect(d).toMatchObject({ capabilities: { discrete: true }, worktimes: [{ name: 'map-basic' }] });
+    expect(c.closed).toBe(false);
+    c.close();
+  });
+
+  it('ends the session on a line above the size limit', async () => {
+    const c = await LineClient.connect(ev.port);
+    c.sendRaw(`{"type":"workerMessage","message":{"x":"${'a'.repeat(70_000)}"}}`);
+    const die = await c.waitFor((l) => l.kind === 'die');
+    expect(die).toMatchObject({
+      text: expect.stringMatching(/^ETOOBIG: protocol line longer than 65536 bytes/),
+    });
+    expect(c.lines.some((l) => l.kind === 'result' && !l.success)).toBe(true);
+    await c.closedWithin();
+  });
+
+  it('answers die with a DIE: line and closes, even while a slice is busy', async () => {
+    const c = await LineClient.connect(ev.port);
+    await assignJob(c, 'function (d) { progress(); for (;;) {} }');
+    c.send({ request: 'resetState' });
+    c.send({ request: 'main', data: 1 });
+    await c.request('progress');
+    c.sendRaw('{"type":"die"}');
+    const die = await c.waitFor((l) => l.kind === 'die');
+    expect(die.kind === 'die' && Number.isNaN(Date.parse(die.text))).toBe(false);
+    await c.closedWithin();
+  });
+
+  it('answers in KVIN v9 to a v9 peer', async () => {
+    const c = await LineClient.connect(ev.port, kvinV9);
+    await c.waitFor((l) => l.kind === 'message' && l.value.request === '__sandboxLoaded');
+    const from = c.lines.length;
+    let raw = '';
+    c.socket.on('data', (d: string) => {
+      raw += d;
+    });
+    await assignJob(c, 'function (d) { progress(1); return { d, big: 2n ** 70n } }');
+    const done = await runSlice(c, 5);
+    expect(done).toMatchObject({ request: 'complete', result: { d: 5, big: 2n ** 70n } });
+    expect(raw).toContain('"_serializeVerId":"v9"');
+    expect(raw).not.toContain('"_serializeVerId":"v8"');
+    expect(c.lines.length).toBeGreaterThan(from);
+    c.close();
+  });
+});
