@@ -16,7 +16,7 @@ export interface ManagerLimits {
 export class EvaluatorManager {
   private readonly sessions = new Set<Session>();
   private timer: NodeJS.Timeout | undefined;
-  private checking = false;
+  private checkingHeap = false;
 
   constructor(
     private readonly limits: ManagerLimits,
@@ -33,43 +33,49 @@ export class EvaluatorManager {
     this.sessions.add(session);
     void session.done.then(() => this.sessions.delete(session));
     if (!this.timer) {
-      this.timer = setInterval(() => void this.check(), this.limits.watchdogIntervalMs);
+      this.timer = setInterval(() => this.check(), this.limits.watchdogIntervalMs);
       this.timer.unref();
     }
     return true;
   }
 
-  /** One watchdog round: per-sandbox limits, then the total heap. */
-  async check(): Promise<void> {
-    if (this.checking) return;
-    this.checking = true;
-    try {
-      const now = Date.now();
-      for (const s of this.sessions) s.current?.check(now);
-      const limit = this.limits.maxTotalHeapMb * 1024 * 1024;
-      const sizes = await Promise.all(
-        [...this.sessions].map(async (s) => [s, (await s.current?.heapBytes()) ?? 0] as const),
+  /**
+   * One watchdog round: per-sandbox limits (synchronous, never waits for a busy isolate), then
+   * the total heap (asynchronous; at most one such round in flight).
+   */
+  check(): void {
+    const now = Date.now();
+    for (const s of this.sessions) s.current?.check(now);
+    if (this.sessions.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+    if (!this.checkingHeap) {
+      this.checkingHeap = true;
+      void this.checkHeap().finally(() => {
+        this.checkingHeap = false;
+      });
+    }
+  }
+
+  private async checkHeap(): Promise<void> {
+    const limit = this.limits.maxTotalHeapMb * 1024 * 1024;
+    const sizes = await Promise.all(
+      [...this.sessions].map(async (s) => [s, (await s.current?.heapBytes()) ?? 0] as const),
+    );
+    let total = sizes.reduce((sum, [, b]) => sum + b, 0);
+    sizes.sort((a, b) => b[1] - a[1]);
+    for (const [session, bytes] of sizes) {
+      if (total <= limit) break;
+      this.logger.warn(
+        { bytes, total, limit },
+        'evaluator over its heap budget: killing the largest sandbox',
       );
-      let total = sizes.reduce((sum, [, b]) => sum + b, 0);
-      sizes.sort((a, b) => b[1] - a[1]);
-      for (const [session, bytes] of sizes) {
-        if (total <= limit) break;
-        this.logger.warn(
-          { bytes, total, limit },
-          'evaluator over its heap budget: killing the largest sandbox',
-        );
-        session.kill(
-          DcpErrorCode.ENOMEM,
-          `evaluator over its total heap budget (${this.limits.maxTotalHeapMb} MiB)`,
-        );
-        total -= bytes;
-      }
-      if (this.sessions.size === 0 && this.timer) {
-        clearInterval(this.timer);
-        this.timer = undefined;
-      }
-    } finally {
-      this.checking = false;
+      session.kill(
+        DcpErrorCode.ENOMEM,
+        `evaluator over its total heap budget (${this.limits.maxTotalHeapMb} MiB)`,
+      );
+      total -= bytes;
     }
   }
 

@@ -6,7 +6,7 @@ import { type KvinVersion, kvinFor, kvinSources } from './kvin';
 import { dieLine } from './line-protocol';
 
 /** What a sandbox tells its session: one protocol line to write, with the prelude's bookkeeping kind. */
-export type LineKind = 'msg' | 'progress' | 'slice-start' | 'slice-end' | 'die' | 'wake';
+export type LineKind = 'msg' | 'progress' | 'slice-start' | 'slice-end' | 'die' | 'wake' | 'fatal';
 
 /** Why a sandbox ended. `null` code: an orderly close (die request, work.reject, peer gone). */
 export interface SandboxExit {
@@ -80,6 +80,9 @@ export class Sandbox {
   private sliceActive = false;
   private sliceCpuStart = 0n;
   private lastProgressAt = 0;
+  private busy = false;
+  private measuring = false;
+  private lastHeap = 0;
   /** KVIN version of the peer (dcp-worker 3.3.19 speaks v8); used for host-made notices. */
   peerKvin: KvinVersion = 'v8';
 
@@ -143,15 +146,23 @@ export class Sandbox {
     return this.enqueue(() => this.dispatchRef.apply(undefined, [json], { timeout: this.callTimeout() }));
   }
 
-  /** Heap in use (V8 heap plus external ArrayBuffer memory), in bytes; 0 once closed. */
+  /**
+   * Heap in use (V8 heap plus external ArrayBuffer memory), in bytes; 0 once closed. Asking a
+   * busy isolate would wait for it, so while a call runs this is the last measured value.
+   */
   async heapBytes(): Promise<number> {
     if (this.exited || this.isolate.isDisposed) return 0;
+    if (this.busy || this.measuring) return this.lastHeap;
+    this.measuring = true;
     try {
       const s = await this.isolate.getHeapStatistics();
-      return s.used_heap_size + s.externally_allocated_size;
+      this.lastHeap = s.used_heap_size + s.externally_allocated_size;
     } catch {
-      return 0;
+      /* disposed meanwhile */
+    } finally {
+      this.measuring = false;
     }
+    return this.exited ? 0 : this.lastHeap;
   }
 
   /** Watchdog: ENOPROGRESS / ESLICETOOSLOW for a running slice. */
@@ -234,6 +245,9 @@ export class Sandbox {
         this.sliceActive = false;
         this.hooks.line('slice-end', safe);
         return;
+      case 'fatal':
+        this.kill(DcpErrorCode.EUNCAUGHT, `the work function broke its sandbox: ${line}`);
+        return;
       case 'wake':
         this.schedule(Number(line));
         return;
@@ -251,11 +265,14 @@ export class Sandbox {
     const run = async () => {
       if (this.exited) return;
       let next: unknown;
+      this.busy = true;
       try {
         next = await call();
       } catch (e) {
         this.failed(e);
         return;
+      } finally {
+        this.busy = false;
       }
       this.schedule(next);
     };

@@ -15,6 +15,7 @@
  *   'slice-end'   a ring-3 complete/workError/sandboxError line (disarms them)
  *   'die'         a DIE: line; the sandbox asked to be closed (work.reject)
  *   'wake'        no line but a delay in ms: a timer became due earlier than last reported
+ *   'fatal'       no line but a reason: the sandbox cannot report any more (host kills it)
  *
  * dispatch() and tick() return the delay in ms until the next virtual timer is due, or -1.
  */
@@ -549,7 +550,27 @@
     post(3, { request: 'measurement', total, webGL: 0, webGPU: 0, CPU: mathMin(current.cpu, total) });
   }
 
+  /* The job can break built-ins this prelude (and KVIN) rely on, e.g. Array.prototype.push; when
+   * even a sandboxError cannot be sent, the host kills the sandbox (EUNCAUGHT). */
+  function fatal(e) {
+    let text = 'unknown';
+    try {
+      text = `${e && e.name}: ${e && e.message}`;
+    } catch {
+      /* hostile error object */
+    }
+    emit('fatal', text);
+  }
+
   function finishSlice(current, failed, result, error) {
+    try {
+      finishSliceInner(current, failed, result, error);
+    } catch (e) {
+      fatal(e);
+    }
+  }
+
+  function finishSliceInner(current, failed, result, error) {
     if (current.done) return;
     current.done = true;
     slice = null;
