@@ -1,0 +1,301 @@
+import { type CryptoPort, getDefaultCrypto, sameAddress } from './crypto/port';
+import { Emitter } from './emitter';
+import { type Envelope, parseEnvelope, seal, verifyEnvelope } from './envelope';
+import { DcpError, DcpErrorCode } from './errors';
+import type { Identity } from './identity';
+import type { Generation } from './messages';
+import {
+  type Clock,
+  consoleLogger,
+  cryptoRandom,
+  type Logger,
+  type Random,
+  systemClock,
+  timer,
+} from './ports';
+import type { OperationRegistry } from './registry';
+import { DcpSession } from './session';
+import { type FrameOptions, FramedLink, type SocketLike } from './transport/frames';
+import { StampCache, type ValidityOptions } from './validity';
+
+export interface TargetOptions {
+  /** the service key; keep it stable across restarts (clients pin it) */
+  identity: Identity;
+  crypto?: CryptoPort;
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+  /** how long a session whose transport dropped waits for the initiator to resume (default 10 min) */
+  lingerMs?: number;
+  /** delay before telling an initiator with an unknown dcpsid to close (rate limit; default 50 ms) */
+  noSessionCloseDelayMs?: number;
+  closeTimeoutMs?: number;
+  validity?: ValidityOptions;
+  /** framing limits (fragment size we announce, largest message we accept) */
+  frame?: Partial<FrameOptions>;
+}
+
+export interface ServiceDefinition {
+  /** DCP service name, e.g. 'jobSubmit' */
+  name: string;
+  /** URL path of the service location, with leading and trailing '/', e.g. '/job-submit/' */
+  path: string;
+  registry: OperationRegistry;
+}
+
+export interface AcceptInfo {
+  service: string;
+  generation: Generation;
+  /** remote address, for logs */
+  remote?: string;
+}
+
+interface TargetEvents {
+  /** a new session was established */
+  session: (session: DcpSession, info: AcceptInfo) => void;
+  /** a message or frame was refused; the server carries on */
+  protocolError: (error: DcpError, info: AcceptInfo) => void;
+}
+
+/** 'jobSubmit' → '/job-submit/' */
+export function defaultServicePath(name: string): string {
+  return `/${name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}/`;
+}
+
+/**
+ * The DCPv5 target (server) side, transport-agnostic: accepts socket.io sockets (see
+ * `attachDcpTarget` in `@dcp-emu/protocol/node`), opens or resumes sessions by dcpsid, tells
+ * initiators with an unknown dcpsid to close, and routes requests to each service's registry.
+ */
+export class DcpTarget extends Emitter<TargetEvents> {
+  readonly identity: Identity;
+  readonly crypto: CryptoPort;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly stampCache = new StampCache();
+  readonly #options: TargetOptions;
+  readonly #services = new Map<string, ServiceDefinition>();
+  readonly #sessions = new Map<string, { session: DcpSession; info: AcceptInfo }>();
+  readonly #links = new Set<FramedLink>();
+  #closed = false;
+
+  constructor(options: TargetOptions) {
+    super();
+    this.#options = options;
+    this.identity = options.identity;
+    this.crypto = options.crypto ?? options.identity.crypto ?? getDefaultCrypto();
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? cryptoRandom;
+    this.logger = options.logger ?? consoleLogger;
+  }
+
+  get address(): string {
+    return this.identity.address;
+  }
+
+  /** Register a service: its name, its registry, and the URL path of its location. */
+  service(name: string, registry: OperationRegistry, options: { path?: string } = {}): ServiceDefinition {
+    const path = options.path ?? defaultServicePath(name);
+    if (!path.startsWith('/') || !path.endsWith('/'))
+      throw new Error(`service path ${path} must start and end with /`);
+    for (const s of this.#services.values())
+      if (s.path === path) throw new Error(`services ${s.name} and ${name} share the path ${path}`);
+    const def: ServiceDefinition = { name, path, registry };
+    this.#services.set(name, def);
+    return def;
+  }
+
+  services(): ServiceDefinition[] {
+    return [...this.#services.values()];
+  }
+
+  /**
+   * Service locations to hand to clients (the config endpoint): 5.x clients get `<base><path>`,
+   * 4.x clients `<base><v4Prefix><path>`.
+   */
+  locations(baseUrl: string | URL, generation: Generation, v4Prefix = '/v4'): Record<string, URL> {
+    const base = new URL(baseUrl);
+    const out: Record<string, URL> = {};
+    for (const s of this.#services.values())
+      out[s.name] = new URL((generation === 4 ? v4Prefix.replace(/\/$/, '') : '') + s.path, base.origin);
+    return out;
+  }
+
+  sessions(): DcpSession[] {
+    return [...this.#sessions.values()].map((s) => s.session);
+  }
+
+  getSession(dcpsid: string): DcpSession | undefined {
+    return this.#sessions.get(dcpsid)?.session;
+  }
+
+  /** Take over a connected socket.io socket of a service path. */
+  accept(socket: SocketLike, info: AcceptInfo): FramedLink {
+    const link = new FramedLink(socket, this.#options.frame);
+    if (this.#closed) {
+      link.close('target closed');
+      return link;
+    }
+    this.#links.add(link);
+    link.on('close', () => this.#links.delete(link));
+    link.on('error', (error) => this.#refuse(error, info));
+    link.announce();
+    const first = (sealed: string) => {
+      link.off('message', first);
+      this.#firstMessage(link, sealed, info);
+    };
+    link.on('message', first);
+    return link;
+  }
+
+  /** Close every session (peers get a close request) and refuse new ones. */
+  async close(code: string = DcpErrorCode.EPIPE): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.sessions().map((s) => s.close(code)));
+    for (const link of this.#links) link.close('target closed');
+  }
+
+  #refuse(error: DcpError, info: AcceptInfo): void {
+    this.logger.warn({ code: error.code, err: error.message, service: info.service }, 'refused DCP message');
+    this.emit('protocolError', error, info);
+  }
+
+  #firstMessage(link: FramedLink, sealed: string, info: AcceptInfo): void {
+    let env: Envelope;
+    try {
+      env = parseEnvelope(sealed);
+      verifyEnvelope(env, this.crypto);
+    } catch (error) {
+      this.#refuse(
+        error instanceof DcpError ? error : new DcpError(DcpErrorCode.EINVAL, String(error)),
+        info,
+      );
+      link.close('refused');
+      return;
+    }
+    const body = env.body as { dcpsid?: unknown; type?: unknown; payload?: { operation?: unknown } };
+    if (typeof body.dcpsid === 'string') {
+      const known = this.#sessions.get(body.dcpsid);
+      if (!known) {
+        this.#noSession(link, env, info);
+        return;
+      }
+      if (!sameAddress(env.owner, known.session.peerAddress)) {
+        this.#refuse(new DcpError(DcpErrorCode.EBADSIG, 'resume by a different owner'), info);
+        link.close('refused');
+        return;
+      }
+      this.#bind(known.session, link);
+      known.session.receive(sealed, env, link);
+      return;
+    }
+    if (body.type !== 'request' || body.payload?.operation !== 'connect') {
+      this.#refuse(new DcpError(DcpErrorCode.EINVAL, 'first message is neither connect nor resume'), info);
+      link.close('refused');
+      return;
+    }
+    const session = new DcpSession({
+      role: 'target',
+      identity: this.identity,
+      crypto: this.crypto,
+      clock: this.clock,
+      random: this.random,
+      logger: this.logger,
+      generation: info.generation,
+      stampCache: this.stampCache,
+      validity: this.#options.validity,
+      closeTimeoutMs: this.#options.closeTimeoutMs,
+    });
+    this.#wire(session, info);
+    this.#bind(session, link);
+    session.receive(sealed, env, link);
+  }
+
+  #bind(session: DcpSession, link: FramedLink): void {
+    session.attach(link);
+    link.on('message', (m) => session.receive(m, undefined, link));
+    link.on('close', () => session.detach(link));
+  }
+
+  #wire(session: DcpSession, info: AcceptInfo): void {
+    const service = this.#services.get(info.service);
+    let linger: ReturnType<typeof setTimeout> | undefined;
+    session.on('established', () => {
+      if (!session.dcpsid) return;
+      this.#sessions.set(session.dcpsid, { session, info });
+      this.emit('session', session, info);
+    });
+    session.on('protocolError', (error) => this.emit('protocolError', error, info));
+    session.on('linkDown', () => {
+      linger = timer(
+        () => session.abort(new DcpError(DcpErrorCode.ENOSESSION, 'initiator did not resume')),
+        this.#options.lingerMs ?? 600_000,
+      );
+    });
+    session.on('linkUp', () => {
+      if (linger) clearTimeout(linger);
+    });
+    session.on('closed', () => {
+      if (linger) clearTimeout(linger);
+      if (session.dcpsid && this.#sessions.get(session.dcpsid)?.session === session)
+        this.#sessions.delete(session.dcpsid);
+    });
+    session.on('request', (request) => {
+      if (!service) {
+        request.fail(new DcpError(DcpErrorCode.ENOTSUP, `no service ${info.service}`));
+        return;
+      }
+      void service.registry.dispatch(request, {
+        peer: session.peerAddress ?? '',
+        session,
+        service: info.service,
+        generation: info.generation,
+        logger: this.logger,
+      });
+    });
+  }
+
+  /**
+   * The initiator resumes a session we do not know (e.g. we restarted): send a signed `close` for its
+   * dcpsid using the nonce from its ack, so it ends the session and opens a new one.
+   */
+  #noSession(link: FramedLink, env: Envelope, info: AcceptInfo): void {
+    const body = env.body as { dcpsid: string; type?: unknown; nonce?: unknown };
+    this.logger.debug(
+      { dcpsid: body.dcpsid, service: info.service },
+      'unknown dcpsid; telling peer to close',
+    );
+    const now = this.clock.now() / 1000;
+    const close = {
+      id: `0-0-${this.random.string(21)}`,
+      type: 'request',
+      payload: {
+        operation: 'close',
+        data: DcpErrorCode.ENOSESSION,
+        allow: [],
+        validity: { stamp: this.random.string(21), ttl: 120, time: now },
+      },
+      auth: {},
+      dcpsid: body.dcpsid,
+      time: now,
+      ackToken: `ATt0-${this.random.string(21)}`,
+      nonce: typeof body.nonce === 'string' ? body.nonce : null,
+    };
+    const sealed = seal(this.identity, close);
+    const done = timer(() => link.close('no session'), this.#options.closeTimeoutMs ?? 7_000);
+    link.on('message', (m) => {
+      // the peer acks our close, then answers 'goodbye': we are done
+      try {
+        if (parseEnvelope(m).body.type === 'response') {
+          clearTimeout(done);
+          link.close('no session');
+        }
+      } catch {
+        // ignore
+      }
+    });
+    link.on('close', () => clearTimeout(done));
+    timer(() => link.send(sealed), this.#options.noSessionCloseDelayMs ?? 50);
+  }
+}
