@@ -1,0 +1,15 @@
+import { handleSignals, startService } from '@dcp-emu/nest-kit';
+import { ConfigError } from '@dcp-emu/service-kit';
+import { AppModule } from './app.module';
+import { loadBankConfig } from './config';
+
+async function main() {
+  const config = loadBankConfig();
+  const service = await startService(AppModule.forRoot(config), { name: 'bank', ...config });
+  handleSignals(service);
+}
+
+main().catch((e) => {
+  console.error(e instanceof ConfigError ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,67 @@
+import type { PrismaClient as SqliteClient } from './generated/sqlite/client';
+import { openDriver } from './driver';
+import { type MigrateResult, migrate, readMigrations } from './migrator';
+import { parseDatabaseUrl, type Provider } from './url';
+
+/**
+ * The Prisma client type every repository uses. The SQLite and PostgreSQL clients are generated from
+ * the same models and expose the same API; the PostgreSQL one is typed through the SQLite one.
+ */
+export type PrismaDb = SqliteClient;
+
+export interface Database {
+  provider: Provider;
+  prisma: PrismaDb;
+  /** What the migrator did when this database was opened. */
+  migrations: MigrateResult;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** file:… (SQLite) or postgresql://… */
+  url: string;
+  /** Base for relative SQLite paths. */
+  dataDir: string;
+  /** Apply pending migrations first (default true). */
+  migrate?: boolean;
+}
+
+/**
+ * Opens the stack's database: applies pending migrations with our migrator (refusing on a changed or
+ * unknown migration), then returns a Prisma client over the matching driver adapter.
+ */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  const location = parseDatabaseUrl(opts.url, opts.dataDir);
+  const driver = await openDriver(location);
+  let migrations: MigrateResult = { applied: [], alreadyApplied: [] };
+  try {
+    if (opts.migrate !== false) migrations = await migrate(driver, readMigrations(location.provider));
+  } finally {
+    await driver.close();
+  }
+  let prisma: PrismaDb;
+  if (location.provider === 'sqlite') {
+    const [{ PrismaClient }, { PrismaBetterSqlite3 }] = await Promise.all([
+      import('./generated/sqlite/client.js'),
+      import('@prisma/adapter-better-sqlite3'),
+    ]);
+    prisma = new PrismaClient({
+      adapter: new PrismaBetterSqlite3({ url: location.target, timeout: 10_000 }),
+    });
+  } else {
+    const [{ PrismaClient }, { PrismaPg }] = await Promise.all([
+      import('./generated/postgresql/client.js'),
+      import('@prisma/adapter-pg'),
+    ]);
+    prisma = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: location.target }),
+    }) as unknown as PrismaDb;
+  }
+  await prisma.$connect();
+  return {
+    provider: location.provider,
+    prisma,
+    migrations,
+    close: () => prisma.$disconnect(),
+  };
+}

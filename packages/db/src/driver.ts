@@ -1,0 +1,109 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DatabaseLocation, Provider } from './url';
+
+/** The few raw-SQL operations the migrator and test helpers need, on either provider. */
+export interface SqlDriver {
+  readonly provider: Provider;
+  /** Runs one or more statements without parameters. */
+  exec(sql: string): Promise<void>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs fn in one transaction holding the migration lock; rolls back if fn throws. */
+  lockedTransaction<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const LOCK_WAIT_MS = 30_000;
+
+/** Opens SQLite in WAL mode with a busy timeout so several services can share one file. */
+export async function openSqliteDriver(file: string): Promise<SqlDriver> {
+  const { default: Database } = await import('better-sqlite3');
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
+  db.pragma('foreign_keys = ON');
+  return {
+    provider: 'sqlite',
+    async exec(sql) {
+      db.exec(sql);
+    },
+    async query<T>(sql: string, params: unknown[] = []) {
+      const stmt = db.prepare(sql);
+      if (stmt.reader) return stmt.all(...params) as T[];
+      stmt.run(...params);
+      return [];
+    },
+    async lockedTransaction(fn) {
+      // BEGIN IMMEDIATE takes SQLite's write lock at once: services starting together serialize here.
+      // Waiting is done asynchronously (busy_timeout would block this thread, and with it any other
+      // connection of this process that holds the lock across an await).
+      const deadline = Date.now() + LOCK_WAIT_MS;
+      db.pragma('busy_timeout = 0');
+      try {
+        for (;;) {
+          try {
+            db.exec('BEGIN IMMEDIATE');
+            break;
+          } catch (e) {
+            const busy = (e as { code?: string }).code === 'SQLITE_BUSY';
+            if (!busy || Date.now() > deadline) throw e;
+            await new Promise((r) => setTimeout(r, 15));
+          }
+        }
+      } finally {
+        db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
+      }
+      try {
+        const out = await fn();
+        db.exec('COMMIT');
+        return out;
+      } catch (e) {
+        db.exec('ROLLBACK');
+        throw e;
+      }
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+/** A PostgreSQL connection; the migration lock is a transaction-scoped advisory lock. */
+export async function openPostgresDriver(url: string): Promise<SqlDriver> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    provider: 'postgresql',
+    async exec(sql) {
+      await client.query(sql);
+    },
+    async query<T>(sql: string, params: unknown[] = []) {
+      let i = 0;
+      const text = sql.replace(/\?/g, () => `$${++i}`);
+      return (await client.query(text, params)).rows as T[];
+    },
+    async lockedTransaction(fn) {
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT pg_advisory_xact_lock(7430)');
+        const out = await fn();
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        await client.query('ROLLBACK');
+        throw e;
+      }
+    },
+    async close() {
+      await client.end();
+    },
+  };
+}
+
+export function openDriver(location: DatabaseLocation): Promise<SqlDriver> {
+  return location.provider === 'sqlite'
+    ? openSqliteDriver(location.target)
+    : openPostgresDriver(location.target);
+}

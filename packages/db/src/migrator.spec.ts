@@ -1,0 +1,141 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freshDatabase, PROVIDERS, type TestDatabase } from '@dcp-emu/testing';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { openDatabase } from './database';
+import { openDriver } from './driver';
+import { MigrationError, migrate, readMigrations } from './migrator';
+import { parseDatabaseUrl } from './url';
+
+function migrationsDir(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'dcp-emu-mig-'));
+  for (const provider of PROVIDERS) {
+    for (const [name, sql] of Object.entries(files)) {
+      mkdirSync(join(root, provider, name), { recursive: true });
+      writeFileSync(join(root, provider, name, 'migration.sql'), sql);
+    }
+  }
+  return root;
+}
+
+describe.each(PROVIDERS)('migrator on %s', (provider) => {
+  let db: TestDatabase;
+  afterEach(async () => db?.drop());
+
+  async function run(root: string) {
+    const driver = await openDriver(parseDatabaseUrl(db.url, tmpdir()));
+    try {
+      return await migrate(driver, readMigrations(provider, root));
+    } finally {
+      await driver.close();
+    }
+  }
+
+  async function tables(): Promise<string[]> {
+    const driver = await openDriver(parseDatabaseUrl(db.url, tmpdir()));
+    try {
+      const sql =
+        provider === 'sqlite'
+          ? "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'm_%' ORDER BY name"
+          : "SELECT tablename AS name FROM pg_tables WHERE schemaname='public' AND tablename LIKE 'm_%' ORDER BY tablename";
+      return (await driver.query<{ name: string }>(sql)).map((r) => r.name);
+    } finally {
+      await driver.close();
+    }
+  }
+
+  it('applies everything on a fresh database, then nothing on a second start', async () => {
+    db = await freshDatabase(provider, inject('pgUrl'));
+    const root = migrationsDir({
+      '0001_a': 'CREATE TABLE m_a (id INTEGER PRIMARY KEY);',
+      '0002_b': 'CREATE TABLE m_b (id INTEGER PRIMARY KEY);',
+    });
+    expect((await run(root)).applied).toEqual(['0001_a', '0002_b']);
+    const second = await run(root);
+    expect(second.applied).toEqual([]);
+    expect(second.alreadyApplied).toEqual(['0001_a', '0002_b']);
+    expect(await tables()).toEqual(['m_a', 'm_b']);
+  });
+
+  it('refuses a tampered migration, naming it, and applies nothing else', async () => {
+    db = await freshDatabase(provider, inject('pgUrl'));
+    await run(migrationsDir({ '0001_a': 'CREATE TABLE m_a (id INTEGER PRIMARY KEY);' }));
+    const tampered = migrationsDir({
+      '0001_a': 'CREATE TABLE m_a (id INTEGER PRIMARY KEY, x INTEGER);',
+      '0002_b': 'CREATE TABLE m_b (id INTEGER PRIMARY KEY);',
+    });
+    await expect(run(tampered)).rejects.toThrow(/migration 0001_a was changed/);
+    await expect(run(tampered)).rejects.toBeInstanceOf(MigrationError);
+    expect(await tables()).toEqual(['m_a']);
+  });
+
+  it('refuses a database that has a migration this build does not know', async () => {
+    db = await freshDatabase(provider, inject('pgUrl'));
+    await run(
+      migrationsDir({
+        '0001_a': 'CREATE TABLE m_a (id INTEGER PRIMARY KEY);',
+        '0002_b': 'CREATE TABLE m_b (id INTEGER);',
+      }),
+    );
+    await expect(
+      run(migrationsDir({ '0001_a': 'CREATE TABLE m_a (id INTEGER PRIMARY KEY);' })),
+    ).rejects.toThrow(/migration 0002_b is recorded in the database but is not part of this build/);
+  });
+
+  it('never half-applies: a failing migration leaves no trace of the pending batch', async () => {
+    db = await freshDatabase(provider, inject('pgUrl'));
+    const root = migrationsDir({
+      '0001_a': 'CREATE TABLE m_a (id INTEGER PRIMARY KEY);',
+      '0002_bad': 'CREATE TABLE m_b (id INTEGER PRIMARY KEY); INSERT INTO m_nowhere VALUES (1);',
+    });
+    await expect(run(root)).rejects.toThrow(/migration 0002_bad failed/);
+    expect(await tables()).toEqual([]);
+    const fixed = migrationsDir({ '0001_a': 'CREATE TABLE m_a (id INTEGER PRIMARY KEY);' });
+    expect((await run(fixed)).applied).toEqual(['0001_a']);
+  });
+
+  it('serializes concurrent starts: each migration is applied exactly once', async () => {
+    db = await freshDatabase(provider, inject('pgUrl'));
+    const root = migrationsDir({ '0001_a': 'CREATE TABLE m_a (id INTEGER PRIMARY KEY);' });
+    const results = await Promise.all([run(root), run(root), run(root)]);
+    expect(results.flatMap((r) => r.applied)).toEqual(['0001_a']);
+  });
+
+  it('opens the real schema through Prisma and round-trips a row', async () => {
+    db = await freshDatabase(provider, inject('pgUrl'));
+    const database = await openDatabase({ url: db.url, dataDir: tmpdir() });
+    try {
+      expect(database.provider).toBe(provider);
+      expect(database.migrations.applied.length).toBe(readMigrations(provider).length);
+      await database.prisma.job.create({
+        data: {
+          id: 'j1',
+          owner: '0xabc',
+          paymentAccount: '0xdef',
+          status: 'running',
+          workFunctionUri: 'data:,x',
+        },
+      });
+      await database.prisma.slice.create({ data: { jobId: 'j1', sliceNumber: 1, status: 'ready' } });
+      const job = await database.prisma.job.findUniqueOrThrow({
+        where: { id: 'j1' },
+        include: { slices: true },
+      });
+      expect(job.slices.map((s) => s.sliceNumber)).toEqual([1]);
+    } finally {
+      await database.close();
+    }
+    const again = await openDatabase({ url: db.url, dataDir: tmpdir() });
+    expect(again.migrations.applied).toEqual([]);
+    await again.close();
+  });
+});
+
+describe('committed migrations', () => {
+  it('exist for both providers under the same names', () => {
+    const names = PROVIDERS.map((p) => readMigrations(p).map((m) => m.name));
+    expect(names[0]).toEqual(names[1]);
+    expect(names[0]?.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,57 @@
+import 'reflect-metadata';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createLogger, type Listening, type Logger, type LogLevel } from '@dcp-emu/service-kit';
+import { PinoNestLogger } from './logger';
+
+export interface ServiceOptions {
+  name: string;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+}
+
+export interface RunningService {
+  app: INestApplication;
+  logger: Logger;
+  listening: Listening;
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a Nest app, listens, and logs one `listening` line with the URL. The caller decides about
+ * signals (`handleSignals`), so tests can start and stop services in-process.
+ */
+export async function startService(
+  module: Type<unknown> | DynamicModule,
+  opts: ServiceOptions,
+): Promise<RunningService> {
+  const logger = createLogger(opts.name, opts.logLevel);
+  const app = await NestFactory.create(module, { logger: new PinoNestLogger(logger), bodyParser: true });
+  await app.listen(opts.port, opts.host);
+  const server = app.getHttpServer();
+  const addr = server.address() as { address: string; port: number };
+  const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : addr.address;
+  const listening: Listening = { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}/` };
+  logger.info({ url: listening.url }, 'listening');
+  return { app, logger, listening, close: () => app.close() };
+}
+
+/** Graceful stop on SIGINT/SIGTERM: Nest closes modules (DB, sockets), then the process exits. */
+export function handleSignals(service: RunningService): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    service.logger.info({ signal }, 'stopping');
+    service
+      .close()
+      .then(() => process.exit(0))
+      .catch((e) => {
+        service.logger.error({ err: e }, 'error while stopping');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
