@@ -77,6 +77,15 @@ describe('evaluator line protocol (hand-written client)', () => {
     await c.closedWithin();
   });
 
+  it('closes the sandbox after work.reject (DIE: worker close called)', async () => {
+    const c = await LineClient.connect(ev.port);
+    await assignJob(c, "function () { progress(); work.reject('later', 1); }");
+    const end = await runSlice(c, 1);
+    expect(end).toEqual({ request: 'workReject', workRejectData: { reason: 'later', retries: 1 } });
+    expect(await c.waitFor((l) => l.kind === 'die')).toEqual({ kind: 'die', text: 'worker close called' });
+    await c.closedWithin();
+  });
+
   it('answers in KVIN v9 to a v9 peer', async () => {
     const c = await LineClient.connect(ev.port, kvinV9);
     await c.waitFor((l) => l.kind === 'message' && l.value.request === '__sandboxLoaded');

@@ -555,7 +555,7 @@
   function fatal(e) {
     let text = 'unknown';
     try {
-      text = `${e && e.name}: ${e && e.message}`;
+      text = `${e?.name}: ${e?.message}`;
     } catch {
       /* hostile error object */
     }

@@ -1,0 +1,81 @@
+import { DcpErrorCode } from '@dcp-emu/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assignJob,
+  type EvaluatorProcess,
+  type EvaluatorLine,
+  LineClient,
+  runSlice,
+  spawnEvaluator,
+} from './test-support';
+
+/* The evaluator manager: admission by sandbox count, load shedding by total isolate heap. */
+let ev: EvaluatorProcess;
+
+beforeAll(async () => {
+  ev = await spawnEvaluator({
+    DCP_EMU_EVALUATOR_MAX_SANDBOXES: '2',
+    DCP_EMU_EVALUATOR_MEMORY_LIMIT_MB: '160',
+    DCP_EMU_EVALUATOR_MAX_TOTAL_HEAP_MB: '64',
+    DCP_EMU_EVALUATOR_WATCHDOG_MS: '50',
+  });
+});
+afterAll(async () => {
+  await ev?.stop();
+});
+
+const first = (c: LineClient) =>
+  c.waitFor(
+    (l: EvaluatorLine) => l.kind === 'die' || (l.kind === 'message' && l.value.request === '__sandboxLoaded'),
+  );
+
+describe('evaluator manager', () => {
+  it('refuses sandboxes above the limit and admits again once one ends', async () => {
+    const a = await LineClient.connect(ev.port);
+    const b = await LineClient.connect(ev.port);
+    expect((await first(a)).kind).toBe('message');
+    expect((await first(b)).kind).toBe('message');
+    const refused = await LineClient.connect(ev.port);
+    expect(await first(refused)).toMatchObject({
+      kind: 'die',
+      text: expect.stringMatching(/limit of 2 sandboxes/),
+    });
+    await refused.closedWithin();
+
+    a.sendRaw('{"type":"die"}');
+    await a.closedWithin();
+    /* the manager frees the slot when the session ends; retry (bounded) until admitted */
+    let admitted: EvaluatorLine | undefined;
+    for (let i = 0; i < 50 && admitted?.kind !== 'message'; i++) {
+      const c = await LineClient.connect(ev.port);
+      admitted = await first(c);
+      if (admitted.kind === 'message') c.close();
+      else await c.closedWithin();
+    }
+    expect(admitted?.kind).toBe('message');
+    b.close();
+  });
+
+  it('kills the largest sandbox with ENOMEM when the isolates together exceed the heap budget', async () => {
+    const small = await LineClient.connect(ev.port);
+    await assignJob(small, 'function (d) { progress(); return d + 1; }');
+    const big = await LineClient.connect(ev.port);
+    await assignJob(
+      big,
+      `function () {
+        progress();
+        globalThis.hoard = [];
+        for (let i = 0; i < 90; i++) globalThis.hoard.push(new Array(100000).fill(i + 0.5));
+        return new Promise(() => { setInterval(() => progress(), 20); });
+      }`,
+    );
+    const end = await runSlice(big, 1, 20_000);
+    expect(end).toMatchObject({
+      request: 'sandboxError',
+      error: { code: DcpErrorCode.ENOMEM, message: expect.stringMatching(/total heap budget/) },
+    });
+    await big.closedWithin();
+    expect(await runSlice(small, 1)).toMatchObject({ request: 'complete', result: 2 });
+    small.close();
+  });
+});
