@@ -1,0 +1,16 @@
+import type { KeystoreKind } from './format';
+
+/** A keystore as the browser lists it (no encrypted JSON). */
+export interface KeystoreView {
+  id: string;
+  kind: KeystoreKind;
+  label: string;
+  address: string;
+  /** ISO 8601 */
+  createdAt: string;
+}
+
+/** EIP-55-free short form for narrow places: 0x1234…abcd */
+export function shortAddress(address: string): string {
+  return address.length > 14 ? `${address.slice(0, 8)}…${address.slice(-6)}` : address;
+}

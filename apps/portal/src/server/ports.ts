@@ -1,0 +1,72 @@
+import type { KeystoreKind } from '../lib/keystore/format';
+
+/** Side effects of the portal's use cases, swapped for real ones (Prisma) or test ones. */
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  passwordHash: string;
+  createdAt: Date;
+}
+
+export interface UserStore {
+  /** 'duplicate' when the email is taken */
+  create(user: { id: string; email: string; passwordHash: string }): Promise<UserRecord | 'duplicate'>;
+  findByEmail(email: string): Promise<UserRecord | null>;
+  findById(id: string): Promise<UserRecord | null>;
+  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+}
+
+export interface SessionRecord {
+  /** sha256 of the cookie token; the token itself is never stored */
+  id: string;
+  userId: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface SessionStore {
+  create(session: SessionRecord): Promise<void>;
+  /** the session and its user's public fields */
+  find(id: string): Promise<(SessionRecord & { email: string }) | null>;
+  delete(id: string): Promise<void>;
+  /** ends every session of a user but `keep` (after a password change) */
+  deleteForUser(userId: string, keep?: string): Promise<number>;
+  deleteExpired(now: Date): Promise<number>;
+}
+
+export interface KeystoreSummary {
+  id: string;
+  kind: KeystoreKind;
+  label: string;
+  /** 0x-prefixed lowercase */
+  address: string;
+  createdAt: Date;
+}
+
+export interface KeystoreRecord extends KeystoreSummary {
+  userId: string;
+  /** the encrypted v3 JSON, exactly as it will be downloaded */
+  json: string;
+}
+
+/** Every query is scoped by user: there is no way to read another user's keystore through this port. */
+export interface KeystoreStore {
+  /** 'duplicate' when this user already stores this address for this kind */
+  create(record: KeystoreRecord): Promise<KeystoreSummary | 'duplicate'>;
+  list(userId: string): Promise<KeystoreSummary[]>;
+  get(userId: string, id: string): Promise<KeystoreRecord | null>;
+  /** false when there was no such keystore of this user */
+  delete(userId: string, id: string): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface Ids {
+  /** a fresh random id (UUID) */
+  next(): string;
+}

@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '@dcp-emu/testing';
+
+export const REPO = resolve(__dirname, '../../..');
+export const PORTAL_DIR = join(REPO, 'apps/portal');
+const NEXT_BIN = join(REPO, 'node_modules/next/dist/bin/next');
+
+function newestMtime(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  return Math.max(s.mtimeMs, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+}
+
+/** Sources a portal build depends on: its own code and the workspace packages it bundles. */
+const BUILD_INPUTS = [
+  'apps/portal/src',
+  'apps/portal/next.config.ts',
+  'apps/portal/package.json',
+  'packages/service-kit/src',
+  'packages/protocol/src',
+  'packages/db/src/database.ts',
+  'packages/db/src/index.ts',
+  'prisma/models',
+];
+
+/** Builds the portal with `next build` unless `.next` is newer than every input. */
+export function ensurePortalBuild(): void {
+  const buildId = join(PORTAL_DIR, '.next/BUILD_ID');
+  if (existsSync(buildId)) {
+    const built = statSync(buildId).mtimeMs;
+    const inputs = BUILD_INPUTS.map((p) => join(REPO, p)).filter(existsSync);
+    if (inputs.every((p) => newestMtime(p) < built)) return;
+  }
+  const out = spawnSync(process.execPath, [NEXT_BIN, 'build'], {
+    cwd: PORTAL_DIR,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    encoding: 'utf8',
+    timeout: 540_000,
+  });
+  if (out.status !== 0) throw new Error(`next build failed (${out.status}):\n${out.stdout}\n${out.stderr}`);
+}
+
+export interface RunningPortal {
+  url: string;
+  dataDir: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** `next start` on a free loopback port with its own data dir (SQLite), ready when /api/ready says ok. */
+export async function startPortal(): Promise<RunningPortal> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'dcp-emu-portal-'));
+  let output = '';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'],
+    {
+      cwd: PORTAL_DIR,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        NEXT_TELEMETRY_DISABLED: '1',
+        DCP_EMU_DATA_DIR: dataDir,
+        DCP_EMU_DATABASE_URL: `file:${join(dataDir, 'portal.sqlite')}`,
+        DCP_EMU_PORTAL_PASSWORD_LOG2N: '12',
+        DCP_EMU_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`next start exited (${child.exitCode}):\n${output}`);
+    const ready = await fetch(`${url}/api/ready`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`portal not ready within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    dataDir,
+    logs: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
