@@ -158,6 +158,8 @@ export class DcpSession extends Emitter<SessionEvents> {
   peerVersion: string | undefined;
   /** set once closed */
   closeError: DcpError | undefined;
+  /** message counters (DcpMessages; a batch counts once in *Messages and once in *Batches) */
+  readonly stats = { rxMessages: 0, rxBatches: 0, txMessages: 0, txBatches: 0, rxAcks: 0, txAcks: 0 };
 
   readonly #opts: Required<Pick<SessionOptions, 'maxBatch' | 'maxRttMs' | 'closeTimeoutMs' | 'ttl'>> & {
     validity: ValidityOptions;
@@ -389,6 +391,7 @@ export class DcpSession extends Emitter<SessionEvents> {
         this.#linkFailure(new DcpError(DcpErrorCode.EINVAL, 'malformed ack'), link);
         return;
       }
+      this.stats.rxAcks++;
       this.#handleAck(ack.data);
       return;
     }
@@ -403,6 +406,8 @@ export class DcpSession extends Emitter<SessionEvents> {
       return;
     }
     this.#lastRxMessageId = msg.id;
+    this.stats.rxMessages++;
+    if (msg.type === 'batch') this.stats.rxBatches++;
     const expectedNonce = this.#lastTxNonce;
     this.#sendAck(msg);
     try {
@@ -447,6 +452,7 @@ export class DcpSession extends Emitter<SessionEvents> {
     this.#transmit(sealed);
     this.#lastTxNonce = nonce;
     this.#lastTxAckSealed = sealed;
+    this.stats.txAcks++;
   }
 
   #handleAck(ack: AckBody): void {
@@ -748,6 +754,8 @@ export class DcpSession extends Emitter<SessionEvents> {
       return;
     }
     this.#onDeck = { ackToken, sealed, entries, link: null };
+    this.stats.txMessages++;
+    if (entries.length > 1) this.stats.txBatches++;
     this.#transmitOnDeck();
   }
 

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Identity } from './node';
+import type { DcpSession } from './session';
+import { startTestTarget, type TestTarget, waitFor } from './test-support/harness';
+import { DcpClientPeer } from './test-support/peer';
+
+interface PeerResponse {
+  success: boolean;
+  payload: Record<string, unknown>;
+  time: number;
+}
+
+/** Acceptance 1: dcp-client 5.6.1's and 4.4.x's own initiators against our target. */
+describe.each([5, 4] as const)('dcp-client %s.x initiator → our target', (generation) => {
+  const identity = Identity.random();
+  let t: TestTarget;
+  let peer: DcpClientPeer;
+  const sessions: DcpSession[] = [];
+  const locationOf = (tt: TestTarget) => (generation === 5 ? tt.location : `${tt.base}/v4/echo/`);
+
+  beforeAll(async () => {
+    t = await startTestTarget({ identity });
+    t.target.on('session', (s) => sessions.push(s));
+    peer = await DcpClientPeer.start(generation, 'initiator', locationOf(t));
+  });
+  afterAll(async () => {
+    await peer?.stop();
+    await t?.stop();
+  });
+
+  it('connects and exchanges requests, responses and DCP errors', async () => {
+    const ok = await peer.call<PeerResponse>({ cmd: 'request', op: 'echo', data: { hello: ['wörld', 1] } });
+    expect(ok).toMatchObject({ success: true, payload: { hello: ['wörld', 1] } });
+    expect(Math.abs(ok.time - Date.now() / 1000)).toBeLessThan(60);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.peerAddress?.toLowerCase()).toBe(peer.identity.address.toLowerCase());
+    expect(sessions[0]!.generation).toBe(generation);
+
+    const failed = await peer.call<PeerResponse>({ cmd: 'request', op: 'fail', data: { code: 'ENOFUNDS' } });
+    expect(failed.success).toBe(false);
+    expect(failed.payload).toMatchObject({ code: 'ENOFUNDS', message: 'failed with ENOFUNDS' });
+    expect(String(failed.payload.origin).toLowerCase()).toBe(identity.address.toLowerCase());
+
+    const unknown = await peer.call<PeerResponse>({ cmd: 'request', op: 'noSuchOperation', data: {} });
+    expect(unknown).toMatchObject({ success: false, payload: { code: 'ENOTSUP' } });
+    const invalid = await peer.call<PeerResponse>({ cmd: 'request', op: 'fail', data: { code: 7 } });
+    expect(invalid).toMatchObject({ success: false, payload: { code: 'EINVAL' } });
+  });
+
+  it('answers requests the target pushes to it', async () => {
+    const res = await peer.call<PeerResponse>({
+      cmd: 'request',
+      op: 'push',
+      data: { operation: 'event', data: { jobId: 'j1', n: 3 } },
+    });
+    expect(res).toMatchObject({
+      success: true,
+      payload: { generation, answer: { pushed: 'event', data: { jobId: 'j1', n: 3 } } },
+    });
+  });
+
+  it('batches 100 concurrent requests and completes all', async () => {
+    const session = sessions[sessions.length - 1]!;
+    const before = { ...session.stats };
+    const all = await peer.call<unknown[]>({ cmd: 'burst', op: 'echo', n: 100 });
+    expect(all).toEqual(Array.from({ length: 100 }, (_, i) => ({ i })));
+    // both sides batched: far fewer DcpMessages than requests
+    expect(session.stats.rxBatches).toBeGreaterThan(before.rxBatches);
+    expect(session.stats.rxMessages - before.rxMessages).toBeLessThan(50);
+    expect(session.stats.txBatches).toBeGreaterThan(before.txBatches);
+  });
+
+  it('delivers a 2 MB payload whole (fragments)', async () => {
+    const blob = `${'ü'.repeat(1_000_000)}${'z'.repeat(1_000_000)}`;
+    const res = await peer.call<PeerResponse>({ cmd: 'request', op: 'size', data: { blob } }, 40_000);
+    expect(res.payload).toEqual({ length: 2_000_000, head: 'üüüüüüüü', tail: 'zzzzzzzz' });
+    const back = await peer.call<PeerResponse>({ cmd: 'request', op: 'echo', data: { blob } }, 40_000);
+    expect((back.payload as { blob: string }).blob === blob).toBe(true);
+  });
+
+  it('answers keepalive', async () => {
+    expect(await peer.call<PeerResponse>({ cmd: 'keepalive' })).toMatchObject({
+      success: true,
+      payload: { success: true },
+    });
+  });
+
+  it('resumes the same session after the transport is cut', async () => {
+    const before = await peer.call<{ dcpsid: string }>({ cmd: 'state' });
+    const session = t.target.getSession(before.dcpsid)!;
+    expect(session).toBeDefined();
+    const mark = peer.mark;
+    session.dropLink('test cut');
+    await peer.waitFor((m) => m.event === 'disconnect', 10_000, mark);
+    const res = await peer.call<PeerResponse>({ cmd: 'request', op: 'echo', data: 'after cut' }, 40_000);
+    expect(res).toMatchObject({ success: true, payload: 'after cut' });
+    expect((await peer.call<{ dcpsid: string }>({ cmd: 'state' })).dcpsid).toBe(before.dcpsid);
+    expect(t.target.getSession(before.dcpsid)).toBe(session);
+    expect(session.link).not.toBeNull();
+  });
+
+  it('after a target restart the initiator is told to close and a new session works', async () => {
+    const before = await peer.call<{ dcpsid: string }>({ cmd: 'state' });
+    const port = t.port;
+    const mark = peer.mark;
+    await t.stop();
+    t = await startTestTarget({ identity, port });
+    const ended = await peer.waitFor((m) => m.event === 'close', 40_000, mark);
+    expect(ended.code).toBe('ECONNRESET');
+    await peer.call({ cmd: 'renew' });
+    const res = await peer.call<PeerResponse>({ cmd: 'request', op: 'echo', data: 'new session' }, 40_000);
+    expect(res).toMatchObject({ success: true, payload: 'new session' });
+    const after = await peer.call<{ dcpsid: string }>({ cmd: 'state' });
+    expect(after.dcpsid).not.toBe(before.dcpsid);
+    await waitFor(() => t.target.getSession(after.dcpsid) !== undefined, 5_000, 'new session on target');
+  });
+});
