@@ -12,7 +12,7 @@ options for up:
   --data-dir DIR        where state lives (default: $DCP_EMU_DATA_DIR or the user data dir)
   --database-url URL    file:<path> (SQLite, default) or postgresql://…
   --host HOST           bind address (default 127.0.0.1)
-  --port-base N         scheduler N, bank N+1, portal N+2, worker N+3 (default 7430)
+  --port-base N         scheduler N, bank N+1, portal N+2, worker N+3, its evaluator N+4 (default 7430)
   --no-portal           do not start the portal
   --no-worker           do not start the worker
   --no-build            do not build missing parts first
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     host: values.host ?? process.env.DCP_EMU_HOST ?? '127.0.0.1',
     dataDir: values['data-dir'] ?? defaultDataDir(),
     databaseUrl: values['database-url'] ?? process.env.DCP_EMU_DATABASE_URL,
-    ports: { scheduler: base, bank: base + 1, portal: base + 2, worker: base + 3 },
+    ports: { scheduler: base, bank: base + 1, portal: base + 2, worker: base + 3, evaluator: base + 4 },
     logLevel: values['log-level'] ?? process.env.DCP_EMU_LOG_LEVEL ?? 'info',
     services,
     build: values.build,

@@ -5,15 +5,16 @@ import { join, resolve } from 'node:path';
 /** The repository root (packages/cli/dist → ../../..). */
 export const ROOT = resolve(__dirname, '..', '..', '..');
 
+/** Processes `up` starts (the worker starts its own evaluator on the `evaluator` port). */
 export type ServiceName = 'scheduler' | 'bank' | 'portal' | 'worker';
 
 export interface StackOptions {
   host: string;
   dataDir: string;
   databaseUrl?: string;
-  ports: Record<ServiceName, number>;
+  ports: Record<ServiceName | 'evaluator', number>;
   logLevel: string;
-  /** Services to start (default: all four). */
+  /** Services to start. */
   services: ServiceName[];
 }
 
@@ -45,6 +46,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
     DCP_EMU_BANK_PORT: String(o.ports.bank),
     DCP_EMU_PORTAL_PORT: String(o.ports.portal),
     DCP_EMU_WORKER_PORT: String(o.ports.worker),
+    DCP_EMU_EVALUATOR_PORT: String(o.ports.evaluator),
     DCP_EMU_SCHEDULER_URL: url('scheduler'),
     DCP_EMU_BANK_URL: url('bank'),
     NEXT_TELEMETRY_DISABLED: '1',
