@@ -29,6 +29,16 @@ const first = (c: LineClient) =>
     (l: EvaluatorLine) => l.kind === 'die' || (l.kind === 'message' && l.value.request === '__sandboxLoaded'),
   );
 
+/** Connects until the manager admits the connection (slots free up when closed sessions are seen). */
+async function admitted(): Promise<LineClient> {
+  for (let i = 0; i < 100; i++) {
+    const c = await LineClient.connect(ev.port);
+    if ((await first(c)).kind === 'message') return c;
+    await c.closedWithin();
+  }
+  throw new Error('never admitted');
+}
+
 describe('evaluator manager', () => {
   it('refuses sandboxes above the limit and admits again once one ends', async () => {
     const a = await LineClient.connect(ev.port);
@@ -44,22 +54,17 @@ describe('evaluator manager', () => {
 
     a.sendRaw('{"type":"die"}');
     await a.closedWithin();
-    /* the manager frees the slot when the session ends; retry (bounded) until admitted */
-    let admitted: EvaluatorLine | undefined;
-    for (let i = 0; i < 50 && admitted?.kind !== 'message'; i++) {
-      const c = await LineClient.connect(ev.port);
-      admitted = await first(c);
-      if (admitted.kind === 'message') c.close();
-      else await c.closedWithin();
-    }
-    expect(admitted?.kind).toBe('message');
+    /* the manager frees the slot when the session ends (bounded retry, each try waits for a line) */
+    const again = await admitted();
+    expect(again.closed).toBe(false);
+    again.close();
     b.close();
   });
 
   it('kills the largest sandbox with ENOMEM when the isolates together exceed the heap budget', async () => {
-    const small = await LineClient.connect(ev.port);
+    const small = await admitted();
     await assignJob(small, 'function (d) { progress(); return d + 1; }');
-    const big = await LineClient.connect(ev.port);
+    const big = await admitted();
     await assignJob(
       big,
       `function () {

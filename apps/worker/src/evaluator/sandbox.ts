@@ -73,7 +73,7 @@ let lastId = 0;
 export class Sandbox {
   readonly id = ++lastId;
   private queue: Promise<void> = Promise.resolve();
-  private wake: NodeJS.Timeout | undefined;
+  private wake: { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout } | undefined;
   private wakeAt = Number.POSITIVE_INFINITY;
   private exited = false;
   private killing: SandboxExit | undefined;
@@ -201,7 +201,7 @@ export class Sandbox {
   private finish(exit: SandboxExit): void {
     if (this.exited) return;
     this.exited = true;
-    if (this.wake) clearTimeout(this.wake);
+    this.clearWake();
     try {
       this.context.release();
       if (!this.isolate.isDisposed) this.isolate.dispose();
@@ -300,16 +300,21 @@ export class Sandbox {
     if (this.exited || typeof next !== 'number' || !Number.isFinite(next) || next < 0) return;
     const at = Date.now() + Math.min(next, 2_147_000_000);
     if (this.wake && at >= this.wakeAt) return;
-    if (this.wake) clearTimeout(this.wake);
+    this.clearWake();
     this.wakeAt = at;
-    this.wake = setTimeout(
-      () => {
-        this.wake = undefined;
-        this.wakeAt = Number.POSITIVE_INFINITY;
-        void this.enqueue(() => this.tickRef.apply(undefined, [], { timeout: this.callTimeout() }));
-      },
-      Math.max(0, at - Date.now()),
-    );
+    const fire = () => {
+      this.wake = undefined;
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      void this.enqueue(() => this.tickRef.apply(undefined, [], { timeout: this.callTimeout() }));
+    };
+    /* due now: next turn of the host loop (setTimeout would add at least 1 ms per timer hop) */
+    this.wake = next <= 0 ? { immediate: setImmediate(fire) } : { timeout: setTimeout(fire, next) };
+  }
+
+  private clearWake(): void {
+    if (this.wake?.immediate) clearImmediate(this.wake.immediate);
+    if (this.wake?.timeout) clearTimeout(this.wake.timeout);
+    this.wake = undefined;
   }
 
   /** Orderly close (die request or peer gone): no notice, just dispose. */
