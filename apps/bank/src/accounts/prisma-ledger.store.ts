@@ -1,0 +1,359 @@
+import type { PrismaDb, Provider } from '@dcp-emu/db';
+import { type AccountId, type AccountKind, accountKind } from '../ledger/account-id';
+import { MAX_UNITS } from '../ledger/amount';
+import { DuplicateIdempotencyKey, LedgerErrors } from '../ledger/errors';
+import type { Hold, HoldStatus } from '../ledger/hold';
+import type {
+  Book,
+  HoldId,
+  JournalTransaction,
+  NewTransaction,
+  TransactionReason,
+  TransactionRefs,
+} from '../ledger/journal';
+import {
+  type AccountRecord,
+  type HistoryQuery,
+  historyLimit,
+  type LedgerSnapshot,
+  type LedgerStore,
+  type LedgerTx,
+} from '../ledger/store';
+
+/** The client inside an interactive transaction (what Prisma calls TransactionClient). */
+type Tx = Omit<PrismaDb, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+
+interface TransactionRow {
+  seq: number;
+  id: string;
+  reason: string;
+  job: string | null;
+  slice: number | null;
+  worker: string | null;
+  hold: string | null;
+  memo: string | null;
+  idempotencyKey: string | null;
+  fingerprint: string;
+  createdAt: Date;
+  postings: { leg: number; account: string | null; hold: string | null; amount: bigint }[];
+}
+
+interface HoldRow {
+  id: string;
+  account: string;
+  status: string;
+  held: bigint;
+  captured: bigint;
+  released: bigint;
+  remaining: bigint;
+  job: string | null;
+  memo: string | null;
+  createdAt: Date;
+  closedAt: Date | null;
+}
+
+const withPostings = { postings: { orderBy: { leg: 'asc' } } } as const;
+
+function toTransaction(row: TransactionRow): JournalTransaction {
+  const refs: TransactionRefs = {
+    ...(row.job !== null ? { job: row.job } : {}),
+    ...(row.slice !== null ? { slice: row.slice } : {}),
+    ...(row.worker !== null ? { worker: row.worker } : {}),
+    ...(row.hold !== null ? { hold: row.hold as HoldId } : {}),
+    ...(row.memo !== null ? { memo: row.memo } : {}),
+  };
+  return {
+    seq: row.seq,
+    id: row.id,
+    reason: row.reason as TransactionReason,
+    refs,
+    postings: row.postings.map((p) => ({
+      book: (p.account !== null
+        ? { kind: 'account', account: p.account as AccountId }
+        : { kind: 'hold', hold: p.hold as HoldId }) satisfies Book,
+      amount: p.amount,
+    })),
+    ...(row.idempotencyKey !== null ? { idempotencyKey: row.idempotencyKey } : {}),
+    fingerprint: row.fingerprint,
+    createdAt: row.createdAt,
+  };
+}
+
+function toHold(row: HoldRow): Hold {
+  return {
+    id: row.id as HoldId,
+    account: row.account as AccountId,
+    status: row.status as HoldStatus,
+    held: row.held,
+    captured: row.captured,
+    released: row.released,
+    remaining: row.remaining,
+    refs: {
+      ...(row.job !== null ? { job: row.job } : {}),
+      ...(row.memo !== null ? { memo: row.memo } : {}),
+      hold: row.id as HoldId,
+    },
+    createdAt: row.createdAt,
+    closedAt: row.closedAt,
+  };
+}
+
+function toAccount(row: { id: string; kind: string; balance: bigint }): AccountRecord {
+  return { id: row.id as AccountId, kind: row.kind as AccountKind, balance: row.balance };
+}
+
+function prismaCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string'
+    ? e.code
+    : undefined;
+}
+
+/**
+ * PostgreSQL write conflicts and deadlocks, SQLite busy snapshots (another process wrote the file after
+ * our transaction read it): the whole transaction is safe to run again.
+ */
+function retryable(e: unknown): boolean {
+  if (prismaCode(e) === 'P2034') return true;
+  const text = e instanceof Error ? e.message : '';
+  return /deadlock detected|could not serialize access|40P01|40001|SQLITE_BUSY|database is locked/.test(text);
+}
+
+export interface PrismaLedgerStoreOptions {
+  /** attempts for a transaction that hit a write conflict or deadlock (default 5) */
+  readonly attempts?: number;
+  /** interactive transaction timeout in ms (default 30 s) */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The ledger on SQLite or PostgreSQL through Prisma. Every balance change is one conditional UPDATE
+ * (`balance = balance + d WHERE balance + d` stays within the account's bounds) in the same database
+ * transaction as the journal insert, so concurrent writers can never overdraw an account; holds are
+ * locked by bumping their version before they are read.
+ */
+export class PrismaLedgerStore implements LedgerStore {
+  private readonly attempts: number;
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly prisma: PrismaDb,
+    private readonly provider: Provider,
+    options: PrismaLedgerStoreOptions = {},
+  ) {
+    this.attempts = options.attempts ?? 5;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  async transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.prisma.$transaction((ptx) => fn(this.txPort(ptx)), {
+          maxWait: this.timeoutMs,
+          timeout: this.timeoutMs,
+        });
+      } catch (e) {
+        if (attempt >= this.attempts || !retryable(e)) throw e;
+      }
+    }
+  }
+
+  private txPort(ptx: Tx): LedgerTx {
+    return {
+      getAccount: async (id) => {
+        const row = await ptx.bankAccount.findUnique({ where: { id } });
+        return row ? toAccount(row) : null;
+      },
+      lockHold: async (id) => {
+        const locked = await ptx.bankHold.updateMany({ where: { id }, data: { version: { increment: 1 } } });
+        if (locked.count === 0) return null;
+        const row = await ptx.bankHold.findUnique({ where: { id } });
+        return row ? toHold(row) : null;
+      },
+      findByIdempotencyKey: async (key) => {
+        const row = await ptx.bankTransaction.findUnique({
+          where: { idempotencyKey: key },
+          include: withPostings,
+        });
+        return row ? toTransaction(row) : null;
+      },
+      append: (t) => this.append(ptx, t),
+      saveHold: (next, previous) => this.saveHold(ptx, next, previous),
+    };
+  }
+
+  private async append(ptx: Tx, t: NewTransaction): Promise<JournalTransaction> {
+    // Postings come sorted by book key: accounts are always updated in the same order (no deadlocks).
+    for (const p of t.postings) {
+      if (p.book.kind === 'account') await this.post(ptx, p.book.account, p.amount);
+    }
+    try {
+      const row = await ptx.bankTransaction.create({
+        data: {
+          id: t.id,
+          reason: t.reason,
+          job: t.refs.job ?? null,
+          slice: t.refs.slice ?? null,
+          worker: t.refs.worker ?? null,
+          hold: t.refs.hold ?? null,
+          memo: t.refs.memo ?? null,
+          idempotencyKey: t.idempotencyKey ?? null,
+          fingerprint: t.fingerprint,
+          createdAt: t.createdAt,
+          postings: {
+            createMany: {
+              data: t.postings.map((p, leg) => ({
+                leg,
+                account: p.book.kind === 'account' ? p.book.account : null,
+                hold: p.book.kind === 'hold' ? p.book.hold : null,
+                amount: p.amount,
+              })),
+            },
+          },
+        },
+        select: { seq: true },
+      });
+      return { ...t, seq: row.seq };
+    } catch (e) {
+      if (prismaCode(e) === 'P2002' && t.idempotencyKey !== undefined)
+        throw new DuplicateIdempotencyKey(t.idempotencyKey);
+      throw e;
+    }
+  }
+
+  /**
+   * One conditional UPDATE; on a miss, finds out why (unknown account, short balance, overflow). Under
+   * PostgreSQL's READ COMMITTED a row can be committed between the UPDATE and the look-up (another
+   * transaction opened or credited the account): then the UPDATE is simply tried again.
+   */
+  private async post(ptx: Tx, id: AccountId, amount: bigint): Promise<void> {
+    const kind = accountKind(id);
+    const floor = kind === 'system' ? -MAX_UNITS : 0n;
+    const fits = (balance: bigint) => balance + amount >= floor && balance + amount <= MAX_UNITS;
+    const bound = amount < 0n ? { gte: floor - amount } : { lte: MAX_UNITS - amount };
+    for (let attempt = 1; ; attempt++) {
+      const updated = await ptx.bankAccount.updateMany({
+        where: { id, balance: bound },
+        data: { balance: { increment: amount } },
+      });
+      if (updated.count === 1) return;
+      const current = await ptx.bankAccount.findUnique({ where: { id }, select: { balance: true } });
+      if (current && (!fits(current.balance) || attempt >= 3)) {
+        if (amount < 0n && kind === 'user') throw LedgerErrors.noFunds(id, current.balance, -amount);
+        throw LedgerErrors.overflow(id);
+      }
+      if (!current) {
+        // A user account must exist to be debited; credits open it, system accounts exist implicitly.
+        if (amount < 0n && kind === 'user') throw LedgerErrors.noAccount(id);
+        if (attempt >= 3) throw LedgerErrors.overflow(id);
+        await this.ensureAccount(ptx, id, kind);
+      }
+    }
+  }
+
+  /** Inserts a zero-balance account unless it exists; two writers racing on PostgreSQL both succeed. */
+  private async ensureAccount(ptx: Tx, id: AccountId, kind: AccountKind, mayExist = false): Promise<void> {
+    if (this.provider === 'postgresql') {
+      // skipDuplicates is ON CONFLICT DO NOTHING (PostgreSQL only; not in the SQLite-typed client).
+      const createMany = ptx.bankAccount.createMany as unknown as (args: {
+        data: { id: string; kind: string; balance: bigint }[];
+        skipDuplicates: boolean;
+      }) => Promise<unknown>;
+      await createMany({ data: [{ id, kind, balance: 0n }], skipDuplicates: true });
+    } else {
+      // SQLite runs one write transaction at a time: nobody can insert it between our check and here.
+      if (mayExist && (await ptx.bankAccount.findUnique({ where: { id }, select: { id: true } }))) return;
+      await ptx.bankAccount.create({ data: { id, kind, balance: 0n } });
+    }
+  }
+
+  private async saveHold(ptx: Tx, next: Hold, previous: Hold | null): Promise<void> {
+    const state = {
+      status: next.status,
+      held: next.held,
+      captured: next.captured,
+      released: next.released,
+      remaining: next.remaining,
+      closedAt: next.closedAt,
+    };
+    if (previous === null) {
+      await ptx.bankHold.create({
+        data: {
+          id: next.id,
+          account: next.account,
+          job: next.refs.job ?? null,
+          memo: next.refs.memo ?? null,
+          createdAt: next.createdAt,
+          ...state,
+        },
+      });
+      return;
+    }
+    const updated = await ptx.bankHold.updateMany({
+      where: { id: next.id, status: previous.status, remaining: previous.remaining },
+      data: state,
+    });
+    if (updated.count !== 1) throw LedgerErrors.holdChanged(next.id);
+  }
+
+  async openAccount(id: AccountId): Promise<AccountRecord> {
+    const existing = await this.getAccount(id);
+    if (existing) return existing;
+    return this.prisma.$transaction(async (ptx) => {
+      await this.ensureAccount(ptx, id, accountKind(id), true);
+      return toAccount(await ptx.bankAccount.findUniqueOrThrow({ where: { id } }));
+    });
+  }
+
+  async getAccount(id: AccountId): Promise<AccountRecord | null> {
+    const row = await this.prisma.bankAccount.findUnique({ where: { id } });
+    return row ? toAccount(row) : null;
+  }
+
+  async getHold(id: HoldId): Promise<Hold | null> {
+    const row = await this.prisma.bankHold.findUnique({ where: { id } });
+    return row ? toHold(row) : null;
+  }
+
+  async listHolds(account: AccountId, status?: HoldStatus): Promise<Hold[]> {
+    const rows = await this.prisma.bankHold.findMany({
+      where: { account, ...(status ? { status } : {}) },
+      orderBy: { createdAt: 'asc' },
+    });
+    return rows.map(toHold);
+  }
+
+  async history(account: AccountId, query?: HistoryQuery): Promise<JournalTransaction[]> {
+    const rows = await this.prisma.bankTransaction.findMany({
+      where: {
+        postings: { some: { account } },
+        ...(query?.beforeSeq !== undefined ? { seq: { lt: query.beforeSeq } } : {}),
+      },
+      orderBy: { seq: 'desc' },
+      take: historyLimit(query),
+      include: withPostings,
+    });
+    return rows.map(toTransaction);
+  }
+
+  async getTransaction(id: string): Promise<JournalTransaction | null> {
+    const row = await this.prisma.bankTransaction.findUnique({ where: { id }, include: withPostings });
+    return row ? toTransaction(row) : null;
+  }
+
+  async snapshot(): Promise<LedgerSnapshot> {
+    const [accounts, holds, transactions] = await this.prisma.$transaction(
+      [
+        this.prisma.bankAccount.findMany({ orderBy: { id: 'asc' } }),
+        this.prisma.bankHold.findMany({ orderBy: { id: 'asc' } }),
+        this.prisma.bankTransaction.findMany({ orderBy: { seq: 'asc' }, include: withPostings }),
+      ],
+      // One consistent view of all three tables, even with writers running.
+      { isolationLevel: 'Serializable' },
+    );
+    return {
+      accounts: accounts.map(toAccount),
+      holds: holds.map(toHold),
+      transactions: transactions.map(toTransaction),
+    };
+  }
+}

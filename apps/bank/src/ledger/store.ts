@@ -1,0 +1,66 @@
+import type { AccountId, AccountKind } from './account-id';
+import type { Hold, HoldStatus } from './hold';
+import type { HoldId, JournalTransaction, NewTransaction } from './journal';
+
+export interface AccountRecord {
+  readonly id: AccountId;
+  readonly kind: AccountKind;
+  readonly balance: bigint;
+}
+
+/**
+ * The work one ledger transaction may do; everything commits together or not at all.
+ * Lock order (avoids deadlocks on PostgreSQL): lock the hold first, then append (which touches
+ * accounts in book-key order).
+ */
+export interface LedgerTx {
+  getAccount(id: AccountId): Promise<AccountRecord | null>;
+  /** Reads a hold and locks it until the transaction ends. */
+  lockHold(id: HoldId): Promise<Hold | null>;
+  findByIdempotencyKey(key: string): Promise<JournalTransaction | null>;
+  /**
+   * Appends a balanced transaction and applies its account postings as conditional updates:
+   * a debit needs an existing account (ENOACCOUNT) with enough balance (ENOFUNDS; the system
+   * issuance account may go negative); a credit opens a missing account. Hold books are recorded in
+   * the journal; the hold's own row is written by `saveHold`.
+   */
+  append(tx: NewTransaction): Promise<JournalTransaction>;
+  /** Inserts a new hold (`previous` null) or writes its next state over the locked `previous`. */
+  saveHold(next: Hold, previous: Hold | null): Promise<void>;
+}
+
+export interface HistoryQuery {
+  /** newest first; at most this many (default 50, max 1000) */
+  readonly limit?: number;
+  /** only transactions older than this seq (paging) */
+  readonly beforeSeq?: number;
+}
+
+/** Everything, for audits and the invariant checks of the property tests. */
+export interface LedgerSnapshot {
+  readonly accounts: readonly AccountRecord[];
+  readonly holds: readonly Hold[];
+  readonly transactions: readonly JournalTransaction[];
+}
+
+/** The ledger's persistence port: an in-memory implementation and a Prisma one (SQLite, PostgreSQL). */
+export interface LedgerStore {
+  /** Runs fn in one database transaction; rolled back if fn throws. */
+  transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T>;
+  /** Creates the account with a zero balance if it does not exist. */
+  openAccount(id: AccountId): Promise<AccountRecord>;
+  getAccount(id: AccountId): Promise<AccountRecord | null>;
+  getHold(id: HoldId): Promise<Hold | null>;
+  listHolds(account: AccountId, status?: HoldStatus): Promise<Hold[]>;
+  history(account: AccountId, query?: HistoryQuery): Promise<JournalTransaction[]>;
+  getTransaction(id: string): Promise<JournalTransaction | null>;
+  snapshot(): Promise<LedgerSnapshot>;
+}
+
+export const DEFAULT_HISTORY_LIMIT = 50;
+export const MAX_HISTORY_LIMIT = 1000;
+
+export function historyLimit(query?: HistoryQuery): number {
+  const limit = query?.limit ?? DEFAULT_HISTORY_LIMIT;
+  return Math.max(1, Math.min(MAX_HISTORY_LIMIT, Math.floor(limit)));
+}
