@@ -37,11 +37,23 @@ describe('dcp-emu up', () => {
 
   it('starts every service healthy, prints URLs and the DCP env, and Ctrl-C stops them all', async () => {
     const base = await freeBase();
-    child = spawn(process.execPath, [join(ROOT, 'packages/cli/bin/dcp-emu.js'), 'up', '--no-build', '--data-dir', dataDir, '--port-base', String(base)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DCP_EMU_LOG_LEVEL: 'info' },
-    });
+    child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'packages/cli/bin/dcp-emu.js'),
+        'up',
+        '--no-build',
+        '--data-dir',
+        dataDir,
+        '--port-base',
+        String(base),
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, DCP_EMU_LOG_LEVEL: 'info' },
+      },
+    );
     let out = '';
     let err = '';
     child.stderr?.on('data', (d) => {
@@ -73,11 +85,18 @@ describe('dcp-emu up', () => {
       const ready = await fetch(new URL(name === 'portal' ? 'api/ready' : 'readyz', url as string));
       expect(ready.status, name).toBe(200);
     }
-    const health = (await (await fetch(new URL('healthz', lines.scheduler as string))).json()) as { status: string };
+    const health = (await (await fetch(new URL('healthz', lines.scheduler as string))).json()) as {
+      status: string;
+    };
     expect(health.status).toBe('ok');
     // structured logs: each service line is JSON
-    const schedulerLog = readFileSync(join(dataDir, 'logs', 'scheduler.log'), 'utf8').trim().split('\n');
-    expect(JSON.parse(schedulerLog[schedulerLog.length - 1] as string)).toHaveProperty('service', 'scheduler');
+    const schedulerLog = readFileSync(join(dataDir, 'logs', 'scheduler.log'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(JSON.parse(schedulerLog[schedulerLog.length - 1] as string)).toHaveProperty(
+      'service',
+      'scheduler',
+    );
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);

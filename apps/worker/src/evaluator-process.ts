@@ -35,10 +35,14 @@ export class EvaluatorProcess {
 
   start(): void {
     const bin = join(__dirname, '..', 'bin', 'dcp-emu-evaluator.js');
-    const child = spawn(process.execPath, ['--no-node-snapshot', bin, '-H', this.host, '-p', String(this.port)], {
-      env: this.env,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--no-node-snapshot', bin, '-H', this.host, '-p', String(this.port)],
+      {
+        env: this.env,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
     this.child = child;
     child.once('exit', (code, signal) => {
       if (this.stopping) return;

@@ -28,7 +28,9 @@ async function main() {
       res.end(
         JSON.stringify({
           status: up ? 'ready' : 'not ready',
-          checks: { evaluator: up ? 'ok' : `no evaluator at ${config.evaluatorHost}:${config.evaluatorPort}` },
+          checks: {
+            evaluator: up ? 'ok' : `no evaluator at ${config.evaluatorHost}:${config.evaluatorPort}`,
+          },
         }),
       );
       return;
