@@ -52,6 +52,7 @@ export async function startEvaluator(config: EvaluatorConfig, logger: Logger): P
       socket.end(`${dieLine(`evaluator at its limit of ${config.maxSandboxes} sandboxes`)}\n`);
       return;
     }
+    logger.debug({ sandboxes: manager.size }, 'sandbox started');
     void session.done.then((exit) => {
       logger.debug({ code: exit.code, reason: exit.message }, 'sandbox ended');
       if (exit.code) logger.info({ code: exit.code, reason: exit.message }, 'sandbox killed');
