@@ -15,6 +15,9 @@ const workspaceSources: Record<string, string> = {
 };
 
 const nextConfig: NextConfig = {
+  // The e2e suite builds into its own folder (under .next/cache, which `next build` never cleans) so
+  // that its `next start` is not disturbed by other builds of the portal in the same checkout.
+  distDir: process.env.DCP_EMU_PORTAL_DIST_DIR || '.next',
   reactStrictMode: true,
   poweredByHeader: false,
   transpilePackages: Object.keys(workspaceSources),

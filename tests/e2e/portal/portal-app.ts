@@ -7,6 +7,8 @@ import { freePort } from '@dcp-emu/testing';
 export const REPO = resolve(__dirname, '../../..');
 export const PORTAL_DIR = join(REPO, 'apps/portal');
 const NEXT_BIN = join(REPO, 'node_modules/next/dist/bin/next');
+/** This suite's own build folder (see distDir in next.config.ts), relative to apps/portal. */
+const DIST_DIR = '.next/cache/e2e-build';
 
 function newestMtime(path: string): number {
   const s = statSync(path);
@@ -19,6 +21,7 @@ const BUILD_INPUTS = [
   'apps/portal/src',
   'apps/portal/next.config.ts',
   'apps/portal/package.json',
+  'apps/portal/tsconfig.json',
   'packages/service-kit/src',
   'packages/protocol/src',
   'packages/db/src/database.ts',
@@ -28,7 +31,7 @@ const BUILD_INPUTS = [
 
 /** Builds the portal with `next build` unless `.next` is newer than every input. */
 export function ensurePortalBuild(): void {
-  const buildId = join(PORTAL_DIR, '.next/BUILD_ID');
+  const buildId = join(PORTAL_DIR, DIST_DIR, 'BUILD_ID');
   if (existsSync(buildId)) {
     const built = statSync(buildId).mtimeMs;
     const inputs = BUILD_INPUTS.map((p) => join(REPO, p)).filter(existsSync);
@@ -36,7 +39,7 @@ export function ensurePortalBuild(): void {
   }
   const out = spawnSync(process.execPath, [NEXT_BIN, 'build'], {
     cwd: PORTAL_DIR,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DCP_EMU_PORTAL_DIST_DIR: DIST_DIR },
     encoding: 'utf8',
     timeout: 540_000,
   });

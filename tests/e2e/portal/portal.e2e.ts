@@ -202,12 +202,12 @@ describe('portal: accounts and keystores in a real browser', () => {
 
     // Passphrase check happens in the browser.
     await row.getByRole('button', { name: /Check the passphrase/ }).click();
-    await page.getByLabel('Passphrase of alice id').fill('not it');
+    await page.getByRole('textbox', { name: 'Passphrase of alice id' }).fill('not it');
     await page.getByRole('button', { name: 'Check', exact: true }).click();
     await expect
       .poll(() => page.getByText('That passphrase does not unlock this keystore.').isVisible())
       .toBe(true);
-    await page.getByLabel('Passphrase of alice id').fill(idPassphrase);
+    await page.getByRole('textbox', { name: 'Passphrase of alice id' }).fill(idPassphrase);
     await page.getByRole('button', { name: 'Check', exact: true }).click();
     await expect.poll(() => page.getByText('The passphrase is right').isVisible()).toBe(true);
 
@@ -243,10 +243,12 @@ describe('portal: accounts and keystores in a real browser', () => {
     const page = await context.newPage();
     await page.goto('/keystores');
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL('**/signin');
+    await page.waitForURL((url) => url.pathname === '/signin');
     expect((await page.request.get('/api/keystores')).status()).toBe(401);
     await page.goto('/keystores');
-    await page.waitForURL('**/signin?next=%2Fkeystores');
+    await page.waitForURL(
+      (url) => url.pathname === '/signin' && url.searchParams.get('next') === '/keystores',
+    );
 
     await page.getByLabel('Email').fill(alice.email);
     await page.getByLabel('Password').fill('wrong password!');
@@ -261,7 +263,7 @@ describe('portal: accounts and keystores in a real browser', () => {
     await page.getByRole('link', { name: 'Account' }).click();
     await page.waitForURL('**/account');
     await page.getByLabel('Current password').fill(alice.password);
-    await page.getByLabel('New password').fill('alice password 2');
+    await page.getByLabel('New password', { exact: true }).fill('alice password 2');
     await page.getByLabel('Repeat the new password').fill('alice password 2');
     await page.getByRole('button', { name: 'Change password' }).click();
     await expect.poll(() => page.getByText('Password changed.').isVisible()).toBe(true);
