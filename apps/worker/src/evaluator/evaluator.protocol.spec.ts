@@ -86,6 +86,46 @@ describe('evaluator line protocol (hand-written client)', () => {
     await c.closedWithin();
   });
 
+  it('keeps one job per sandbox and stops its timers between slices', async () => {
+    const c = await LineClient.connect(ev.port);
+    await assignJob(
+      c,
+      `async function (d) {
+        progress();
+        globalThis.ticks = globalThis.ticks || 0;
+        const seen = globalThis.ticks;
+        setInterval(() => { globalThis.ticks++; }, 1);
+        await new Promise((r) => setTimeout(r, 30));
+        return { seen, now: globalThis.ticks };
+      }`,
+    );
+    const one = (await runSlice(c, 1)) as { result: { seen: number; now: number } };
+    expect(one.result.seen).toBe(0);
+    expect(one.result.now).toBeGreaterThan(0);
+    const two = (await runSlice(c, 2)) as { result: { seen: number; now: number } };
+    /* the first slice's interval did not run between the slices */
+    expect(two.result.seen).toBe(one.result.now);
+    const from = c.lines.length;
+    c.send({
+      request: 'assign',
+      job: {
+        address: '0x3',
+        arguments: [],
+        dependencies: [],
+        modulePath: [],
+        requirePath: [],
+        public: {},
+        workFunction: 'function () {}',
+        useStrict: false,
+        worktime: { name: 'map-basic', version: '1.0.0' },
+      },
+      sandboxConfig: {},
+    });
+    const rejected = await c.request('reject', 10_000, from);
+    expect(String(rejected.error)).toMatch(/already assigned/);
+    c.close();
+  });
+
   it('answers in KVIN v9 to a v9 peer', async () => {
     const c = await LineClient.connect(ev.port, kvinV9);
     await c.waitFor((l) => l.kind === 'message' && l.value.request === '__sandboxLoaded');
