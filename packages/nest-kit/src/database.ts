@@ -1,4 +1,11 @@
-import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { type Database, openDatabase } from '@dcp-emu/db';
 import { Readiness } from './health';
 
@@ -25,6 +32,12 @@ export class DatabaseModule {
           inject: [Readiness],
           useFactory: async (readiness: Readiness) => {
             const db = await openDatabase(opts);
+            new Logger('Database').log({
+              msg: 'database open',
+              provider: db.provider,
+              migrationsApplied: db.migrations.applied,
+              migrationsAlreadyApplied: db.migrations.alreadyApplied.length,
+            });
             readiness.add('database', async () => {
               await db.prisma.$queryRawUnsafe('SELECT 1');
             });
