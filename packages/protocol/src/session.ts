@@ -111,6 +111,8 @@ interface OutEntry {
   authorize?: Identity[];
   noBatch?: boolean;
   isConnect?: boolean;
+  /** called once the message has been written to a link */
+  onSent?: () => void;
   /** request: settled by the response; response/notification: settled by the ack */
   resolve: (payload: unknown) => void;
   reject: (error: DcpError) => void;
@@ -687,10 +689,8 @@ export class DcpSession extends Emitter<SessionEvents> {
       entry.reject(error);
     }
     const response = this.#makeResponseEntry(id, 'goodbye', true);
-    response.promise.then(
-      () => this.#finalize(error),
-      () => {},
-    );
+    // like DCP, do not wait for the ack of 'goodbye': the peer is going away
+    response.onSent = () => defer(() => this.#finalize(error));
     if (this.state !== 'closing') this.state = 'closing';
     this.#closingError ??= error;
     this.#txQueue.push(response);
@@ -793,6 +793,7 @@ export class DcpSession extends Emitter<SessionEvents> {
     const link = this.#link;
     if (!deck || !link || link.closed || deck.link === link) return;
     deck.link = link;
+    for (const entry of deck.entries) entry.onSent?.();
     if (deck.rttTimer) clearTimeout(deck.rttTimer);
     if (this.role === 'initiator') {
       deck.rttTimer = timer(() => {

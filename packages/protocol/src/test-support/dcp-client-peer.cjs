@@ -143,6 +143,10 @@ async function main() {
 }
 
 process.on('unhandledRejection', (error) => out({ event: 'unhandledRejection', ...errorInfo(error) }));
+process.on('uncaughtException', (error) => {
+  out({ event: 'fatal', ...errorInfo(error), stack: String(error?.stack).slice(0, 2000) });
+  process.exit(1);
+});
 main().catch((error) => {
   out({ event: 'fatal', ...errorInfo(error), stack: error?.stack });
   process.exit(1);
