@@ -51,7 +51,7 @@ export async function up(o: UpOptions): Promise<number> {
   for (const s of list) process.stdout.write(`${s.name.padEnd(width)}${s.url}\n`);
   const scheduler = list.find((s) => s.name === 'scheduler');
   if (scheduler) process.stdout.write(`\nexport DCP_SCHEDULER_LOCATION=${scheduler.url}\n`);
-  process.stderr.write('\ndcp-emu: ready. Logs in ' + `${o.dataDir}/logs. Press Ctrl-C to stop.\n`);
+  process.stderr.write(`\ndcp-emu: ready. Logs in ${o.dataDir}/logs. Press Ctrl-C to stop.\n`);
   for (const r of running) {
     r.exited.then((code) => {
       if (!stopping) {
