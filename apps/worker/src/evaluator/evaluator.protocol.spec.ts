@@ -126,6 +126,50 @@ describe('evaluator line protocol (hand-written client)', () => {
     c.close();
   });
 
+  it('gives work functions the web APIs of a DCP sandbox, and results come back as data', async () => {
+    const c = await LineClient.connect(ev.port);
+    await assignJob(
+      c,
+      `async function () {
+        progress();
+        const u = new URL('../b/c?x=1#h', 'https://Example.com:443/a/d');
+        const enc = new TextEncoder().encode('héllo ☃ 😀');
+        const order = [];
+        await new Promise((r) => { setTimeout(() => { order.push('timeout'); r(); }, 0); queueMicrotask(() => order.push('micro')); });
+        return {
+          url: u, href: u.href, origin: u.origin, bytes: enc.length, text: new TextDecoder().decode(enc),
+          b64: btoa('hello'), un: atob('aGVsbG8='), order, param: new URLSearchParams('a=1&b=x%20y').get('b'),
+          clone: structuredClone({ d: new Date(5), t: new Int16Array([1, -2]) }),
+          random: crypto.getRandomValues(new Uint8Array(4)).length, uuid: crypto.randomUUID().length,
+          now: typeof performance.now(), selfIsGlobal: self === globalThis, wasm: typeof WebAssembly.instantiate,
+          job: work.job.public.name,
+        };
+      }`,
+    );
+    const end = (await runSlice(c, 1)) as { request: string; result: Record<string, unknown> };
+    expect(end.request).toBe('complete');
+    expect(end.result.url).toBeInstanceOf(URL);
+    expect(String(end.result.url)).toBe('https://example.com/b/c?x=1#h');
+    expect(end.result).toMatchObject({
+      href: 'https://example.com/b/c?x=1#h',
+      origin: 'https://example.com',
+      bytes: 15,
+      text: 'héllo ☃ 😀',
+      b64: 'aGVsbG8=',
+      un: 'hello',
+      order: ['micro', 'timeout'],
+      param: 'x y',
+      clone: { d: new Date(5), t: new Int16Array([1, -2]) },
+      random: 4,
+      uuid: 36,
+      now: 'number',
+      selfIsGlobal: true,
+      wasm: 'function',
+      job: 'test job',
+    });
+    c.close();
+  });
+
   it('answers in KVIN v9 to a v9 peer', async () => {
     const c = await LineClient.connect(ev.port, kvinV9);
     await c.waitFor((l) => l.kind === 'message' && l.value.request === '__sandboxLoaded');
