@@ -341,19 +341,27 @@ export class PrismaLedgerStore implements LedgerStore {
   }
 
   async snapshot(): Promise<LedgerSnapshot> {
-    const [accounts, holds, transactions] = await this.prisma.$transaction(
+    // One consistent view of all tables, even with writers running. Postings are read flat and
+    // grouped here: an `include` over every transaction would exceed SQLite's parameter limit.
+    const [accounts, holds, transactions, postings] = await this.prisma.$transaction(
       [
         this.prisma.bankAccount.findMany({ orderBy: { id: 'asc' } }),
         this.prisma.bankHold.findMany({ orderBy: { id: 'asc' } }),
-        this.prisma.bankTransaction.findMany({ orderBy: { seq: 'asc' }, include: withPostings }),
+        this.prisma.bankTransaction.findMany({ orderBy: { seq: 'asc' } }),
+        this.prisma.bankPosting.findMany({ orderBy: [{ transactionSeq: 'asc' }, { leg: 'asc' }] }),
       ],
-      // One consistent view of all three tables, even with writers running.
       { isolationLevel: 'Serializable' },
     );
+    const legs = new Map<number, TransactionRow['postings']>();
+    for (const p of postings) {
+      const list = legs.get(p.transactionSeq) ?? [];
+      list.push(p);
+      legs.set(p.transactionSeq, list);
+    }
     return {
       accounts: accounts.map(toAccount),
       holds: holds.map(toHold),
-      transactions: transactions.map(toTransaction),
+      transactions: transactions.map((t) => toTransaction({ ...t, postings: legs.get(t.seq) ?? [] })),
     };
   }
 }
