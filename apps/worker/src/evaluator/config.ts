@@ -21,6 +21,8 @@ export interface EvaluatorConfig {
   callTimeoutMs: number;
   /** Longest accepted protocol line in bytes; longer lines are a framing error that ends the session. */
   maxLineBytes: number;
+  /** Unsent output a sandbox may pile up towards a slow supervisor before it is killed (ENOMEM), in MiB. */
+  maxOutputBacklogMb: number;
   /** Cap on every WebAssembly.Memory, in 64 KiB pages (process-wide V8 flag). */
   wasmMaxPages: number;
   /** How often the watchdog checks progress, CPU time and load, in ms. */
@@ -41,6 +43,7 @@ const envShape = {
   DCP_EMU_EVALUATOR_SLICE_CPU_LIMIT_MS: positive.default(60 * 60_000),
   DCP_EMU_EVALUATOR_CALL_TIMEOUT_MS: positive.default(20_000),
   DCP_EMU_EVALUATOR_MAX_LINE_BYTES: positive.default(256 * 1024 * 1024),
+  DCP_EMU_EVALUATOR_MAX_OUTPUT_BACKLOG_MB: positive.default(64),
   DCP_EMU_EVALUATOR_WASM_MAX_PAGES: positive.default(4096),
   DCP_EMU_EVALUATOR_WATCHDOG_MS: positive.default(100),
 };
@@ -60,6 +63,7 @@ export function loadEvaluatorConfig(env: NodeJS.ProcessEnv = process.env): Evalu
       sliceCpuLimitMs: e.DCP_EMU_EVALUATOR_SLICE_CPU_LIMIT_MS,
       callTimeoutMs: e.DCP_EMU_EVALUATOR_CALL_TIMEOUT_MS,
       maxLineBytes: e.DCP_EMU_EVALUATOR_MAX_LINE_BYTES,
+      maxOutputBacklogMb: e.DCP_EMU_EVALUATOR_MAX_OUTPUT_BACKLOG_MB,
       wasmMaxPages: e.DCP_EMU_EVALUATOR_WASM_MAX_PAGES,
       watchdogIntervalMs: e.DCP_EMU_EVALUATOR_WATCHDOG_MS,
       logLevel: e.DCP_EMU_LOG_LEVEL,

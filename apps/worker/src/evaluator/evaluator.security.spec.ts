@@ -17,6 +17,7 @@ beforeAll(async () => {
     DCP_EMU_EVALUATOR_MEMORY_LIMIT_MB: '64',
     DCP_EMU_EVALUATOR_WASM_MAX_PAGES: '512',
     DCP_EMU_EVALUATOR_WATCHDOG_MS: '50',
+    DCP_EMU_EVALUATOR_MAX_OUTPUT_BACKLOG_MB: '8',
   });
 });
 afterAll(async () => {
@@ -192,6 +193,24 @@ describe('runaway work functions', () => {
     }`);
     expect(wasm).toMatchObject({ request: 'workError' });
     expect((wasm.error as Error).name).toBe('RangeError');
+    await healthy();
+  });
+
+  it('kills a sandbox that floods a supervisor which does not read (ENOMEM)', async () => {
+    const c = await sandbox(`function () {
+      const chunk = 'x'.repeat(1 << 20);
+      setInterval(() => { progress(); for (let i = 0; i < 8; i++) work.emit('flood', chunk); }, 1);
+      return new Promise(() => {});
+    }`);
+    c.socket.pause();
+    c.send({ request: 'resetState' });
+    c.send({ request: 'main', data: 1 });
+    const deadline = Date.now() + 15_000;
+    while (!/"code":"ENOMEM","reason":"sandbox output backlog/.test(ev.output())) {
+      if (Date.now() > deadline) throw new Error(`flooding sandbox not killed:\n${ev.output()}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    c.close();
     await healthy();
   });
 

@@ -46,7 +46,12 @@ export async function startEvaluator(config: EvaluatorConfig, logger: Logger): P
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const session = new Session(socket, { limits, maxLineBytes: config.maxLineBytes, logger });
+    const session = new Session(socket, {
+      limits,
+      maxLineBytes: config.maxLineBytes,
+      maxOutputBacklogBytes: config.maxOutputBacklogMb * 1024 * 1024,
+      logger,
+    });
     if (!manager.admit(session)) {
       logger.warn({ sandboxes: manager.size }, 'sandbox refused: evaluator at its sandbox limit');
       socket.end(`${dieLine(`evaluator at its limit of ${config.maxSandboxes} sandboxes`)}\n`);

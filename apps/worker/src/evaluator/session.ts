@@ -8,6 +8,8 @@ import { Sandbox, type SandboxExit, type SandboxLimits } from './sandbox';
 export interface SessionOptions {
   limits: SandboxLimits;
   maxLineBytes: number;
+  /** Bytes the socket may hold unsent before the sandbox is killed (a flooding work function). */
+  maxOutputBacklogBytes: number;
   logger: Logger;
 }
 
@@ -130,6 +132,16 @@ export class Session {
   private write(line: string): void {
     if (this.ended || this.socket.destroyed || !this.socket.writable) return;
     this.socket.write(`${line}\n`);
+    if (
+      this.socket.writableLength > this.options.maxOutputBacklogBytes &&
+      this.sandbox &&
+      !this.sandbox.closed
+    ) {
+      this.sandbox.kill(
+        DcpErrorCode.ENOMEM,
+        `sandbox output backlog above ${this.options.maxOutputBacklogBytes} bytes (supervisor not reading)`,
+      );
+    }
   }
 
   private end(exit: SandboxExit): void {
