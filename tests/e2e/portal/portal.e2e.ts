@@ -212,7 +212,7 @@ describe('portal: accounts and keystores in a real browser', () => {
     await expect.poll(() => page.getByText('The passphrase is right').isVisible()).toBe(true);
 
     // Upload a keystore made elsewhere (ethers, geth-style "Crypto").
-    const foreign = Wallet.createRandom();
+    const foreign = new Wallet(Wallet.createRandom().privateKey);
     const foreignPath = join(work, 'foreign.json');
     writeFileSync(foreignPath, await encryptKeystoreJson(foreign, 'x', { scrypt: { N: 1024 } }));
     const upload = page.locator('section', { has: page.getByRole('heading', { name: 'Upload a keystore' }) });

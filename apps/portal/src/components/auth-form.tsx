@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useRef, useState } from 'react';
-import { type ApiError, api, safeNextPath } from '../lib/api';
+import { type ApiError, api, safeNextPath, sentence } from '../lib/api';
 import { Field } from './field';
 
 interface AuthFormProps {
@@ -47,13 +47,14 @@ export function AuthForm({ mode, next }: AuthFormProps) {
     router.refresh();
   }
 
-  const fieldError = (name: string) => (error?.field === name ? error.message : undefined);
+  const fieldError = (name: string) => (error?.field === name ? sentence(error.message) : undefined);
   return (
     <form onSubmit={submit} noValidate aria-describedby={error ? 'auth-error' : undefined}>
       {error ? (
         <div className="alert error" role="alert" id="auth-error" tabIndex={-1} ref={alertRef}>
           <p>
-            <strong>{signup ? 'Could not create the account.' : 'Could not sign in.'}</strong> {error.message}
+            <strong>{signup ? 'Could not create the account.' : 'Could not sign in.'}</strong>{' '}
+            {sentence(error.message)}
           </p>
           {error.code === 'EDUP' ? (
             <p>

@@ -1,7 +1,7 @@
 'use client';
 
 import { type FormEvent, useState } from 'react';
-import { type ApiError, api } from '../lib/api';
+import { type ApiError, api, sentence } from '../lib/api';
 import { Field } from './field';
 
 export function ChangePasswordForm() {
@@ -39,14 +39,14 @@ export function ChangePasswordForm() {
     setDone(`Password changed.${n ? ` ${n} other session${n === 1 ? ' was' : 's were'} signed out.` : ''}`);
   }
 
-  const fieldError = (name: string) => (error?.field === name ? error.message : undefined);
+  const fieldError = (name: string) => (error?.field === name ? sentence(error.message) : undefined);
   return (
     <form onSubmit={submit} noValidate>
       <div aria-live="polite">
         {done ? <p className="alert success">{done}</p> : null}
         {error && !error.field ? (
           <p className="alert error" role="alert">
-            {error.message}
+            {sentence(error.message)}
           </p>
         ) : null}
       </div>

@@ -1,7 +1,7 @@
 'use client';
 
 import { type FormEvent, useRef, useState } from 'react';
-import { api } from '../lib/api';
+import { api, sentence } from '../lib/api';
 import { checkPassphrase, createKeystore, downloadFile } from '../lib/keystore/create';
 import { KEYSTORE_KINDS, type KeystoreKind, keystoreFileName, parseKeystore } from '../lib/keystore/format';
 import type { KeystoreView } from '../lib/keystore/view';
@@ -160,7 +160,7 @@ function KeystoreRow({
     const result = await api(`/api/keystores/${keystore.id}`, { method: 'DELETE' });
     setBusy(false);
     if (result.ok || result.status === 404) onDeleted(keystore.id);
-    else onError(`Could not delete the keystore: ${result.error.message}`);
+    else onError(`Could not delete the keystore: ${sentence(result.error.message)}`);
   }
 
   return (
@@ -179,7 +179,7 @@ function KeystoreRow({
         <td>
           <div className="actions">
             <a
-              className="button secondary"
+              className="button secondary small"
               href={`/api/keystores/${keystore.id}`}
               download={fileName}
               aria-label={`Download ${keystore.label} as ${fileName}`}
@@ -188,7 +188,7 @@ function KeystoreRow({
             </a>
             <button
               type="button"
-              className="secondary"
+              className="secondary small"
               aria-expanded={checking}
               onClick={() => setChecking((v) => !v)}
               aria-label={`Check the passphrase of ${keystore.label}`}
@@ -197,17 +197,17 @@ function KeystoreRow({
             </button>
             {confirming ? (
               <>
-                <button type="button" className="danger" onClick={remove} disabled={busy}>
+                <button type="button" className="danger small" onClick={remove} disabled={busy}>
                   {busy ? 'Deleting…' : 'Yes, delete'}
                 </button>
-                <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+                <button type="button" className="secondary small" onClick={() => setConfirming(false)}>
                   Keep it
                 </button>
               </>
             ) : (
               <button
                 type="button"
-                className="danger"
+                className="danger small"
                 onClick={() => setConfirming(true)}
                 aria-label={`Delete ${keystore.label}`}
               >
@@ -331,11 +331,11 @@ function CreateKeystore({
     const confirm = noPassphrase ? '' : String(form.get('create-confirm') ?? '');
     const errors: Record<string, string> = {};
     if (!noPassphrase && passphrase.length === 0) {
-      errors['create-passphrase'] = 'enter a passphrase, or tick "No passphrase" below';
+      errors['create-passphrase'] = 'Enter a passphrase, or tick "No passphrase" below.';
     }
     if (passphrase !== confirm)
-      errors['create-confirm'] = 'the two passphrases differ; type the same one twice';
-    if (label.length > 64) errors['create-label'] = 'use at most 64 characters';
+      errors['create-confirm'] = 'The two passphrases differ; type the same one twice.';
+    if (label.length > 64) errors['create-label'] = 'Use at most 64 characters.';
     setFieldErrors(errors);
     if (Object.keys(errors).length) return;
 
@@ -346,7 +346,7 @@ function CreateKeystore({
         body: { kind, label: created.label, keystore: created.json },
       });
       if (!saved.ok) {
-        onError(`The keystore was made but not saved: ${saved.error.message}`);
+        onError(`The keystore was made but not saved: ${sentence(saved.error.message)}`);
         return;
       }
       formEl.reset();
@@ -431,13 +431,13 @@ function UploadKeystore({
     const form = new FormData(formEl);
     const file = form.get('upload-file');
     if (!(file instanceof File) || file.size === 0) {
-      setFileError('choose a keystore file (for example id.keystore)');
+      setFileError('Choose a keystore file (for example id.keystore).');
       return;
     }
     const text = await file.text();
     const parsed = parseKeystore(text);
     if (!parsed.ok) {
-      setFileError(`this is not a keystore dcp-client can read: ${parsed.problems[0]}`);
+      setFileError(sentence(`this is not a keystore dcp-client can read: ${parsed.problems[0]}`));
       return;
     }
     setFileError(undefined);
@@ -451,8 +451,8 @@ function UploadKeystore({
     });
     setBusy(false);
     if (!saved.ok) {
-      if (saved.error.field === 'keystore') setFileError(saved.error.message);
-      else onError(`Could not upload the keystore: ${saved.error.message}`);
+      if (saved.error.field === 'keystore') setFileError(sentence(saved.error.message));
+      else onError(`Could not upload the keystore: ${sentence(saved.error.message)}`);
       return;
     }
     formEl.reset();

@@ -2,7 +2,7 @@
 
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { api } from '../lib/api';
+import { api, sentence } from '../lib/api';
 
 export function SignOutButton() {
   const router = useRouter();
@@ -13,7 +13,7 @@ export function SignOutButton() {
     const result = await api('/api/auth/signout', { method: 'POST' });
     setBusy(false);
     if (!result.ok) {
-      setFailed(result.error.message);
+      setFailed(sentence(result.error.message));
       return;
     }
     router.replace('/signin');

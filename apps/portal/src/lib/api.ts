@@ -48,3 +48,11 @@ export function safeNextPath(next: string | null | undefined, fallback = '/keyst
   if (next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')) return next;
   return fallback;
 }
+
+/** Server messages are lower-case clauses; shown alone they read better as sentences. */
+export function sentence(message: string): string {
+  const text = message.trim();
+  if (!text) return text;
+  const capital = text[0]!.toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}

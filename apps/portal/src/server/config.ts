@@ -28,7 +28,7 @@ export const portalEnv = {
   DCP_EMU_PORTAL_PASSWORD_LOG2N: z.coerce.number().int().min(10).max(20).default(16),
 };
 
-export function loadPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
+export function loadPortalConfig(env: Record<string, string | undefined> = process.env): PortalConfig {
   return loadConfig(
     'portal',
     portalEnv,
@@ -43,6 +43,6 @@ export function loadPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
       secureCookies: e.DCP_EMU_PORTAL_SECURE_COOKIES,
       passwordScryptLog2N: e.DCP_EMU_PORTAL_PASSWORD_LOG2N,
     }),
-    env,
+    env as NodeJS.ProcessEnv,
   );
 }

@@ -2,6 +2,13 @@ import { freshDatabase, type TestDatabase, type TestProvider } from '@dcp-emu/te
 import { loadPortalConfig } from './config';
 import { createPortal, type Portal } from './portal';
 
+declare module 'vitest' {
+  /** Provided by packages/testing's global setup: the run's PostgreSQL admin URL. */
+  export interface ProvidedContext {
+    pgUrl: string;
+  }
+}
+
 /** A portal over a fresh database of the given provider, with cheap password hashing; for specs. */
 export async function testPortal(
   provider: TestProvider,

@@ -101,7 +101,7 @@ describe('checkPassphrase (browser)', () => {
   });
 
   it('unlocks keystores written by other tools (ethers, capitalised Crypto)', async () => {
-    const wallet = Wallet.createRandom();
+    const wallet = new Wallet(Wallet.createRandom().privateKey);
     const json = await encryptKeystoreJson(wallet, 'geth', { scrypt: { N } });
     expect(await checkPassphrase(json, 'geth')).toEqual({ ok: true, address: wallet.address.toLowerCase() });
   });
