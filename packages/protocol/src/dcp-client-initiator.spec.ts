@@ -47,6 +47,35 @@ describe.each([5, 4] as const)('dcp-client %s.x initiator → our target', (gene
     expect(invalid).toMatchObject({ success: false, payload: { code: 'EINVAL' } });
   });
 
+  it("verifies dcp-client's allow/auth authorization over the raw payload", async () => {
+    const session = sessions[sessions.length - 1]!;
+    for (let k = 0; k < 3; k++) {
+      const res = await peer.call<{ account: string; responses: PeerResponse[] }>({
+        cmd: 'authz',
+        op: 'authz',
+        data: { amount: k },
+      });
+      expect(res.account.toLowerCase()).toBe(peer.account!.address.toLowerCase());
+      expect(res.responses[0]!.payload).toEqual({
+        peer: session.peerAddress,
+        authorized: [peer.account!.address.toLowerCase()],
+      });
+    }
+    // dcp-client sends authorized requests that it batches with unresolved allow placeholders
+    // ('peerAddress', 'identity.address') and an empty auth: they must not verify.
+    const burst = await peer.call<{ responses: PeerResponse[] }>({
+      cmd: 'authz',
+      op: 'authz',
+      data: {},
+      n: 5,
+    });
+    for (const r of burst.responses)
+      expect([[], [peer.account!.address.toLowerCase()]]).toContainEqual(r.payload.authorized);
+    // a plain request authorizes nothing
+    const plain = await peer.call<PeerResponse>({ cmd: 'request', op: 'authz', data: {} });
+    expect(plain.payload.authorized).toEqual([]);
+  });
+
   it('answers requests the target pushes to it', async () => {
     const res = await peer.call<PeerResponse>({
       cmd: 'request',

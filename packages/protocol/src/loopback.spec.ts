@@ -36,6 +36,23 @@ describe('our initiator ⇄ our target over socket.io (loopback)', () => {
     await i.keepalive();
   });
 
+  it('authorizes requests with resource keys, single and batched', async () => {
+    t = await startTestTarget();
+    const i = initiator(t.location);
+    const account = Identity.random();
+    const other = Identity.random();
+    await i.connect();
+    const single = (await i.request('authz', {}, { authorize: [account] })) as { authorized: string[] };
+    expect(single.authorized).toEqual([account.address.toLowerCase()]);
+    const batched = (await Promise.all(
+      Array.from({ length: 5 }, () => i.request('authz', { x: 1 }, { authorize: [account, other] })),
+    )) as { authorized: string[] }[];
+    expect(i.session!.stats.txBatches).toBeGreaterThan(0);
+    for (const r of batched)
+      expect(r.authorized).toEqual([account.address.toLowerCase(), other.address.toLowerCase()]);
+    expect(((await i.request('authz', {})) as { authorized: string[] }).authorized).toEqual([]);
+  });
+
   it('batches 100 concurrent requests and answers all', async () => {
     t = await startTestTarget();
     const i = initiator(t.location);

@@ -258,44 +258,54 @@ export class DcpTarget extends Emitter<TargetEvents> {
 
   /**
    * The initiator resumes a session we do not know (e.g. we restarted): send a signed `close` for its
-   * dcpsid using the nonce from its ack, so it ends the session and opens a new one.
+   * dcpsid carrying the nonce from its retransmitted ack, so it ends the session and opens a new one.
+   * Messages other than acks carry the wrong nonce for that, so we wait (bounded) for the ack.
    */
-  #noSession(link: FramedLink, env: Envelope, info: AcceptInfo): void {
-    const body = env.body as { dcpsid: string; type?: unknown; nonce?: unknown };
-    this.logger.debug(
-      { dcpsid: body.dcpsid, service: info.service },
-      'unknown dcpsid; telling peer to close',
-    );
-    const now = this.clock.now() / 1000;
-    const close = {
-      id: `0-0-${this.random.string(21)}`,
-      type: 'request',
-      payload: {
-        operation: 'close',
-        data: DcpErrorCode.ENOSESSION,
-        allow: [],
-        validity: { stamp: this.random.string(21), ttl: 120, time: now },
-      },
-      auth: {},
-      dcpsid: body.dcpsid,
-      time: now,
-      ackToken: `ATt0-${this.random.string(21)}`,
-      nonce: typeof body.nonce === 'string' ? body.nonce : null,
-    };
-    const sealed = seal(this.identity, close);
+  #noSession(link: FramedLink, first: Envelope, info: AcceptInfo): void {
+    const dcpsid = (first.body as { dcpsid: string }).dcpsid;
+    this.logger.debug({ dcpsid, service: info.service }, 'unknown dcpsid; telling peer to close');
+    let sent = false;
     const done = timer(() => link.close('no session'), this.#options.closeTimeoutMs ?? 7_000);
+    link.on('close', () => clearTimeout(done));
+    const consider = (env: Envelope) => {
+      const body = env.body as { type?: unknown; nonce?: unknown; dcpsid?: unknown };
+      if (!sameAddress(env.owner, first.owner) || body.dcpsid !== dcpsid) return;
+      if (body.type === 'response' && sent) {
+        // the peer acked our close and said 'goodbye'
+        clearTimeout(done);
+        link.close('no session');
+        return;
+      }
+      if (sent || body.type !== 'ack' || typeof body.nonce !== 'string') return;
+      sent = true;
+      const now = this.clock.now() / 1000;
+      const close = {
+        id: `0-0-${this.random.string(21)}`,
+        type: 'request',
+        payload: {
+          operation: 'close',
+          data: DcpErrorCode.ENOSESSION,
+          allow: [],
+          validity: { stamp: this.random.string(21), ttl: 120, time: now },
+        },
+        auth: {},
+        dcpsid,
+        time: now,
+        ackToken: `ATt0-${this.random.string(21)}`,
+        nonce: body.nonce,
+      };
+      const sealed = seal(this.identity, close);
+      timer(() => link.send(sealed), this.#options.noSessionCloseDelayMs ?? 50);
+    };
     link.on('message', (m) => {
-      // the peer acks our close, then answers 'goodbye': we are done
       try {
-        if (parseEnvelope(m).body.type === 'response') {
-          clearTimeout(done);
-          link.close('no session');
-        }
+        const env = parseEnvelope(m);
+        verifyEnvelope(env, this.crypto);
+        consider(env);
       } catch {
-        // ignore
+        link.close('refused');
       }
     });
-    link.on('close', () => clearTimeout(done));
-    timer(() => link.send(sealed), this.#options.noSessionCloseDelayMs ?? 50);
+    consider(first);
   }
 }

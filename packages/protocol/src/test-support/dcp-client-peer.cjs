@@ -96,6 +96,18 @@ async function main() {
       const all = await Promise.all(Array.from({ length: n }, (_, i) => conn.request(op, { i })));
       return all.map((r) => r.payload);
     },
+    /** requests authorized by the bank keystore (default.keystore), n at once so some travel batched */
+    async authz({ op, data, n = 1 }) {
+      const ks = await wallet.get();
+      const all = await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const req = new conn.Request(op, { ...data, i });
+          await req.authorize(ks);
+          return conn.send(req);
+        }),
+      );
+      return { account: String(ks.address), responses: all.map(responseInfo) };
+    },
     async keepalive() {
       return responseInfo(await conn.keepalive());
     },

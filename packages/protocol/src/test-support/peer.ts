@@ -36,6 +36,8 @@ export class DcpClientPeer {
   readonly messages: PeerMessage[] = [];
   readonly home: string;
   readonly identity: Identity;
+  /** the bank account key in default.keystore (undefined when reusing a HOME) */
+  readonly account: Identity | undefined;
   readonly stderr: string[] = [];
   #child: ChildProcess;
   #seq = 0;
@@ -50,7 +52,9 @@ export class DcpClientPeer {
   ) {
     this.home = reuse?.home ?? mkdtempSync(join(tmpdir(), 'dcp-peer-'));
     const dcpDir = join(this.home, '.dcp');
-    this.identity = reuse?.identity ?? writeClientKeystores(dcpDir).identity;
+    const keys = reuse ? undefined : writeClientKeystores(dcpDir);
+    this.identity = reuse?.identity ?? keys!.identity;
+    this.account = keys?.account;
     const user = unprivileged();
     if (user) {
       for (const p of [this.home, dcpDir, ...readdirSync(dcpDir).map((f) => join(dcpDir, f))])
