@@ -171,7 +171,7 @@ describe('runaway work functions', () => {
 
   it('kills a heap bomb with ENOMEM', async () => {
     const end = await probe(
-      'function () { progress(); const keep = []; for (;;) keep.push(new Array(100000).fill(Math.random())); }',
+      'function () { const keep = []; for (;;) { progress(); keep.push(new Array(1000000).fill(Math.random())); } }',
     );
     expect(end).toMatchObject({ request: 'sandboxError', error: { code: DcpErrorCode.ENOMEM } });
     await healthy();
