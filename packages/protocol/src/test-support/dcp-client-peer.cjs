@@ -22,8 +22,38 @@ function responseInfo(response) {
   return { success: response.success, payload: response.payload, time: response.time };
 }
 
+/** PEER_MODE=config: init() downloads /etc/dcp-config.kvin from PEER_LOCATION; report what it decoded. */
+async function configMode(dcp) {
+  await dcp.init(new URL(location));
+  const { DcpURL } = require('dcp/dcp-url');
+  const describe = (v) => ({
+    href: v ? String(v.href) : null,
+    isURL: DcpURL.isURL(v),
+    instanceOfURL: v instanceof URL || v instanceof DcpURL,
+  });
+  const services = globalThis.dcpConfig.scheduler.services;
+  const decoded = [];
+  const fetchUri = require('dcp/utils'); // re-exports utils/fetch-uri
+  for (const uri of JSON.parse(process.env.PEER_DATA_URIS || '[]')) {
+    try {
+      decoded.push({ ok: true, value: await fetchUri.fetchURI(uri, false) });
+    } catch (error) {
+      decoded.push({ ok: false, error: errorInfo(error) });
+    }
+  }
+  out({
+    event: 'config',
+    services: Object.fromEntries(Object.entries(services).map(([k, v]) => [k, describe(v.location)])),
+    bankTeller: describe(globalThis.dcpConfig.bank.services.bankTeller.location),
+    job: globalThis.dcpConfig.job,
+    decoded,
+  });
+  process.exit(0);
+}
+
 async function main() {
   const dcp = require(process.env.DCP_CLIENT_DIR);
+  if (mode === 'config') return configMode(dcp);
   await dcp.init({
     dcpConfig: {
       scheduler: { configLocation: false, location: new URL(new URL(location).origin) },

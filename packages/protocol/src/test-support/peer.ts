@@ -12,6 +12,9 @@ export const DCP_CLIENT = {
   4: join(ROOT, 'node_modules/dcp-worker/node_modules/dcp-client'),
 } as const;
 
+/** initiator: dcp/protocol Connection; target: dcp/protocol Target; config: init() + report */
+export type PeerMode = 'initiator' | 'target' | 'config';
+
 export interface PeerMessage {
   id?: number;
   ok?: boolean;
@@ -45,7 +48,7 @@ export class DcpClientPeer {
 
   private constructor(
     readonly generation: 4 | 5,
-    mode: 'initiator' | 'target',
+    mode: PeerMode,
     location: string,
     env: Record<string, string>,
     reuse?: { home: string; identity: Identity },
@@ -98,7 +101,7 @@ export class DcpClientPeer {
 
   static async start(
     generation: 4 | 5,
-    mode: 'initiator' | 'target',
+    mode: PeerMode,
     location: string,
     env: Record<string, string> = {},
     reuse?: DcpClientPeer,
@@ -110,6 +113,7 @@ export class DcpClientPeer {
       env,
       reuse ? { home: reuse.home, identity: reuse.identity } : undefined,
     );
+    if (mode === 'config') return peer;
     await peer.waitFor((m) => m.event === 'init', 30_000);
     if (mode === 'target') await peer.waitFor((m) => m.event === 'listening', 30_000);
     return peer;
