@@ -21,7 +21,7 @@ export class MemorySocket implements SocketLike {
     if (!this.connected) return;
     this.sent.push(data);
     const peer = this.peer;
-    queueMicrotask(() => peer?.#emit('message', data));
+    if (peer) queueMicrotask(() => peer.#emit('message', data));
   }
 
   on(event: string, listener: Listener): this {
