@@ -1,4 +1,4 @@
-import { CaptureUseCase } from '../escrow/capture.usecase';
+import { type CaptureOptions, CaptureUseCase } from '../escrow/capture.usecase';
 import { HoldUseCase } from '../escrow/hold.usecase';
 import { IncreaseHoldUseCase } from '../escrow/increase-hold.usecase';
 import { ReleaseUseCase } from '../escrow/release.usecase';
@@ -15,6 +15,7 @@ export interface BankLedgerOptions {
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
   readonly faucet?: FaucetPolicy;
+  readonly capture?: CaptureOptions;
 }
 
 /**
@@ -27,7 +28,7 @@ export function createBankLedger(options: BankLedgerOptions) {
     store: options.store,
     hold: new HoldUseCase(deps),
     increaseHold: new IncreaseHoldUseCase(deps),
-    capture: new CaptureUseCase(deps),
+    capture: new CaptureUseCase(deps, options.capture),
     release: new ReleaseUseCase(deps),
     transfer: new TransferUseCase(deps),
     mint: new MintUseCase(deps, options.faucet ?? DEV_FAUCET),

@@ -177,6 +177,14 @@ export class PrismaLedgerStore implements LedgerStore {
         return row ? toTransaction(row) : null;
       },
       append: (t) => this.append(ptx, t),
+      appendMany: (ts) => this.appendMany(ptx, ts),
+      findByIdempotencyKeys: async (keys) => {
+        const rows = await ptx.bankTransaction.findMany({
+          where: { idempotencyKey: { in: [...new Set(keys)] } },
+          include: withPostings,
+        });
+        return rows.map(toTransaction);
+      },
       saveHold: (next, previous) => this.saveHold(ptx, next, previous),
     };
   }
@@ -218,6 +226,62 @@ export class PrismaLedgerStore implements LedgerStore {
         throw new DuplicateIdempotencyKey(t.idempotencyKey);
       throw e;
     }
+  }
+
+  private async appendMany(ptx: Tx, txs: readonly NewTransaction[]): Promise<JournalTransaction[]> {
+    if (txs.length === 0) return [];
+    if (txs.length === 1) return [await this.append(ptx, txs[0]!)];
+    const net = new Map<AccountId, bigint>();
+    for (const t of txs) {
+      for (const p of t.postings) {
+        if (p.book.kind === 'account') net.set(p.book.account, (net.get(p.book.account) ?? 0n) + p.amount);
+      }
+    }
+    // Same lock order as `append`: accounts by book key (`account:` + id sorts like the id).
+    for (const [id, amount] of [...net].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (amount !== 0n) await this.post(ptx, id, amount);
+    }
+    try {
+      await ptx.bankTransaction.createMany({
+        data: txs.map((t) => ({
+          id: t.id,
+          reason: t.reason,
+          job: t.refs.job ?? null,
+          slice: t.refs.slice ?? null,
+          worker: t.refs.worker ?? null,
+          hold: t.refs.hold ?? null,
+          memo: t.refs.memo ?? null,
+          idempotencyKey: t.idempotencyKey ?? null,
+          fingerprint: t.fingerprint,
+          createdAt: t.createdAt,
+        })),
+      });
+    } catch (e) {
+      const keyed = txs.find((t) => t.idempotencyKey !== undefined);
+      if (prismaCode(e) === 'P2002' && keyed) throw new DuplicateIdempotencyKey(keyed.idempotencyKey!);
+      throw e;
+    }
+    const seqs = new Map<string, number>();
+    for (let i = 0; i < txs.length; i += 500) {
+      const ids = txs.slice(i, i + 500).map((t) => t.id);
+      const rows = await ptx.bankTransaction.findMany({
+        where: { id: { in: ids } },
+        select: { id: true, seq: true },
+      });
+      for (const r of rows) seqs.set(r.id, r.seq);
+    }
+    await ptx.bankPosting.createMany({
+      data: txs.flatMap((t) =>
+        t.postings.map((p, leg) => ({
+          transactionSeq: seqs.get(t.id)!,
+          leg,
+          account: p.book.kind === 'account' ? p.book.account : null,
+          hold: p.book.kind === 'hold' ? p.book.hold : null,
+          amount: p.amount,
+        })),
+      ),
+    });
+    return txs.map((t) => ({ ...t, seq: seqs.get(t.id)! }));
   }
 
   /**

@@ -38,6 +38,9 @@ export class MemoryLedgerStore implements LedgerStore {
       lockHold: async (id) => this.holds.get(id) ?? null,
       findByIdempotencyKey: async (key) => this.byKey.get(key) ?? null,
       append: async (t) => this.append(t, undo),
+      appendMany: async (ts) => ts.map((t) => this.append(t, undo)),
+      findByIdempotencyKeys: async (keys) =>
+        keys.map((k) => this.byKey.get(k)).filter((t): t is JournalTransaction => t !== undefined),
       saveHold: async (next, previous) => {
         const current = this.holds.get(next.id);
         if ((previous === null) !== (current === undefined)) throw LedgerErrors.holdChanged(next.id);

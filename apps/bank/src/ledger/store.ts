@@ -25,6 +25,13 @@ export interface LedgerTx {
    * the journal; the hold's own row is written by `saveHold`.
    */
   append(tx: NewTransaction): Promise<JournalTransaction>;
+  /**
+   * Appends several transactions at once (a settlement batch): the same rules as `append` applied to
+   * each account's net change, one write per account and one insert per table.
+   */
+  appendMany(txs: readonly NewTransaction[]): Promise<JournalTransaction[]>;
+  /** The committed transactions among these idempotency keys. */
+  findByIdempotencyKeys(keys: readonly string[]): Promise<JournalTransaction[]>;
   /** Inserts a new hold (`previous` null) or writes its next state over the locked `previous`. */
   saveHold(next: Hold, previous: Hold | null): Promise<void>;
 }
