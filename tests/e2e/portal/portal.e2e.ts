@@ -148,6 +148,8 @@ describe('portal: accounts and keystores in a real browser', () => {
       .poll(() => page.getByRole('heading', { level: 1 }).textContent())
       .toBe('Your local DCP network');
     await shot(page, 'home');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
 
     await page.goto('/signup');
     await shot(page, 'signup');
@@ -255,8 +257,12 @@ describe('portal: accounts and keystores in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('#auth-error').textContent()).toContain('do not match');
     await shot(page, 'signin-error');
-    await page.getByLabel('Password').fill(alice.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Keyboard only: from the email field, Tab to the password, Enter submits.
+    await page.getByLabel('Password').fill('');
+    await page.getByLabel('Email').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(alice.password);
+    await page.keyboard.press('Enter');
     await page.waitForURL('**/keystores');
     await expect.poll(() => page.getByTestId('keystore-row').count()).toBe(3);
 

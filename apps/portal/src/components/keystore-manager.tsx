@@ -1,11 +1,18 @@
 'use client';
 
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, sentence } from '../lib/api';
-import { checkPassphrase, createKeystore, downloadFile } from '../lib/keystore/create';
-import { KEYSTORE_KINDS, type KeystoreKind, keystoreFileName, parseKeystore } from '../lib/keystore/format';
+import { downloadFile } from '../lib/download';
+import { KEYSTORE_KINDS, type KeystoreKind, keystoreFileName } from '../lib/keystore/kinds';
 import type { KeystoreView } from '../lib/keystore/view';
 import { Field } from './field';
+
+/**
+ * ethers (key generation, scrypt, AES) and the zod keystore schema are loaded on demand, so the page
+ * renders and becomes interactive without them; they are fetched in the background once it has.
+ */
+const keystoreCode = () => import('../lib/keystore/create');
+const keystoreFormat = () => import('../lib/keystore/format');
 
 type Notice = { tone: 'success' | 'error'; text: string; download?: { fileName: string; json: string } };
 
@@ -17,6 +24,9 @@ export function KeystoreManager({ initial }: { initial: KeystoreView[] }) {
   const [keystores, setKeystores] = useState(initial);
   const [notice, setNotice] = useState<Notice | null>(null);
   const noticeRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    void keystoreCode().catch(() => undefined);
+  }, []);
 
   function announce(next: Notice) {
     setNotice(next);
@@ -247,8 +257,17 @@ function CheckPassphrase({ keystore }: { keystore: KeystoreView }) {
       });
       return;
     }
-    const result = await checkPassphrase(await response.text(), passphrase, setProgress);
+    const result = await keystoreCode()
+      .then(async ({ checkPassphrase }) => checkPassphrase(await response.text(), passphrase, setProgress))
+      .catch(() => null);
     setProgress(null);
+    if (!result) {
+      setState({
+        tone: 'error',
+        text: 'The keystore code did not load; check your connection and try again.',
+      });
+      return;
+    }
     if (result.ok && result.address === keystore.address) {
       setState({ tone: 'success', text: 'The passphrase is right: this keystore unlocks.' });
     } else if (result.ok) {
@@ -341,6 +360,7 @@ function CreateKeystore({
 
     setProgress(0);
     try {
+      const { createKeystore } = await keystoreCode();
       const created = await createKeystore({ kind, label, passphrase, onProgress: setProgress });
       const saved = await api<{ keystore: KeystoreView }>('/api/keystores', {
         body: { kind, label: created.label, keystore: created.json },
@@ -435,7 +455,12 @@ function UploadKeystore({
       return;
     }
     const text = await file.text();
-    const parsed = parseKeystore(text);
+    const format = await keystoreFormat().catch(() => null);
+    if (!format) {
+      onError('The keystore code did not load; check your connection and try again.');
+      return;
+    }
+    const parsed = format.parseKeystore(text);
     if (!parsed.ok) {
       setFileError(sentence(`this is not a keystore dcp-client can read: ${parsed.problems[0]}`));
       return;

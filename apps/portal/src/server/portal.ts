@@ -12,6 +12,7 @@ import {
   readMigrations,
 } from '@dcp-emu/db';
 import { type PasswordHasher, scryptHasher } from './accounts/password';
+import { memoryThrottle, type SignInThrottle } from './accounts/throttle';
 import { loadPortalConfig, type PortalConfig } from './config';
 import {
   type Clock,
@@ -31,6 +32,7 @@ export interface Portal {
   sessions: SessionStore;
   keystores: KeystoreStore;
   hasher: PasswordHasher;
+  throttle: SignInThrottle;
   clock: Clock;
   ids: Ids;
   /** true when the database answers a trivial query */
@@ -68,6 +70,7 @@ export async function createPortal(config: PortalConfig = loadPortalConfig()): P
     sessions: prismaSessionStore(db.prisma),
     keystores: prismaKeystoreStore(db.prisma),
     hasher: scryptHasher({ log2N: config.passwordScryptLog2N, r: 8, p: 1 }),
+    throttle: memoryThrottle(),
     clock: systemClock,
     ids: { next: randomUUID },
     async ready() {

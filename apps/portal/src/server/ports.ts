@@ -1,4 +1,4 @@
-import type { KeystoreKind } from '../lib/keystore/format';
+import type { KeystoreKind } from '../lib/keystore/kinds';
 
 /** Side effects of the portal's use cases, swapped for real ones (Prisma) or test ones. */
 

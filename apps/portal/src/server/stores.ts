@@ -1,5 +1,5 @@
 import type { PrismaDb } from '@dcp-emu/db';
-import type { KeystoreKind } from '../lib/keystore/format';
+import type { KeystoreKind } from '../lib/keystore/kinds';
 import type { KeystoreRecord, KeystoreStore, KeystoreSummary, SessionStore, UserStore } from './ports';
 
 /** Prisma's unique-constraint violation. */

@@ -1,5 +1,6 @@
 import { decryptKeystoreJson, encryptKeystoreJson, hexlify, randomBytes, Wallet } from 'ethers';
-import { KEYSTORE_KINDS, type KeystoreKind, parseKeystore, type V3Keystore } from './format';
+import { parseKeystore, type V3Keystore } from './format';
+import { KEYSTORE_KINDS, type KeystoreKind } from './kinds';
 
 /**
  * Keystore creation and unlocking. These run in the browser: the passphrase and the clear private
@@ -88,16 +89,4 @@ export async function checkPassphrase(
     const message = e instanceof Error ? e.message : String(e);
     return { ok: false, reason: /password/i.test(message) ? 'passphrase' : 'malformed' };
   }
-}
-
-/** Offers `content` as a file download (browser only). */
-export function downloadFile(fileName: string, content: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -8,12 +8,7 @@ import { z } from 'zod';
  * decrypt: it has no passphrase).
  */
 
-/** What a keystore is for, and the file name dcp-client looks for. */
-export const KEYSTORE_KINDS = {
-  identity: { fileName: 'id.keystore', title: 'Identity', defaultLabel: 'id' },
-  bank: { fileName: 'default.keystore', title: 'Bank account', defaultLabel: 'default' },
-} as const;
-export type KeystoreKind = keyof typeof KEYSTORE_KINDS;
+export { KEYSTORE_KINDS, type KeystoreKind, keystoreFileName } from './kinds';
 export const keystoreKind = z.enum(['identity', 'bank']);
 
 const hex = (what: string) =>
@@ -138,9 +133,4 @@ export function parseKeystore(input: unknown): ParsedKeystore {
   if (!address.success) return { ok: false, problems: [`address: ${address.error.issues[0]?.message}`] };
   const keystore: V3Keystore = { ...rest, version: 3, address: address.data.slice(2), crypto: section };
   return { ok: true, keystore, address: address.data };
-}
-
-/** The file name a keystore of this kind should be saved under. */
-export function keystoreFileName(kind: KeystoreKind): string {
-  return KEYSTORE_KINDS[kind].fileName;
 }

@@ -1,4 +1,4 @@
-import type { KeystoreKind } from './format';
+import type { KeystoreKind } from './kinds';
 
 /** A keystore as the browser lists it (no encrypted JSON). */
 export interface KeystoreView {

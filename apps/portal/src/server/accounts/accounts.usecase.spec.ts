@@ -96,4 +96,22 @@ describe.each(PROVIDERS)('accounts on %s', (provider) => {
       true,
     );
   });
+
+  it('throttles repeated failed sign-ins for an email, even with the right password', async () => {
+    expect((await signUp(portal, { email: 'mallory@example.com', password: 'right password' })).ok).toBe(
+      true,
+    );
+    for (let i = 0; i < 5; i++) {
+      const r = await signIn(portal, { email: 'mallory@example.com', password: `guess ${i}` });
+      expect(r.ok ? '' : r.error.message).toMatch(/do not match/);
+    }
+    const locked = await signIn(portal, { email: 'mallory@example.com', password: 'right password' });
+    expect(locked).toEqual({
+      ok: false,
+      error: { code: DcpErrorCode.EPERM, message: expect.stringMatching(/too many failed sign-ins/) },
+    });
+    expect((await signIn(portal, { email: 'ada@example.com', password: 'brand new password' })).ok).toBe(
+      true,
+    );
+  });
 });

@@ -1,6 +1,6 @@
 import { DcpErrorCode } from '@dcp-emu/protocol';
 import { z } from 'zod';
-import { keystoreFileName } from '../../lib/keystore/format';
+import { keystoreFileName } from '../../lib/keystore/kinds';
 import type { KeystoreStore, KeystoreSummary } from '../ports';
 import { fail, ok, type Result } from '../result';
 
