@@ -51,10 +51,11 @@ export interface MigrateResult {
  * migration was changed or is unknown to this build.
  */
 export async function migrate(driver: SqlDriver, migrations: Migration[]): Promise<MigrateResult> {
-  await driver.exec(
-    `CREATE TABLE IF NOT EXISTS ${TABLE} (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)`,
-  );
   return driver.lockedTransaction(async () => {
+    // Created under the lock: concurrent CREATE TABLE IF NOT EXISTS races in PostgreSQL's catalog.
+    await driver.exec(
+      `CREATE TABLE IF NOT EXISTS ${TABLE} (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+    );
     const rows = await driver.query<{ name: string; checksum: string }>(
       `SELECT name, checksum FROM ${TABLE} ORDER BY name`,
     );
