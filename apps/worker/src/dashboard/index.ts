@@ -1,0 +1,2 @@
+export { attachConsole, type Lines } from './console-output';
+export { Dashboard, type DashboardModel, renderDashboard } from './dashboard';
