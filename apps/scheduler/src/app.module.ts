@@ -1,15 +1,19 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule, HealthModule } from '@dcp-emu/nest-kit';
 import type { SchedulerConfig } from './config';
+import { DcpModule } from './dcp/dcp.module';
+import type { BankPort } from './ports/bank.port';
+import type { Clock } from './ports/clock';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: SchedulerConfig): DynamicModule {
+  static forRoot(config: SchedulerConfig, overrides: { clock?: Clock; bank?: BankPort } = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
         HealthModule.forRoot({ name: 'scheduler', version: '0.1.0' }),
         DatabaseModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
+        DcpModule.forRoot(config, overrides),
       ],
     };
   }

@@ -2,19 +2,67 @@ import { defaultDatabaseUrl } from '@dcp-emu/db';
 import { commonEnv, type LogLevel, loadConfig, port } from '@dcp-emu/service-kit';
 import { z } from 'zod';
 
+/** How the scheduler hands out and takes back slices. */
+export interface TaskTuning {
+  /** a handed-out slice returns to the queue when its worker is silent this long (ms) */
+  leaseMs: number;
+  /** a slice is taken back at the latest this long after hand-out, even from a live worker (ms) */
+  maxLeaseMs: number;
+  /** how often expired leases are swept (ms) */
+  sweepMs: number;
+  /** a task should keep a worker's cores busy about this long (s) */
+  targetTaskSeconds: number;
+  /** most slices in one task */
+  maxTaskSlices: number;
+  /** failed attempts of one slice before the job is cancelled */
+  maxSliceErrors: number;
+  /** failed attempts over the whole job before it is cancelled */
+  maxJobErrors: number;
+  /** DCC per slice that a market-value offer (multiplier 1) stands for */
+  marketRate: number;
+}
+
 export interface SchedulerConfig {
   host: string;
   port: number;
   dataDir: string;
   databaseUrl: string;
   logLevel: LogLevel;
+  /** where the scheduler's own key lives (clients pin it, so it must persist) */
+  identityFile: string;
+  /** the bank's base URL handed to clients (bank-teller service); default: the scheduler's origin */
+  bankUrl?: string;
+  tuning: TaskTuning;
 }
+
+const ms = z.coerce.number().int().min(1);
 
 const shape = {
   ...commonEnv,
   DCP_EMU_SCHEDULER_PORT: port.default(7430),
   DCP_EMU_DATABASE_URL: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
+  DCP_EMU_BANK_URL: z.string().url().optional(),
+  DCP_EMU_SCHEDULER_KEYSTORE: z.string().min(1).optional(),
+  DCP_EMU_LEASE_MS: ms.default(60_000),
+  DCP_EMU_MAX_LEASE_MS: ms.default(3_600_000),
+  DCP_EMU_LEASE_SWEEP_MS: ms.default(1_000),
+  DCP_EMU_TARGET_TASK_SECONDS: z.coerce.number().positive().default(10),
+  DCP_EMU_MAX_TASK_SLICES: z.coerce.number().int().min(1).default(200),
+  DCP_EMU_MAX_SLICE_ERRORS: z.coerce.number().int().min(1).default(3),
+  DCP_EMU_MAX_JOB_ERRORS: z.coerce.number().int().min(1).default(20),
+  DCP_EMU_MARKET_RATE: z.coerce.number().min(0).default(0.0001),
+};
+
+export const defaultTuning: TaskTuning = {
+  leaseMs: 60_000,
+  maxLeaseMs: 3_600_000,
+  sweepMs: 1_000,
+  targetTaskSeconds: 10,
+  maxTaskSlices: 200,
+  maxSliceErrors: 3,
+  maxJobErrors: 20,
+  marketRate: 0.0001,
 };
 
 /** The scheduler's settings from `DCP_EMU_*` env vars (see README's configuration table). */
@@ -28,6 +76,18 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
       dataDir,
       databaseUrl: e.DCP_EMU_DATABASE_URL ?? e.DATABASE_URL ?? defaultDatabaseUrl(dataDir),
       logLevel: e.DCP_EMU_LOG_LEVEL,
+      identityFile: e.DCP_EMU_SCHEDULER_KEYSTORE ?? `${dataDir}/keys/scheduler.keystore`,
+      bankUrl: e.DCP_EMU_BANK_URL,
+      tuning: {
+        leaseMs: e.DCP_EMU_LEASE_MS,
+        maxLeaseMs: e.DCP_EMU_MAX_LEASE_MS,
+        sweepMs: e.DCP_EMU_LEASE_SWEEP_MS,
+        targetTaskSeconds: e.DCP_EMU_TARGET_TASK_SECONDS,
+        maxTaskSlices: e.DCP_EMU_MAX_TASK_SLICES,
+        maxSliceErrors: e.DCP_EMU_MAX_SLICE_ERRORS,
+        maxJobErrors: e.DCP_EMU_MAX_JOB_ERRORS,
+        marketRate: e.DCP_EMU_MARKET_RATE,
+      },
     }),
     env,
   );

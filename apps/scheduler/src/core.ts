@@ -1,0 +1,63 @@
+import type { SchedulerContext } from './context';
+import { AddJobToGroups } from './jobs/add-job-to-groups.usecase';
+import { AddSliceData } from './jobs/add-slice-data.usecase';
+import { CancelJob } from './jobs/cancel-job.usecase';
+import { CloseJob } from './jobs/close-job.usecase';
+import { JobLifecycle } from './jobs/job-lifecycle';
+import { SubmitJob } from './jobs/submit.usecase';
+import { JobReports } from './pheme/job-report.usecase';
+import { FetchResult } from './results/fetch-result.usecase';
+import { SubmitResult } from './results/submit-result.usecase';
+import { WorkEmit } from './results/work-emit.usecase';
+import { LeaseKeeper } from './tasks/lease-keeper';
+import { RequestTask } from './tasks/request-task.usecase';
+import { SliceStatus } from './tasks/slice-status.usecase';
+
+/** Every use case of the scheduler, built once over one context. */
+export class SchedulerCore {
+  readonly lifecycle: JobLifecycle;
+  readonly leases: LeaseKeeper;
+  readonly submit: SubmitJob;
+  readonly addSliceData: AddSliceData;
+  readonly cancelJob: CancelJob;
+  readonly closeJob: CloseJob;
+  readonly addJobToGroups: AddJobToGroups;
+  readonly requestTask: RequestTask;
+  readonly sliceStatus: SliceStatus;
+  readonly submitResult: SubmitResult;
+  readonly fetchResult: FetchResult;
+  readonly workEmit: WorkEmit;
+  readonly reports: JobReports;
+
+  constructor(readonly ctx: SchedulerContext) {
+    this.lifecycle = new JobLifecycle(ctx);
+    this.leases = new LeaseKeeper(ctx);
+    this.submit = new SubmitJob(ctx);
+    this.addSliceData = new AddSliceData(ctx);
+    this.cancelJob = new CancelJob(ctx, this.lifecycle);
+    this.closeJob = new CloseJob(ctx, this.lifecycle);
+    this.addJobToGroups = new AddJobToGroups(ctx);
+    this.requestTask = new RequestTask(ctx, this.leases);
+    this.sliceStatus = new SliceStatus(ctx, this.lifecycle, this.leases);
+    this.submitResult = new SubmitResult(ctx, this.lifecycle, this.leases);
+    this.fetchResult = new FetchResult(ctx);
+    this.workEmit = new WorkEmit(ctx);
+    this.reports = new JobReports(ctx);
+  }
+
+  /**
+   * After a restart: jobs whose last results landed but whose `stop` was never stored are finished
+   * now; leases of workers we no longer hear from expire through the sweeper.
+   */
+  async recover(): Promise<void> {
+    for (const job of await this.ctx.store.listJobs({ status: ['running'], limit: 10_000 }))
+      await this.lifecycle.finishIfDone(job);
+    this.leases.start();
+  }
+
+  stop(): void {
+    this.leases.stop();
+  }
+}
+
+export const SCHEDULER_CORE = Symbol('SCHEDULER_CORE');

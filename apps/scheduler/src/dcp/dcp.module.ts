@@ -1,0 +1,142 @@
+import {
+  Controller,
+  type DynamicModule,
+  Get,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { type Database } from '@dcp-emu/db';
+import { DATABASE, Readiness } from '@dcp-emu/nest-kit';
+import {
+  type AttachedTarget,
+  attachDcpTarget,
+  cryptoRandom,
+  DcpTarget,
+  encodeConfig,
+  type Identity,
+  loadOrCreateIdentity,
+} from '@dcp-emu/protocol/node';
+import { createLogger } from '@dcp-emu/service-kit';
+import type { Request, Response } from 'express';
+import type { Server } from 'node:http';
+import type { SchedulerConfig } from '../config';
+import { SCHEDULER_CONTEXT, type SchedulerContext } from '../context';
+import { SCHEDULER_CORE, SchedulerCore } from '../core';
+import { EventRouter } from '../events/event-router';
+import { InspectController } from '../inspect/inspect.controller';
+import { BANK, type BankPort, UnmeteredBank } from '../ports/bank.port';
+import { type Clock, systemClock } from '../ports/clock';
+import { SchedulerStore } from '../store/scheduler-store';
+import { dcpClientConfig } from './dcp-config';
+import { registerDcpServices } from './dcp-services';
+
+export const SCHEDULER_CONFIG = Symbol('SCHEDULER_CONFIG');
+export const IDENTITY = Symbol('IDENTITY');
+export const DCP_TARGET = Symbol('DCP_TARGET');
+export const CLOCK = Symbol('CLOCK');
+
+/** Mounts the DCP target on Nest's http server once the app is up; closes it on shutdown. */
+@Injectable()
+export class DcpServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  #attached?: AttachedTarget;
+
+  constructor(
+    @Inject(DCP_TARGET) private readonly target: DcpTarget,
+    @Inject(SCHEDULER_CORE) private readonly core: SchedulerCore,
+    @Inject(HttpAdapterHost) private readonly http: HttpAdapterHost,
+    @Inject(Readiness) private readonly readiness: Readiness,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    registerDcpServices(this.target, this.core);
+    this.#attached = attachDcpTarget(this.target, this.http.httpAdapter.getHttpServer() as Server);
+    await this.core.recover();
+    this.readiness.add('dcp', () => {
+      if (!this.#attached) throw new Error('DCP target not attached');
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.core.stop();
+    await this.core.submitResult.idle();
+    await this.target.close();
+    await this.#attached?.close();
+  }
+}
+
+/** `GET /etc/dcp-config.kvin`: KVIN v9 for dcp-client 5.x (`?ver=2.1.0`), v8 for 4.x (`?ver=2.0.0`). */
+@Controller()
+export class DcpConfigController {
+  constructor(
+    @Inject(DCP_TARGET) private readonly target: DcpTarget,
+    @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+  ) {}
+
+  @Get('etc/dcp-config.kvin')
+  get(@Req() req: Request, @Res() res: Response, @Query('ver') ver?: string): void {
+    const generation = ver?.startsWith('2.0') ? 4 : 5;
+    const base = new URL(`${req.protocol}://${req.headers.host ?? `127.0.0.1:${this.config.port}`}/`);
+    const locations = this.target.locations(base, generation);
+    const bankBase = new URL(this.config.bankUrl ?? base);
+    const bankTeller = new URL(generation === 4 ? 'v4/bank-teller/' : 'bank-teller/', bankBase);
+    res
+      .status(200)
+      .type('application/x-kvin')
+      .set('access-control-allow-origin', '*')
+      .send(encodeConfig(dcpClientConfig(base, locations, bankTeller, generation), generation));
+  }
+}
+
+@Module({})
+export class DcpModule {
+  static forRoot(config: SchedulerConfig, overrides: { clock?: Clock; bank?: BankPort } = {}): DynamicModule {
+    return {
+      module: DcpModule,
+      controllers: [DcpConfigController, InspectController],
+      providers: [
+        { provide: SCHEDULER_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: overrides.clock ?? systemClock },
+        { provide: BANK, useValue: overrides.bank ?? new UnmeteredBank() },
+        { provide: IDENTITY, useFactory: () => loadOrCreateIdentity(config.identityFile) },
+        {
+          provide: DCP_TARGET,
+          inject: [IDENTITY],
+          useFactory: (identity: Identity) =>
+            new DcpTarget({ identity, logger: createLogger('scheduler-dcp', config.logLevel) }),
+        },
+        {
+          provide: SCHEDULER_CONTEXT,
+          inject: [DATABASE, IDENTITY, CLOCK, BANK],
+          useFactory: (db: Database, identity: Identity, clock: Clock, bank: BankPort): SchedulerContext => {
+            const logger = createLogger('scheduler', config.logLevel);
+            const store = new SchedulerStore(db.prisma);
+            return {
+              store,
+              events: new EventRouter(store, clock, cryptoRandom, logger),
+              clock,
+              random: cryptoRandom,
+              bank,
+              identity,
+              logger,
+              tuning: config.tuning,
+            };
+          },
+        },
+        {
+          provide: SCHEDULER_CORE,
+          inject: [SCHEDULER_CONTEXT],
+          useFactory: (ctx: SchedulerContext) => new SchedulerCore(ctx),
+        },
+        DcpServer,
+      ],
+      exports: [SCHEDULER_CORE, DCP_TARGET],
+    };
+  }
+}

@@ -1,0 +1,161 @@
+import type { DcpSession, Generation, Logger, Random } from '@dcp-emu/protocol/node';
+import type { Clock } from '../ports/clock';
+import type { SchedulerStore } from '../store/scheduler-store';
+
+/** Events that must reach the client even across reconnects and restarts (kept in the database). */
+export const RELIABLE_EVENTS = new Set(['stop', 'nofunds']);
+
+interface Subscription {
+  session: DcpSession;
+  generation: Generation;
+  label: string;
+  token: string;
+  /** job filter, or schedmsg targets */
+  job?: string;
+  targets?: Set<string>;
+  broadcast?: boolean;
+}
+
+export interface SubscribeOptions {
+  filter?: { job?: string; $or?: { target?: string; broadcast?: boolean }[] };
+}
+
+/**
+ * The event router: client subscriptions (by job) and worker SchedMsg subscriptions (by target),
+ * pushes `event` requests over the subscriber's own session. Pushes to one session queue there in
+ * order (the DCP session batches them); reliable events are stored first and replayed to a client
+ * that subscribes again (reconnect, scheduler restart) until one has taken them.
+ */
+export class EventRouter {
+  readonly #byJob = new Map<string, Set<Subscription>>();
+  readonly #schedmsg = new Set<Subscription>();
+  readonly #bySession = new Map<DcpSession, Set<Subscription>>();
+  #eventSeq = 0;
+
+  constructor(
+    private readonly store: SchedulerStore,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly logger: Logger,
+  ) {}
+
+  subscribe(
+    session: DcpSession,
+    generation: Generation,
+    label: string,
+    options: SubscribeOptions = {},
+  ): string {
+    const name = label.toLowerCase();
+    const token = `${name}-${this.random.string(21)}`;
+    const sub: Subscription = { session, generation, label: name, token };
+    if (name.startsWith('schedmsg::')) {
+      sub.targets = new Set(
+        (options.filter?.$or ?? []).flatMap((o) => (o.target ? [o.target.toLowerCase()] : [])),
+      );
+      sub.broadcast = (options.filter?.$or ?? []).some((o) => o.broadcast === true);
+      this.#schedmsg.add(sub);
+    } else {
+      sub.job = options.filter?.job;
+      if (sub.job) {
+        const set = this.#byJob.get(sub.job) ?? new Set();
+        set.add(sub);
+        this.#byJob.set(sub.job, set);
+      }
+    }
+    let mine = this.#bySession.get(session);
+    if (!mine) {
+      mine = new Set();
+      this.#bySession.set(session, mine);
+      session.on('closed', () => this.#drop(session));
+    }
+    mine.add(sub);
+    if (sub.job && RELIABLE_EVENTS.has(name)) void this.#replay(sub);
+    return token;
+  }
+
+  unsubscribe(session: DcpSession, token: string): boolean {
+    const sub = [...(this.#bySession.get(session) ?? [])].find((s) => s.token === token);
+    if (!sub) return false;
+    this.#remove(sub);
+    return true;
+  }
+
+  subscriberCount(job: string): number {
+    return this.#byJob.get(job)?.size ?? 0;
+  }
+
+  /** Push an optional event (result, status, console, error, …) to the job's current subscribers. */
+  emit(job: string, eventName: string, fields: Record<string, unknown>): void {
+    for (const sub of this.#byJob.get(job) ?? []) {
+      if (sub.label !== eventName.toLowerCase()) continue;
+      void this.#push(sub, eventName, { job, ...fields });
+    }
+  }
+
+  /** Store a reliable event, then deliver it; it stays pending until a subscriber took it. */
+  async emitReliable(job: string, eventName: string, fields: Record<string, unknown>): Promise<void> {
+    const stored = await this.store.addEvent(job, eventName, { job, ...fields }, new Date(this.clock.now()));
+    for (const sub of this.#byJob.get(job) ?? []) {
+      if (sub.label !== eventName) continue;
+      if (await this.#push(sub, eventName, stored.data)) {
+        await this.store.markDelivered(stored.seq);
+        return;
+      }
+    }
+  }
+
+  /** SchedMsg push to workers: by target (identity or worker id) or to all. */
+  schedMsg(
+    kind: 'command' | 'broadcast',
+    command: string,
+    payload: Record<string, unknown>,
+    target?: string,
+  ): number {
+    let n = 0;
+    for (const sub of this.#schedmsg) {
+      if (sub.label !== `schedmsg::${kind}`) continue;
+      if (target ? !sub.targets?.has(target.toLowerCase()) : !sub.broadcast) continue;
+      n++;
+      void this.#push(sub, `schedmsg::${kind}`, { command, payload });
+    }
+    return n;
+  }
+
+  async #replay(sub: Subscription): Promise<void> {
+    if (!sub.job) return;
+    for (const ev of await this.store.pendingEvents(sub.job)) {
+      if (ev.name !== sub.label) continue;
+      if (await this.#push(sub, ev.name, ev.data)) await this.store.markDelivered(ev.seq);
+    }
+  }
+
+  async #push(sub: Subscription, eventName: string, data: Record<string, unknown>): Promise<boolean> {
+    if (!sub.session.isOpen) return false;
+    const eventId = `${this.clock.now().toString(36)}-${++this.#eventSeq}-${this.random.string(8)}`;
+    try {
+      await sub.session.request('event', {
+        token: sub.token,
+        event: { eventId, data: { eventName, ...data } },
+      });
+      return true;
+    } catch (error) {
+      this.logger.debug({ err: String(error), eventName, job: sub.job }, 'event not delivered');
+      return false;
+    }
+  }
+
+  #remove(sub: Subscription): void {
+    if (sub.job) {
+      const set = this.#byJob.get(sub.job);
+      set?.delete(sub);
+      if (set && !set.size) this.#byJob.delete(sub.job);
+    }
+    this.#schedmsg.delete(sub);
+    this.#bySession.get(sub.session)?.delete(sub);
+  }
+
+  #drop(session: DcpSession): void {
+    for (const sub of this.#bySession.get(session) ?? []) this.#remove(sub);
+    this.#bySession.delete(session);
+  }
+}

@@ -1,0 +1,171 @@
+import { Body, Controller, Get, HttpException, HttpStatus, Inject, Param, Post, Query } from '@nestjs/common';
+import { z } from 'zod';
+import { SCHEDULER_CORE, type SchedulerCore } from '../core';
+import { decodeInput } from '../jobs/job-input';
+import { jobStatusReport } from '../pheme/job-report.usecase';
+import { resultValue } from '../results/submit-result.usecase';
+import { openApiDocument } from './openapi';
+
+const listQuery = z.object({
+  owner: z.string().optional(),
+  status: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const sliceQuery = z.object({
+  from: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
+const cancelBody = z.object({ reason: z.string().max(500).optional() }).default({});
+const schedMsgBody = z.object({
+  command: z.enum(['announce', 'kill', 'restart', 'reload', 'remove', 'addPriorityJob', 'removePriorityJob']),
+  payload: z.record(z.string(), z.unknown()).default({}),
+  target: z.string().optional(),
+});
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const r = schema.safeParse(value);
+  if (!r.success)
+    throw new HttpException(
+      { error: 'invalid request', issues: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) },
+      HttpStatus.BAD_REQUEST,
+    );
+  return r.data;
+}
+
+function jsonSafe(value: unknown): unknown {
+  if (value instanceof Error) return { error: { name: value.name, message: value.message } };
+  if (ArrayBuffer.isView(value)) return Array.from(value as Uint8Array);
+  return value;
+}
+
+/** Inspection REST API for the portal and tests (`/api/...`, OpenAPI at `/api/openapi.json`). */
+@Controller('api')
+export class InspectController {
+  constructor(@Inject(SCHEDULER_CORE) private readonly core: SchedulerCore) {}
+
+  @Get('openapi.json')
+  openapi() {
+    return openApiDocument();
+  }
+
+  @Get('jobs')
+  async jobs(@Query() query: unknown) {
+    const q = parse(listQuery, query);
+    const status = q.status?.split(',');
+    const jobs = await this.core.ctx.store.listJobs({
+      owner: q.owner,
+      status,
+      limit: q.limit,
+      offset: q.offset,
+    });
+    return {
+      jobs: jobs.map((j) => jobStatusReport(j)),
+      total: await this.core.ctx.store.countJobs({ owner: q.owner, status }),
+    };
+  }
+
+  async #job(id: string) {
+    const job = await this.core.ctx.store.getJob(id);
+    if (!job) throw new HttpException({ error: `no job ${id}` }, HttpStatus.NOT_FOUND);
+    return job;
+  }
+
+  @Get('jobs/:id')
+  async job(@Param('id') id: string) {
+    const job = await this.#job(id);
+    const counts = await this.core.ctx.store.sliceCounts(id);
+    return {
+      ...jobStatusReport(job, counts),
+      slices: counts,
+      inputKind: job.inputKind,
+      generation: job.generation,
+      subscribers: this.core.ctx.events.subscriberCount(id),
+      metering: { cpuMs: job.cpuMs, gpuMs: job.gpuMs, bytesIn: job.bytesIn, bytesOut: job.bytesOut },
+      metrics: { sliceCpuMs: job.sliceCpuMs, measuredSlices: job.measuredSlices },
+      offer: { absolute: job.absolutePayment, marketValueMultiplier: job.mvMultiplier },
+      groups: job.options.groups,
+    };
+  }
+
+  @Get('jobs/:id/slices')
+  async slices(@Param('id') id: string, @Query() query: unknown) {
+    const job = await this.#job(id);
+    const q = parse(sliceQuery, query);
+    const slices = await this.core.ctx.store.slices(id, { from: q.from, limit: q.limit });
+    return {
+      slices: slices.map((s) => ({
+        sliceNumber: s.sliceNumber,
+        status: s.status,
+        input: jsonSafe(decodeInput(s.input, job.range, s.sliceNumber)),
+        worker: s.leaseWorker ?? s.worker,
+        leaseExpires: s.leaseExpires?.toISOString(),
+        attempts: s.attempts,
+        errors: s.errors,
+        lastError: s.lastError,
+        metering:
+          s.status === 'done'
+            ? { cpuMs: s.cpuMs, gpuMs: s.gpuMs, bytesIn: s.bytesIn, bytesOut: s.bytesOut }
+            : undefined,
+        completedAt: s.completedAt?.toISOString(),
+      })),
+    };
+  }
+
+  @Get('jobs/:id/results')
+  async results(@Param('id') id: string, @Query() query: unknown) {
+    await this.#job(id);
+    const q = parse(sliceQuery, query);
+    const slices = await this.core.ctx.store.slices(id, { from: q.from, limit: q.limit });
+    return {
+      results: slices
+        .filter((s) => s.status === 'done' && s.result)
+        .map((s) => ({
+          sliceNumber: s.sliceNumber,
+          isError: s.resultIsError,
+          value: jsonSafe(resultValue(s.result as { string: string; method: 'json' | 'kvin' })),
+        })),
+    };
+  }
+
+  @Get('jobs/:id/events')
+  async events(@Param('id') id: string) {
+    await this.#job(id);
+    return { events: await this.core.ctx.store.events(id) };
+  }
+
+  @Post('jobs/:id/cancel')
+  async cancel(@Param('id') id: string, @Body() body: unknown) {
+    const job = await this.#job(id);
+    const b = parse(cancelBody, body ?? {});
+    const cancelled =
+      job.status === 'running' &&
+      (await this.core.lifecycle.cancel(id, b.reason ?? 'Job cancelled through the scheduler API'));
+    return { cancelled };
+  }
+
+  @Get('workers')
+  async workers() {
+    return { workers: await this.core.ctx.store.workers() };
+  }
+
+  @Get('compute-groups')
+  async groups() {
+    const jobs = await this.core.ctx.store.listJobs({ status: ['running'], limit: 1000 });
+    const groups = new Map<string, string[]>();
+    for (const j of jobs) for (const g of j.options.groups) groups.set(g, [...(groups.get(g) ?? []), j.id]);
+    return { groups: [...groups].map(([joinKey, jobs]) => ({ joinKey, jobs })) };
+  }
+
+  @Post('schedmsg')
+  schedmsg(@Body() body: unknown) {
+    const b = parse(schedMsgBody, body);
+    const delivered = this.core.ctx.events.schedMsg(
+      b.target ? 'command' : 'broadcast',
+      b.command,
+      b.payload,
+      b.target,
+    );
+    return { delivered };
+  }
+}

@@ -1,0 +1,103 @@
+/** OpenAPI 3.1 description of the inspection API (`GET /api/openapi.json`). */
+export function openApiDocument(): Record<string, unknown> {
+  const json = (schema: Record<string, unknown>) => ({ content: { 'application/json': { schema } } });
+  const obj = { type: 'object' };
+  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const page = [
+    { name: 'from', in: 'query', schema: { type: 'integer', minimum: 1 } },
+    { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000 } },
+  ];
+  return {
+    openapi: '3.1.0',
+    info: { title: 'dcp-emu scheduler inspection API', version: '0.1.0' },
+    paths: {
+      '/api/jobs': {
+        get: {
+          summary: 'List jobs, newest first',
+          parameters: [
+            { name: 'owner', in: 'query', schema: { type: 'string' } },
+            {
+              name: 'status',
+              in: 'query',
+              description: 'comma-separated: running,finished,cancelled',
+              schema: { type: 'string' },
+            },
+            { name: 'limit', in: 'query', schema: { type: 'integer' } },
+            { name: 'offset', in: 'query', schema: { type: 'integer' } },
+          ],
+          responses: { '200': { description: '{jobs, total}', ...json(obj) } },
+        },
+      },
+      '/api/jobs/{id}': {
+        get: {
+          summary: 'One job: status, slice counts, metering, offer',
+          parameters: [idParam],
+          responses: { '200': { description: 'job', ...json(obj) }, '404': { description: 'no such job' } },
+        },
+      },
+      '/api/jobs/{id}/slices': {
+        get: {
+          summary: 'Slices with input, lease, attempts, metering',
+          parameters: [idParam, ...page],
+          responses: { '200': { description: '{slices}', ...json(obj) } },
+        },
+      },
+      '/api/jobs/{id}/results': {
+        get: {
+          summary: 'Decoded results',
+          parameters: [idParam, ...page],
+          responses: { '200': { description: '{results}', ...json(obj) } },
+        },
+      },
+      '/api/jobs/{id}/events': {
+        get: {
+          summary: 'Reliable events (stop) and whether a client took them',
+          parameters: [idParam],
+          responses: { '200': { description: '{events}', ...json(obj) } },
+        },
+      },
+      '/api/jobs/{id}/cancel': {
+        post: {
+          summary: 'Cancel a running job (its client gets stop/cancelled)',
+          parameters: [idParam],
+          requestBody: json({ type: 'object', properties: { reason: { type: 'string' } } }),
+          responses: { '201': { description: '{cancelled}', ...json(obj) } },
+        },
+      },
+      '/api/workers': {
+        get: {
+          summary: 'Workers holding leases, with their slices',
+          responses: { '200': { description: '{workers}', ...json(obj) } },
+        },
+      },
+      '/api/compute-groups': {
+        get: {
+          summary: 'Compute groups of running jobs',
+          responses: { '200': { description: '{groups}', ...json(obj) } },
+        },
+      },
+      '/api/schedmsg': {
+        post: {
+          summary: 'Send a SchedMsg to workers (broadcast, or a command to one target)',
+          requestBody: json({
+            type: 'object',
+            required: ['command'],
+            properties: {
+              command: { type: 'string' },
+              payload: obj,
+              target: { type: 'string', description: 'identity address or worker id' },
+            },
+          }),
+          responses: { '201': { description: '{delivered}', ...json(obj) } },
+        },
+      },
+      '/etc/dcp-config.kvin': {
+        get: {
+          summary: 'dcp-client configuration (KVIN)',
+          parameters: [{ name: 'ver', in: 'query', schema: { type: 'string' } }],
+          responses: { '200': { description: 'KVIN text' } },
+        },
+      },
+    },
+  };
+}

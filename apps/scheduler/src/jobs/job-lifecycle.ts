@@ -1,0 +1,73 @@
+import { DcpErrorCode } from '@dcp-emu/protocol/node';
+import type { SchedulerContext } from '../context';
+import type { JobRecord } from '../store/scheduler-store';
+
+/** Ends jobs: `stop` finished when every slice is in and done; `stop` cancelled with a reason and code. */
+export class JobLifecycle {
+  constructor(private readonly ctx: SchedulerContext) {}
+
+  /** Finish the job if its input is closed and every slice has its result. */
+  async finishIfDone(job: JobRecord | undefined): Promise<boolean> {
+    if (job?.status !== 'running' || !job.inputClosed) return false;
+    if (job.completedCount < job.sliceCount) return false;
+    const ended = await this.ctx.store.endJob(job.id, 'finished', new Date(this.ctx.clock.now()));
+    if (!ended) return false;
+    this.ctx.logger.info({ job: job.id, slices: ended.sliceCount }, 'job finished');
+    this.statusEvent(ended);
+    await this.ctx.events.emitReliable(job.id, 'stop', {
+      runStatus: 'finished',
+      sliceCount: ended.sliceCount,
+    });
+    await this.ctx.bank.release(job.id);
+    return true;
+  }
+
+  async cancel(jobId: string, reason: string, code?: string, lastError?: string): Promise<boolean> {
+    const ended = await this.ctx.store.endJob(
+      jobId,
+      'cancelled',
+      new Date(this.ctx.clock.now()),
+      reason,
+      code,
+    );
+    if (!ended) return false;
+    this.ctx.logger.info({ job: jobId, reason, code }, 'job cancelled');
+    await this.ctx.events.emitReliable(jobId, 'stop', {
+      runStatus: 'cancelled',
+      reason,
+      ...(code ? { code } : {}),
+      ...(lastError ? { error: { message: lastError } } : {}),
+      sliceCount: ended.sliceCount,
+    });
+    await this.ctx.bank.release(jobId);
+    return true;
+  }
+
+  /** Too many failed attempts → cancel with the code the client expects. */
+  async checkErrors(job: JobRecord, lastCode: string, lastMessage?: string): Promise<boolean> {
+    const worstSlice = await this.ctx.store.maxSliceErrors(job.id);
+    if (worstSlice < this.ctx.tuning.maxSliceErrors && job.errorCount < this.ctx.tuning.maxJobErrors)
+      return false;
+    const code =
+      lastCode === DcpErrorCode.ENOPROGRESS || lastCode === DcpErrorCode.ESLICETOOSLOW
+        ? lastCode
+        : DcpErrorCode.ETOOMANYERRORS;
+    return this.cancel(
+      job.id,
+      code === DcpErrorCode.ETOOMANYERRORS
+        ? 'Job cancelled: too many slices failed'
+        : `Job cancelled: slices failed with ${code}`,
+      code,
+      lastMessage,
+    );
+  }
+
+  statusEvent(job: JobRecord, distributed?: number): void {
+    this.ctx.events.emit(job.id, 'status', {
+      runStatus: job.status,
+      total: job.sliceCount,
+      distributed: distributed ?? job.sliceCount,
+      computed: job.completedCount,
+    });
+  }
+}

@@ -1,0 +1,18 @@
+import { DcpError, DcpErrorCode, sameAddress } from '@dcp-emu/protocol/node';
+import type { SchedulerContext } from '../context';
+import type { JobRecord } from '../store/scheduler-store';
+
+/** The job, if it exists and `peer` deployed it. */
+export async function ownedJob(ctx: SchedulerContext, id: string, peer: string): Promise<JobRecord> {
+  const job = await ctx.store.getJob(id);
+  if (!job) throw new DcpError(DcpErrorCode.ENOENT, `no job ${id}`);
+  if (!sameAddress(job.owner, peer))
+    throw new DcpError(DcpErrorCode.EPERM, `job ${id} belongs to another identity`);
+  return job;
+}
+
+export async function ownedRunningJob(ctx: SchedulerContext, id: string, peer: string): Promise<JobRecord> {
+  const job = await ownedJob(ctx, id, peer);
+  if (job.status !== 'running') throw new DcpError(DcpErrorCode.EJOBSTATE, `job ${id} is ${job.status}`);
+  return job;
+}

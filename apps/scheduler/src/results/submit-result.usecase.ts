@@ -1,0 +1,161 @@
+import { DcpError, DcpErrorCode, dataUri, jobValue, parseKvin, unmarshalKvin } from '@dcp-emu/protocol/node';
+import { z } from 'zod';
+import type { SchedulerContext } from '../context';
+import { resultDataUri } from '../jobs/job-input';
+import type { JobLifecycle } from '../jobs/job-lifecycle';
+import type { ResultOutcome, ResultWrite } from '../store/scheduler-store';
+import type { LeaseKeeper } from '../tasks/lease-keeper';
+import { jobMetrics, workerKey } from '../tasks/request-task.usecase';
+import { type AuthorizationMessage, authorizationMessageSchema, checkAuthorization } from './authorization';
+import { TickBatcher } from './tick-batcher';
+
+const num = z.number().optional();
+
+/** `result` from a worker: one slice's value (resultV2 job value, or a data: URI) and its metering. */
+export const resultSchema = z
+  .object({
+    slice: z.number().int().min(1),
+    job: z.string().min(1),
+    worker: z.string().optional(),
+    paymentAddress: z.string().optional(),
+    metrics: z
+      .object({
+        CPUTime: num,
+        GPUTime: num,
+        CPUDensity: num,
+        GPUDensity: num,
+        InDataSize: num,
+        OutDataSize: num,
+      })
+      .loose()
+      .optional(),
+    authorizationMessage: authorizationMessageSchema.optional(),
+    resultV2: z.unknown().optional(),
+    result: z.string().optional(),
+  })
+  .loose();
+export type ResultData = z.infer<typeof resultSchema>;
+
+function readResult(data: ResultData): { value: ResultWrite['result']; isError: boolean } {
+  let value: ResultWrite['result'];
+  try {
+    if (data.resultV2 !== undefined) {
+      const v = jobValue.decode(unmarshalKvin(data.resultV2));
+      const raw = unmarshalKvin(data.resultV2) as ResultWrite['result'];
+      return {
+        value: { string: raw.string, method: raw.method, MIMEType: raw.MIMEType },
+        isError: v instanceof Error,
+      };
+    }
+    if (data.result !== undefined) {
+      const decoded = dataUri.decode(data.result);
+      value = jobValue.encode(decoded, 5);
+      return { value, isError: decoded instanceof Error };
+    }
+  } catch (error) {
+    if (error instanceof DcpError) throw error;
+    throw new DcpError(DcpErrorCode.EINVAL, `unreadable result: ${String(error)}`);
+  }
+  throw new DcpError(DcpErrorCode.EINVAL, 'result needs resultV2 or result');
+}
+
+/**
+ * Store a slice result (first valid one wins; late and duplicate results are answered and
+ * ignored), meter it, pay through the bank port, push `result`/`status` to the job's client and
+ * finish the job when it was the last one. Results arriving in one tick share one transaction.
+ */
+export class SubmitResult {
+  readonly #batcher: TickBatcher<ResultWrite, ResultOutcome>;
+
+  constructor(
+    private readonly ctx: SchedulerContext,
+    private readonly lifecycle: JobLifecycle,
+    private readonly leases: LeaseKeeper,
+  ) {
+    this.#batcher = new TickBatcher((items) => this.#flush(items));
+  }
+
+  async execute(
+    data: ResultData,
+    peer: string,
+  ): Promise<{ metrics: Record<string, number>; slicePaymentAmount: string }> {
+    checkAuthorization(
+      this.ctx.identity,
+      data.authorizationMessage as AuthorizationMessage | undefined,
+      data.job,
+      [data.slice],
+    );
+    const key = workerKey(peer, data.worker);
+    await this.leases.alive(key);
+    const { value, isError } = readResult(data);
+    const m = data.metrics ?? {};
+    const write: ResultWrite = {
+      jobId: data.job,
+      sliceNumber: data.slice,
+      worker: key,
+      paymentAddress: data.paymentAddress ?? '',
+      result: value,
+      isError,
+      cpuMs: m.CPUTime ?? 0,
+      gpuMs: m.GPUTime ?? 0,
+      bytesIn: m.InDataSize ?? 0,
+      bytesOut: m.OutDataSize ?? 0,
+    };
+    const outcome = await this.#batcher.submit(write);
+    const job = await this.ctx.store.getJob(data.job);
+    if (!job) throw new DcpError(DcpErrorCode.ENOENT, `no job ${data.job}`);
+    let paid = '0';
+    if (outcome === 'accepted' && !job.options.localExec && write.paymentAddress) {
+      const perSlice = job.absolutePayment || job.mvMultiplier * this.ctx.tuning.marketRate;
+      ({ paid } = await this.ctx.bank.capture({
+        job: job.id,
+        slice: data.slice,
+        paymentAddress: write.paymentAddress,
+        amount: perSlice,
+        metering: {
+          cpuMs: write.cpuMs,
+          gpuMs: write.gpuMs,
+          bytesIn: write.bytesIn,
+          bytesOut: write.bytesOut,
+        },
+      }));
+    }
+    return { metrics: jobMetrics(job), slicePaymentAmount: paid };
+  }
+
+  /** Wait until submitted results are stored and pushed (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.#batcher.idle();
+  }
+
+  async #flush(items: ResultWrite[]): Promise<ResultOutcome[]> {
+    const outcomes = await this.ctx.store.recordResults(items, new Date(this.ctx.clock.now()));
+    const touched = new Set<string>();
+    const errored = new Set<string>();
+    items.forEach((w, i) => {
+      if (outcomes[i] !== 'accepted') return;
+      touched.add(w.jobId);
+      if (w.isError) errored.add(w.jobId);
+    });
+    for (const jobId of touched) {
+      const job = await this.ctx.store.getJob(jobId);
+      if (!job) continue;
+      items.forEach((w, i) => {
+        if (w.jobId !== jobId || outcomes[i] !== 'accepted') return;
+        this.ctx.events.emit(jobId, 'result', {
+          sliceNumber: w.sliceNumber,
+          result: { request: 'main', result: resultDataUri(w.result, job.generation) },
+        });
+      });
+      this.lifecycle.statusEvent(job);
+      if (errored.has(jobId) && (await this.lifecycle.checkErrors(job, DcpErrorCode.EUNCAUGHT))) continue;
+      await this.lifecycle.finishIfDone(job);
+    }
+    return outcomes;
+  }
+}
+
+/** The value of a stored result (inspection API). */
+export function resultValue(result: { string: string; method: 'json' | 'kvin' }): unknown {
+  return result.method === 'json' ? JSON.parse(result.string) : parseKvin(result.string);
+}

@@ -1,0 +1,83 @@
+import type { DcpSession } from '@dcp-emu/protocol/node';
+import type { SchedulerContext } from '../context';
+
+/**
+ * Every handed-out slice has a lease. A worker that talks to us (task requests, status, results)
+ * keeps its leases alive up to `maxLeaseMs`; a silent one loses them after `leaseMs`; a worker whose
+ * connection drops and does not come back within a few seconds loses them at once. Expired leases
+ * are swept back into the queue every `sweepMs`.
+ */
+export class LeaseKeeper {
+  #sweeper?: ReturnType<typeof setInterval>;
+  readonly #watched = new WeakSet<DcpSession>();
+  readonly #downTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  #sweeping = false;
+
+  constructor(private readonly ctx: SchedulerContext) {}
+
+  start(): void {
+    this.#sweeper ??= setInterval(() => void this.sweep(), this.ctx.tuning.sweepMs);
+    this.#sweeper.unref?.();
+  }
+
+  stop(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    for (const t of this.#downTimers.values()) clearTimeout(t);
+    this.#downTimers.clear();
+  }
+
+  leaseExpiry(): Date {
+    return new Date(this.ctx.clock.now() + this.ctx.tuning.leaseMs);
+  }
+
+  /** The worker is alive: renew its leases; watch its session for a drop. */
+  async alive(worker: string, session?: DcpSession): Promise<void> {
+    const pending = this.#downTimers.get(worker);
+    if (pending) {
+      clearTimeout(pending);
+      this.#downTimers.delete(worker);
+    }
+    if (session && !this.#watched.has(session)) {
+      this.#watched.add(session);
+      const down = () => this.#down(worker);
+      session.on('linkDown', down);
+      session.on('closed', down);
+      session.on('linkUp', () => {
+        const t = this.#downTimers.get(worker);
+        if (t) clearTimeout(t);
+        this.#downTimers.delete(worker);
+      });
+    }
+    const now = this.ctx.clock.now();
+    await this.ctx.store.renewLeases(worker, this.leaseExpiry(), new Date(now - this.ctx.tuning.maxLeaseMs));
+  }
+
+  #down(worker: string): void {
+    if (this.#downTimers.has(worker)) return;
+    const grace = Math.min(5_000, this.ctx.tuning.leaseMs);
+    const t = setTimeout(() => {
+      this.#downTimers.delete(worker);
+      void this.ctx.store.requeueWorker(worker).then((n) => {
+        if (n) this.ctx.logger.info({ worker, slices: n }, 'worker gone; slices re-queued');
+      });
+    }, grace);
+    t.unref?.();
+    this.#downTimers.set(worker, t);
+  }
+
+  async sweep(): Promise<number> {
+    if (this.#sweeping) return 0;
+    this.#sweeping = true;
+    try {
+      const n = await this.ctx.store.requeueExpired(new Date(this.ctx.clock.now()));
+      if (n) this.ctx.logger.info({ slices: n }, 'expired leases re-queued');
+      return n;
+    } catch (error) {
+      this.ctx.logger.warn({ err: String(error) }, 'lease sweep failed');
+      return 0;
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import type { DcpSession, Generation } from '@dcp-emu/protocol/node';
+import { z } from 'zod';
+import type { SchedulerContext } from '../context';
+import { argumentUri, datumUri } from '../jobs/job-input';
+import { canonicalJson } from '../results/authorization';
+import type { JobRecord, LeasedSlice } from '../store/scheduler-store';
+import type { LeaseKeeper } from './lease-keeper';
+import { meetsRequirements, paysMinimumWage, taskSize, verifiedGroups } from './matching';
+
+const ids = z.array(z.string()).nullish();
+
+/** `requestTask` (4.x workers, dcp-worker 3.3.19) and `requestTask@3` (5.x, localExec). */
+export const requestTaskSchema = z
+  .object({
+    targetLoad: z
+      .object({ cpu: z.number(), gpu: z.number().optional(), longSlices: z.number().optional() })
+      .loose()
+      .optional(),
+    coreStats: z.object({ worker: z.string().optional() }).loose().optional(),
+    capabilities: z.unknown().optional(),
+    paymentAddress: z.string().optional(),
+    jobAddresses: ids,
+    jobIds: ids,
+    workerComputeGroups: z
+      .array(z.object({ joinKey: z.string().optional(), joinHashHash: z.string().optional() }).loose())
+      .nullish(),
+    minimumWage: z.object({ CPU: z.number().optional() }).loose().nullish(),
+    previouslyWorkedJobs: ids,
+    rejectedJobs: ids,
+    unresolvedJobs: ids,
+    fetchState: z.number().optional(),
+    returnAllSlices: z.unknown().optional(),
+  })
+  .loose();
+export type RequestTaskData = z.infer<typeof requestTaskSchema>;
+
+/** The lease key of a worker: its identity plus the worker id it reports (shared ids stay apart). */
+export function workerKey(peer: string, workerId: string | undefined): string {
+  return `${peer.toLowerCase()}/${workerId ?? 'anonymous'}`;
+}
+
+/**
+ * Hand a worker a task: jobs it may run (requirements vs capabilities, compute groups verified from
+ * joinHashHash, minimum wage vs offer, jobAddresses / rejected / unresolved / previously worked
+ * discrete jobs), best offers first, each sized from the job's measured slice time; every slice is
+ * leased to the worker. The reply carries our signed authorization, echoed back with results.
+ */
+export class RequestTask {
+  constructor(
+    private readonly ctx: SchedulerContext,
+    private readonly leases: LeaseKeeper,
+  ) {}
+
+  async execute(
+    data: RequestTaskData,
+    peer: string,
+    generation: Generation,
+    session: DcpSession,
+  ): Promise<unknown> {
+    const workerId = data.coreStats?.worker;
+    const key = workerKey(peer, workerId);
+    await this.leases.alive(key, session);
+    if (data.returnAllSlices) {
+      const n = await this.ctx.store.requeueWorker(key);
+      if (n) this.ctx.logger.info({ worker: key, slices: n }, 'worker returned all slices');
+    }
+    if (!data.targetLoad || data.targetLoad.cpu <= 0) return this.#noWork(generation);
+
+    const only = new Set([...(data.jobAddresses ?? []), ...(data.jobIds ?? [])]);
+    const skip = new Set([...(data.rejectedJobs ?? []), ...(data.unresolvedJobs ?? [])]);
+    const worked = new Set(data.previouslyWorkedJobs ?? []);
+    const groups = verifiedGroups(data.workerComputeGroups ?? undefined, session.dcpsid);
+    const cores = Math.max(1, Math.floor(data.targetLoad.cpu));
+    let budget = Math.max(cores, this.ctx.tuning.maxTaskSlices);
+
+    const picked: { job: JobRecord; slices: LeasedSlice[] }[] = [];
+    for (const job of await this.ctx.store.runnableJobs()) {
+      if (budget <= 0) break;
+      if (only.size ? !only.has(job.id) : job.options.localExec) continue;
+      if (skip.has(job.id)) continue;
+      if (job.options.discrete && worked.has(job.id)) continue;
+      if (!job.options.localExec && !job.options.groups.some((g) => groups.has(g))) continue;
+      if (typeof job.requirements === 'object' && !meetsRequirements(job.requirements, data.capabilities))
+        continue;
+      if (!paysMinimumWage(job, this.ctx.tuning, data.minimumWage ?? undefined)) continue;
+      const want = Math.min(budget, taskSize(job, cores, this.ctx.tuning));
+      const now = this.ctx.clock.now();
+      const slices = await this.ctx.store.leaseSlices(
+        job.id,
+        want,
+        key,
+        new Date(now),
+        this.leases.leaseExpiry(),
+      );
+      if (!slices.length) continue;
+      budget -= slices.length;
+      picked.push({ job, slices });
+    }
+    if (!picked.length) return this.#noWork(generation);
+    this.ctx.logger.debug(
+      { worker: key, task: picked.map((p) => ({ job: p.job.id, slices: p.slices.length })) },
+      'task handed out',
+    );
+    return this.#task(picked, workerId ?? '', generation);
+  }
+
+  #noWork(generation: Generation): unknown {
+    if (generation === 5) return {};
+    return { owner: this.ctx.identity.address, signature: null, auth: {}, body: {} };
+  }
+
+  #task(
+    picked: { job: JobRecord; slices: LeasedSlice[] }[],
+    workerId: string,
+    generation: Generation,
+  ): unknown {
+    const authSlices: Record<string, number[]> = {};
+    const schedulerId: Record<string, string> = { address: this.ctx.identity.address };
+    const newJobs: Record<string, unknown> = {};
+    const task: Record<string, unknown[]> = {};
+    for (const { job, slices } of picked) {
+      authSlices[job.id] = slices.map((s) => s.sliceNumber);
+      schedulerId[job.id] = job.id;
+      newJobs[job.id] = this.#jobMessage(job, generation);
+      task[job.id] = slices.map((s) => ({
+        sliceNumber: s.sliceNumber,
+        jobAddress: job.id,
+        jobId: job.id,
+        datumUri: datumUri(s.input, job.range, s.sliceNumber, generation),
+        isEstimationSlice: false,
+        isLongSlice: false,
+        cotaskCount: 0,
+        resultStorageType: 'values',
+      }));
+    }
+    const auth = { workerId, authSlices, schedulerId, jobCommissions: {} };
+    return {
+      owner: this.ctx.identity.address,
+      signature: this.ctx.identity.sign(canonicalJson(auth)),
+      auth,
+      body: { newJobs, task, computeGroupOrigins: {} },
+    };
+  }
+
+  #jobMessage(job: JobRecord, generation: Generation): Record<string, unknown> {
+    const requirements =
+      job.requirements && typeof job.requirements === 'object'
+        ? { environment: {}, ...(job.requirements as Record<string, unknown>) }
+        : { environment: {}, discrete: job.options.discrete, useStrict: job.options.useStrict };
+    return {
+      address: job.id,
+      jobId: job.id,
+      opaqueId: job.id,
+      jobCgId: `${job.id}.1`,
+      codeLocation: job.workFunctionUri,
+      argumentsLocation: job.arguments.map((a, i) => ({ value: argumentUri(a, generation), argIndex: i })),
+      requirements,
+      needCapabilities: typeof job.requirements === 'number' ? job.requirements : 0,
+      dependencies: job.options.dependencies,
+      requirePath: job.options.requirePath,
+      modulePath: [],
+      worktime:
+        generation === 4 ? { name: job.options.worktime.name, version: '1.0.0' } : job.options.worktime,
+      public: job.public,
+      metrics: jobMetrics(job),
+      useStrict: job.options.useStrict,
+      workerConsole: job.options.workerConsole,
+      localExec: job.options.localExec,
+    };
+  }
+}
+
+/** The job metrics workers size their concurrency by (§4.8 of the worker spec). */
+export function jobMetrics(job: JobRecord): Record<string, number> {
+  return {
+    sliceCPUTime: job.sliceCpuMs,
+    sliceCPUDensity: job.sliceCpuDensity || 1,
+    sliceGPUTime: 0,
+    sliceGPUDensity: 0,
+    lastSliceNumber: job.sliceCount,
+    measuredSlices: job.measuredSlices,
+    alpha: 0.5,
+  };
+}

@@ -1,0 +1,91 @@
+import type { DcpSession } from '@dcp-emu/protocol/node';
+import { z } from 'zod';
+import type { SchedulerContext } from '../context';
+import type { JobLifecycle } from '../jobs/job-lifecycle';
+import {
+  type AuthorizationMessage,
+  authorizationMessageSchema,
+  checkAuthorization,
+} from '../results/authorization';
+import type { LeaseKeeper } from './lease-keeper';
+import { workerKey } from './request-task.usecase';
+
+/** `status` from a worker: slices it `begin`s, and slices it `return`s with a reason. */
+export const sliceStatusSchema = z
+  .object({
+    worker: z.string().optional(),
+    slices: z
+      .array(
+        z
+          .object({
+            sliceNumbers: z.array(z.number().int()),
+            job: z.string(),
+            authorizationMessage: authorizationMessageSchema.optional(),
+            status: z.string(),
+            reason: z.unknown().optional(),
+          })
+          .loose(),
+      )
+      .default([]),
+  })
+  .loose();
+
+/** Return reasons that say nothing about the job (the worker is stopping, too busy, …). */
+const BENIGN = /^(stopWork|JobManager|repoMan|late |return duplicate|Worker wanted|Canceled via)/;
+
+/** The DCP error code a return reason carries, or undefined for a benign return. */
+export function returnErrorCode(reason: unknown): string | undefined {
+  if (reason && typeof reason === 'object') {
+    const r = reason as { errorCode?: unknown; code?: unknown };
+    return String(r.errorCode ?? r.code ?? 'EWORKREJECT');
+  }
+  if (typeof reason !== 'string' || !reason || BENIGN.test(reason)) return undefined;
+  return /^E[A-Z_]+$/.test(reason) ? reason : undefined;
+}
+
+/**
+ * `begin` keeps the worker's leases alive; `return` puts the slices back in the queue at once. A
+ * return with an error code (ENOPROGRESS, EUNCAUGHT, …) counts as a failed attempt, and too many
+ * cancel the job with the code the client expects.
+ */
+export class SliceStatus {
+  constructor(
+    private readonly ctx: SchedulerContext,
+    private readonly lifecycle: JobLifecycle,
+    private readonly leases: LeaseKeeper,
+  ) {}
+
+  async execute(
+    data: z.infer<typeof sliceStatusSchema>,
+    peer: string,
+    session: DcpSession,
+  ): Promise<{ success: true }> {
+    const key = workerKey(peer, data.worker);
+    await this.leases.alive(key, session);
+    for (const bucket of data.slices) {
+      checkAuthorization(
+        this.ctx.identity,
+        bucket.authorizationMessage as AuthorizationMessage | undefined,
+        bucket.job,
+        bucket.sliceNumbers,
+      );
+      if (bucket.status !== 'return') continue;
+      const code = returnErrorCode(bucket.reason);
+      const n = await this.ctx.store.requeue(bucket.job, bucket.sliceNumbers, key, code);
+      this.ctx.logger.info(
+        { job: bucket.job, slices: bucket.sliceNumbers, reason: bucket.reason, requeued: n },
+        'slices returned',
+      );
+      if (code && n) {
+        const job = await this.ctx.store.getJob(bucket.job);
+        if (job?.status === 'running')
+          await this.lifecycle.checkErrors(
+            job,
+            code,
+            typeof bucket.reason === 'string' ? bucket.reason : undefined,
+          );
+      }
+    }
+    return { success: true };
+  }
+}
