@@ -25,6 +25,9 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/** Upper bound for UI conditions (scrypt in the browser and page loads are slow on a busy machine). */
+const WAIT = { timeout: 20_000, interval: 100 };
+
 let portal: RunningPortal;
 let work: string;
 const contexts: BrowserContext[] = [];
@@ -74,7 +77,7 @@ async function createInBrowser(
   }
   await form.getByRole('button', { name: 'Create keystore' }).click();
   await expect
-    .poll(() => page.getByTestId('keystore-notice').textContent(), { timeout: 30_000 })
+    .poll(() => page.getByTestId('keystore-notice').textContent(), { ...WAIT, timeout: 30_000 })
     .toContain(`"${label}"`);
 }
 
@@ -145,7 +148,7 @@ describe('portal: accounts and keystores in a real browser', () => {
     const page = await (await browserContext()).newPage();
     await page.goto('/');
     await expect
-      .poll(() => page.getByRole('heading', { level: 1 }).textContent())
+      .poll(() => page.getByRole('heading', { level: 1 }).textContent(), WAIT)
       .toBe('Your local DCP network');
     await shot(page, 'home');
     await page.keyboard.press('Tab');
@@ -154,8 +157,8 @@ describe('portal: accounts and keystores in a real browser', () => {
     await page.goto('/signup');
     await shot(page, 'signup');
     await signUp(page, alice.email, alice.password);
-    await expect.poll(() => page.getByTestId('keystores-empty').isVisible()).toBe(true);
-    await expect.poll(() => page.getByTestId('signed-in-email').textContent()).toBe(alice.email);
+    await expect.poll(() => page.getByTestId('keystores-empty').isVisible(), WAIT).toBe(true);
+    await expect.poll(() => page.getByTestId('signed-in-email').textContent(), WAIT).toBe(alice.email);
     await shot(page, 'keystores-empty');
 
     await createInBrowser(page, 'Identity', 'alice id', idPassphrase);
@@ -169,7 +172,7 @@ describe('portal: accounts and keystores in a real browser', () => {
       page.getByRole('button', { name: 'Download default.keystore' }).click(),
     );
     expect(bankFile.name).toBe('default.keystore');
-    await expect.poll(() => page.getByTestId('keystore-row').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('keystore-row').count(), WAIT).toBe(2);
     await shot(page, 'keystores');
 
     // Valid v3 keystores: ethers decrypts them with the passphrases typed in the browser.
@@ -207,11 +210,11 @@ describe('portal: accounts and keystores in a real browser', () => {
     await page.getByRole('textbox', { name: 'Passphrase of alice id' }).fill('not it');
     await page.getByRole('button', { name: 'Check', exact: true }).click();
     await expect
-      .poll(() => page.getByText('That passphrase does not unlock this keystore.').isVisible())
+      .poll(() => page.getByText('That passphrase does not unlock this keystore.').isVisible(), WAIT)
       .toBe(true);
     await page.getByRole('textbox', { name: 'Passphrase of alice id' }).fill(idPassphrase);
     await page.getByRole('button', { name: 'Check', exact: true }).click();
-    await expect.poll(() => page.getByText('The passphrase is right').isVisible()).toBe(true);
+    await expect.poll(() => page.getByText('The passphrase is right').isVisible(), WAIT).toBe(true);
 
     // Upload a keystore made elsewhere (ethers, geth-style "Crypto").
     const foreign = new Wallet(Wallet.createRandom().privateKey);
@@ -222,14 +225,14 @@ describe('portal: accounts and keystores in a real browser', () => {
     await upload.getByLabel('Label').fill('imported');
     await upload.getByLabel('Keystore file').setInputFiles(foreignPath);
     await upload.getByRole('button', { name: 'Upload keystore' }).click();
-    await expect.poll(() => page.getByTestId('keystore-row').count()).toBe(3);
+    await expect.poll(() => page.getByTestId('keystore-row').count(), WAIT).toBe(3);
     // A file that is not a keystore is refused with a message next to the file input.
     const junk = join(work, 'junk.keystore');
     writeFileSync(junk, '{"hello":"world"}');
     await upload.getByLabel('Keystore file').setInputFiles(junk);
     await upload.getByRole('button', { name: 'Upload keystore' }).click();
     await expect
-      .poll(() => upload.locator('.field-error').textContent())
+      .poll(() => upload.locator('.field-error').textContent(), WAIT)
       .toContain('not a keystore dcp-client can read');
     await shot(page, 'keystores-upload');
 
@@ -255,7 +258,7 @@ describe('portal: accounts and keystores in a real browser', () => {
     await page.getByLabel('Email').fill(alice.email);
     await page.getByLabel('Password').fill('wrong password!');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.locator('#auth-error').textContent()).toContain('do not match');
+    await expect.poll(() => page.locator('#auth-error').textContent(), WAIT).toContain('do not match');
     await shot(page, 'signin-error');
     // Keyboard only: from the email field, Tab to the password, Enter submits.
     await page.getByLabel('Password').fill('');
@@ -264,7 +267,7 @@ describe('portal: accounts and keystores in a real browser', () => {
     await page.keyboard.type(alice.password);
     await page.keyboard.press('Enter');
     await page.waitForURL('**/keystores');
-    await expect.poll(() => page.getByTestId('keystore-row').count()).toBe(3);
+    await expect.poll(() => page.getByTestId('keystore-row').count(), WAIT).toBe(3);
 
     await page.getByRole('link', { name: 'Account' }).click();
     await page.waitForURL('**/account');
@@ -272,7 +275,7 @@ describe('portal: accounts and keystores in a real browser', () => {
     await page.getByLabel('New password', { exact: true }).fill('alice password 2');
     await page.getByLabel('Repeat the new password').fill('alice password 2');
     await page.getByRole('button', { name: 'Change password' }).click();
-    await expect.poll(() => page.getByText('Password changed.').isVisible()).toBe(true);
+    await expect.poll(() => page.getByText('Password changed.').isVisible(), WAIT).toBe(true);
     await shot(page, 'account');
     const old = await fetch(`${portal.url}/api/auth/signin`, {
       method: 'POST',
@@ -286,7 +289,7 @@ describe('portal: accounts and keystores in a real browser', () => {
   it("keeps a second user away from the first user's keystores (UI and API)", async () => {
     const page = await (await browserContext()).newPage();
     await signUp(page, bob.email, bob.password);
-    await expect.poll(() => page.getByTestId('keystores-empty').isVisible()).toBe(true);
+    await expect.poll(() => page.getByTestId('keystores-empty').isVisible(), WAIT).toBe(true);
     expect(await page.getByText(aliceIdentity).count()).toBe(0);
     await shot(page, 'second-user');
 
