@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
 import { decryptKeystoreJson, encryptKeystoreJson, Wallet } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkPassphrase, createKeystore, KEYSTORE_SCRYPT_N } from './create';
@@ -89,6 +91,40 @@ describe('createKeystore (browser)', () => {
     });
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.at(-1)).toBe(1);
+  });
+});
+
+describe('keystores made here and dcp-client 4.4 (the one dcp-worker 3.3.19 bundles)', () => {
+  it('unlocks with the 4.4 wallet too', async () => {
+    const created = await createKeystore({ kind: 'identity', passphrase: 'for the worker', scryptN: N });
+    const client44 = dirname(
+      require.resolve('dcp-client/package.json', {
+        paths: [dirname(require.resolve('dcp-worker/package.json'))],
+      }),
+    );
+    const script = `
+      (async () => {
+        const dcp = require(process.env.CLIENT);
+        await dcp.init({ dcpConfig: { scheduler: { configLocation: false, location: new URL('http://127.0.0.1:9/') } } });
+        const wallet = require('dcp/wallet');
+        wallet.passphrasePrompt = async () => { throw new Error('prompted'); };
+        const ks = await new wallet.Keystore(process.env.KEYSTORE);
+        await ks.unlock('for the worker', 10, false);
+        console.log(JSON.stringify({ version: require(process.env.CLIENT + '/package.json').version, key: String(await ks.getPrivateKey()) }));
+        process.exit(0);
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const out = execFileSync(process.execPath, ['-e', script], {
+      cwd: resolve(__dirname, '../../../../..'),
+      env: { ...process.env, CLIENT: client44, KEYSTORE: created.json },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const { version, key } = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
+      version: string;
+      key: string;
+    };
+    expect(version).toMatch(/^4\.4\./);
+    expect(new Wallet(key).address.toLowerCase()).toBe(created.address);
   });
 });
 
