@@ -978,10 +978,11 @@ export class Supervisor extends Emitter<SupervisorEvents> {
     }
     this.#state = 'stopping';
     clearInterval(this.#watchdog);
-    await this.#fetching;
+    // a fetch in flight may bring more slices to return; an unreachable scheduler must not hold us
+    await withTimeout(this.#fetching ?? Promise.resolve(), 3_000);
     const queued = this.#slices.filter((s) => s.state === 'queued');
     this.#returnSlices(queued, 'stopWork returning all queued slices');
-    await this.#unsubscribe();
+    await withTimeout(this.#unsubscribe(), 3_000);
     if (immediate) this.#escalate();
     await this.#whenIdle(this.options.cleanupTimeoutMs);
     await this.#close();
@@ -1046,7 +1047,7 @@ export class Supervisor extends Emitter<SupervisorEvents> {
     await new Promise((r) => setImmediate(r));
     await Promise.all(
       [this.td, this.rs, this.er, this.schedMsg, this.#pm].map((i) =>
-        i ? withTimeout(i.close(), 5_000).catch(() => undefined) : undefined,
+        i ? withTimeout(i.close(), 3_000).catch(() => undefined) : undefined,
       ),
     );
     this.emit('stopped');
