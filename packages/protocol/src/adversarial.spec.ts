@@ -38,7 +38,7 @@ describe('refusing bad input (our target, real sockets)', () => {
     new Promise<void>((resolve) => (s.connected ? s.once('disconnect', () => resolve()) : resolve()));
 
   beforeAll(async () => {
-    t = await startTestTarget({ frame: { maxMessageSize: 500_000 } });
+    t = await startTestTarget({ frame: { maxMessageSize: 500_000 }, firstMessageTimeoutMs: 1_000 });
     t.target.on('protocolError', (e) => refused.push(e));
     bystander = initiator();
     bystander.on('linkDown', () => bystanderDrops++);
@@ -182,6 +182,14 @@ describe('refusing bad input (our target, real sockets)', () => {
     }
     await disconnected(s2);
     expect(refused[mark]!.code).toBe('ETOOBIG');
+    await bystanderUnaffected();
+  });
+
+  it('a socket that never speaks DCP is closed after the first-message timeout', async () => {
+    const s = await rawSocket();
+    const mark = refused.length;
+    await disconnected(s);
+    expect(refused[mark]).toMatchObject({ code: 'EINVAL', message: 'no DCP message received' });
     await bystanderUnaffected();
   });
 

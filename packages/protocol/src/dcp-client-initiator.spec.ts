@@ -88,6 +88,24 @@ describe.each([5, 4] as const)('dcp-client %s.x initiator → our target', (gene
     });
   });
 
+  it('notifications: 5.x peers exchange them; 4.x peers never get one', async () => {
+    const session = sessions[sessions.length - 1]!;
+    if (generation === 4) {
+      await expect(session.notify({ hello: 4 })).rejects.toMatchObject({ code: 'ENOTSUP' });
+      expect(await peer.call<PeerResponse>({ cmd: 'keepalive' })).toMatchObject({ success: true });
+      return;
+    }
+    const got: unknown[] = [];
+    t.target.on('notification', (n, info) => got.push({ data: n.data, service: info.service }));
+    await peer.call({ cmd: 'notify', data: { from: 'client' } });
+    await waitFor(() => got.length === 1, 10_000, 'notification at the target');
+    expect(got).toEqual([{ data: { from: 'client' }, service: 'echo' }]);
+    const mark = peer.mark;
+    await session.notify({ from: 'target' });
+    const n = await peer.waitFor((m) => m.event === 'notification', 10_000, mark);
+    expect(n.data).toEqual({ from: 'target' });
+  });
+
   it('batches 100 concurrent requests and completes all', async () => {
     const session = sessions[sessions.length - 1]!;
     const before = { ...session.stats };

@@ -14,7 +14,7 @@ import {
   timer,
 } from './ports';
 import type { OperationRegistry } from './registry';
-import { DcpSession } from './session';
+import { DcpSession, type IncomingNotification } from './session';
 import { type FrameOptions, FramedLink, type SocketLike } from './transport/frames';
 import { StampCache, type ValidityOptions } from './validity';
 
@@ -30,6 +30,8 @@ export interface TargetOptions {
   /** delay before telling an initiator with an unknown dcpsid to close (rate limit; default 50 ms) */
   noSessionCloseDelayMs?: number;
   closeTimeoutMs?: number;
+  /** close sockets that send no DCP message within this time (default 30 s) */
+  firstMessageTimeoutMs?: number;
   validity?: ValidityOptions;
   /** framing limits (fragment size we announce, largest message we accept) */
   frame?: Partial<FrameOptions>;
@@ -53,6 +55,8 @@ export interface AcceptInfo {
 interface TargetEvents {
   /** a new session was established */
   session: (session: DcpSession, info: AcceptInfo) => void;
+  /** a notification (5.x peers) arrived on a session */
+  notification: (notification: IncomingNotification, info: AcceptInfo) => void;
   /** a message or frame was refused; the server carries on */
   protocolError: (error: DcpError, info: AcceptInfo) => void;
 }
@@ -141,7 +145,13 @@ export class DcpTarget extends Emitter<TargetEvents> {
     link.on('close', () => this.#links.delete(link));
     link.on('error', (error) => this.#refuse(error, info));
     link.announce();
+    const silent = timer(() => {
+      this.#refuse(new DcpError(DcpErrorCode.EINVAL, 'no DCP message received'), info);
+      link.close('silent');
+    }, this.#options.firstMessageTimeoutMs ?? 30_000);
+    link.on('close', () => clearTimeout(silent));
     const first = (sealed: string) => {
+      clearTimeout(silent);
       link.off('message', first);
       this.#firstMessage(link, sealed, info);
     };
@@ -227,6 +237,7 @@ export class DcpTarget extends Emitter<TargetEvents> {
       this.emit('session', session, info);
     });
     session.on('protocolError', (error) => this.emit('protocolError', error, info));
+    session.on('notification', (n) => this.emit('notification', n, info));
     session.on('linkDown', () => {
       linger = timer(
         () => session.abort(new DcpError(DcpErrorCode.ENOSESSION, 'initiator did not resume')),

@@ -100,6 +100,7 @@ async function main() {
     c.on('ready', () => out({ event: 'ready', dcpsid: c.dcpsid }));
     c.on('disconnect', () => out({ event: 'disconnect' }));
     c.on('connect', () => out({ event: 'connect' }));
+    c.on('notification', (n) => out({ event: 'notification', data: n.payload.data }));
     serveRequests(c);
     return c;
   }
@@ -137,6 +138,11 @@ async function main() {
         }),
       );
       return { account: String(ks.address), responses: all.map(responseInfo) };
+    },
+    async notify({ data }) {
+      // dcp-client never settles the promise of a notification (its ack handler skips them)
+      conn.notify(data).catch(() => {});
+      return true;
     },
     async keepalive() {
       return responseInfo(await conn.keepalive());
