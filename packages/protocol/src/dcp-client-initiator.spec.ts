@@ -18,8 +18,17 @@ describe.each([5, 4] as const)('dcp-client %s.x initiator → our target', (gene
   const sessions: DcpSession[] = [];
   const locationOf = (tt: TestTarget) => (generation === 5 ? tt.location : `${tt.base}/v4/echo/`);
 
+  let rxFragments = 0;
+  let txFragments = 0;
+  const countFragments = (direction: 'rx' | 'tx', frame: string) => {
+    if (frame.startsWith('E') && frame[5] === 'C') {
+      if (direction === 'rx') rxFragments++;
+      else txFragments++;
+    }
+  };
+
   beforeAll(async () => {
-    t = await startTestTarget({ identity });
+    t = await startTestTarget({ identity, frame: { wireLog: countFragments } });
     t.target.on('session', (s) => sessions.push(s));
     peer = await DcpClientPeer.start(generation, 'initiator', locationOf(t));
   });
@@ -119,10 +128,15 @@ describe.each([5, 4] as const)('dcp-client %s.x initiator → our target', (gene
 
   it('delivers a 2 MB payload whole (fragments)', async () => {
     const blob = `${'ü'.repeat(1_000_000)}${'z'.repeat(1_000_000)}`;
+    const [rx0, tx0] = [rxFragments, txFragments];
     const res = await peer.call<PeerResponse>({ cmd: 'request', op: 'size', data: { blob } }, 40_000);
     expect(res.payload).toEqual({ length: 2_000_000, head: 'üüüüüüüü', tail: 'zzzzzzzz' });
+    // dcp-client split it to our announced 3e5-character fragments
+    expect(rxFragments - rx0).toBeGreaterThanOrEqual(7);
     const back = await peer.call<PeerResponse>({ cmd: 'request', op: 'echo', data: { blob } }, 40_000);
     expect((back.payload as { blob: string }).blob === blob).toBe(true);
+    // and we split the echo to dcp-client's announced size
+    expect(txFragments - tx0).toBeGreaterThanOrEqual(7);
   });
 
   it('answers keepalive', async () => {

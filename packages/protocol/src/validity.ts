@@ -16,11 +16,15 @@ export const defaultValidityOptions: ValidityOptions = {
 /** Remembers validity stamps until they expire, to refuse replays (EDUP). */
 export class StampCache {
   readonly #expiry = new Map<string, number>();
-  #inserts = 0;
+  #lastPrune = 0;
 
   /** false when the stamp was already seen. */
   insert(stamp: string, expiresAt: number, now: number): boolean {
-    if (++this.#inserts % 1024 === 0) this.prune(now);
+    if (now - this.#lastPrune > 10) {
+      // at most every 10 s (seconds, like `now`): one pass over the remembered stamps
+      this.#lastPrune = now;
+      this.prune(now);
+    }
     const seen = this.#expiry.get(stamp);
     if (seen !== undefined && seen >= now) return false;
     this.#expiry.set(stamp, expiresAt);
