@@ -272,10 +272,10 @@ export class Supervisor extends Emitter<SupervisorEvents> {
   }
 
   async #fetchOnce(): Promise<void> {
+    // keep up to one slice queued per sandbox so a finished sandbox never waits for a requestTask
     const queued = this.#slices.filter((s) => s.state === 'queued').length;
-    const busy = this.#slices.length;
-    const space = this.options.maxSandboxes - busy;
-    if (space <= 0 || queued >= 2) return;
+    const space = 2 * this.options.maxSandboxes - this.#slices.length;
+    if (space <= 0 || queued >= this.options.maxSandboxes) return;
     if (!this.#capabilities) {
       const sandbox = await this.#openSandbox();
       this.#releaseSpare(sandbox);
