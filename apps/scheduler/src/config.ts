@@ -18,6 +18,8 @@ export interface TaskTuning {
   maxSliceErrors: number;
   /** failed attempts over the whole job before it is cancelled */
   maxJobErrors: number;
+  /** how often workers ask for work (s), served to them as supervisor.tuning.watchdogInterval */
+  workerPollSeconds: number;
   /** DCC per slice that a market-value offer (multiplier 1) stands for */
   marketRate: number;
 }
@@ -51,6 +53,7 @@ const shape = {
   DCP_EMU_MAX_TASK_SLICES: z.coerce.number().int().min(1).default(200),
   DCP_EMU_MAX_SLICE_ERRORS: z.coerce.number().int().min(1).default(3),
   DCP_EMU_MAX_JOB_ERRORS: z.coerce.number().int().min(1).default(20),
+  DCP_EMU_WORKER_POLL_SECONDS: z.coerce.number().positive().default(1),
   DCP_EMU_MARKET_RATE: z.coerce.number().min(0).default(0.0001),
 };
 
@@ -62,6 +65,7 @@ export const defaultTuning: TaskTuning = {
   maxTaskSlices: 200,
   maxSliceErrors: 3,
   maxJobErrors: 20,
+  workerPollSeconds: 1,
   marketRate: 0.0001,
 };
 
@@ -86,6 +90,7 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
         maxTaskSlices: e.DCP_EMU_MAX_TASK_SLICES,
         maxSliceErrors: e.DCP_EMU_MAX_SLICE_ERRORS,
         maxJobErrors: e.DCP_EMU_MAX_JOB_ERRORS,
+        workerPollSeconds: e.DCP_EMU_WORKER_POLL_SECONDS,
         marketRate: e.DCP_EMU_MARKET_RATE,
       },
     }),

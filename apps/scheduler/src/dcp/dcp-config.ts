@@ -10,6 +10,7 @@ export function dcpClientConfig(
   locations: Record<string, URL>,
   bankTeller: URL,
   generation: Generation,
+  workerPollSeconds: number,
 ): Record<string, unknown> {
   const services: Record<string, { location: URL }> = {};
   for (const [name, location] of Object.entries(locations))
@@ -37,5 +38,6 @@ export function dcpClientConfig(
       uploadInitialNumberOfSlices: 10,
     },
     eventSubscriber: { seenListSize: 1000 },
+    supervisor: { tuning: { watchdogInterval: workerPollSeconds } },
   };
 }

@@ -90,7 +90,12 @@ export class DcpConfigController {
       .status(200)
       .type('application/x-kvin')
       .set('access-control-allow-origin', '*')
-      .send(encodeConfig(dcpClientConfig(base, locations, bankTeller, generation), generation));
+      .send(
+        encodeConfig(
+          dcpClientConfig(base, locations, bankTeller, generation, this.config.tuning.workerPollSeconds),
+          generation,
+        ),
+      );
   }
 }
 

@@ -15,7 +15,7 @@ export class CancelJob {
   ) {}
 
   async execute(data: z.infer<typeof cancelJobSchema>, peer: string): Promise<{ success: boolean }> {
-    const job = await ownedJob(this.ctx, data.job, peer);
+    const job = await ownedJob(this.ctx, data.job, peer, true);
     if (job.status !== 'running') return { success: job.status === 'cancelled' };
     const done = await this.lifecycle.cancel(job.id, data.reason ?? 'Job cancelled by its owner');
     return { success: done };

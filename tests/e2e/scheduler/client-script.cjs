@@ -1,0 +1,100 @@
+/*
+ * A dcp-client program for the scheduler e2e tests, run as an unprivileged user with its own HOME.
+ * It uses only the documented Compute API of the unmodified dcp-client given by DCP_CLIENT_DIR, and
+ * prints `OUT {json}` lines the test reads. Mode = argv[2].
+ */
+const { init } = require(process.env.DCP_CLIENT_DIR);
+const out = (o) => console.log(`OUT ${JSON.stringify(o)}`);
+const mode = process.argv[2];
+
+init()
+  .then(async () => {
+    const compute = require('dcp/compute');
+    let job;
+    switch (mode) {
+      case 'range': {
+        // a range with arguments; console events from the work function
+        job = compute.for(
+          1,
+          9,
+          4,
+          (x, a, b) => {
+            progress(1);
+            console.log('slice', x);
+            return x * a + b;
+          },
+          [10, 1],
+        );
+        job.on('console', (ev) => out({ console: ev.message, level: ev.level, slice: ev.sliceNumber }));
+        break;
+      }
+      case 'array': {
+        job = compute.for([1, 2, 3, 4], (x) => {
+          progress(1);
+          return x * 2;
+        });
+        break;
+      }
+      case 'errors': {
+        // a work function that throws on one slice: the client gets an error event
+        job = compute.for([1, 2, 3], (x) => {
+          progress(1);
+          if (x === 2) throw new RangeError(`bad slice ${x}`);
+          return x;
+        });
+        job.on('error', (ev) => out({ error: ev.message, slice: ev.sliceNumber }));
+        break;
+      }
+      case 'slow': {
+        // slow slices, to kill the scheduler or a worker mid-job; custom events through work.emit
+        const n = Number(process.env.SLICES || 12);
+        const ms = Number(process.env.SLICE_MS || 400);
+        job = compute.for(
+          Array.from({ length: n }, (_, i) => i + 1),
+          async (x, ms) => {
+            progress(0);
+            await new Promise((r) => setTimeout(r, ms));
+            progress(1);
+            return x * x;
+          },
+          [ms],
+        );
+        break;
+      }
+      case 'cancel': {
+        job = compute.for([1, 2, 3, 4, 5, 6], async (x) => {
+          progress(0);
+          await new Promise((r) => setTimeout(r, 60000));
+          progress(1);
+          return x;
+        });
+        job.on('accepted', () => {
+          out({ accepted: job.id });
+          setTimeout(() => job.cancel('enough').then((r) => out({ cancelReply: r })), 500);
+        });
+        job.on('cancel', (ev) => out({ cancelEvent: ev.reason }));
+        break;
+      }
+      default:
+        throw new Error(`unknown mode ${mode}`);
+    }
+    const results = [];
+    job.on('result', (ev) => {
+      results.push(ev.sliceNumber);
+      out({ result: ev.sliceNumber });
+    });
+    job.on('accepted', () => out({ accepted: job.id }));
+    try {
+      const r = await job.exec(compute.marketRate);
+      out({
+        done: Array.from(r).map((v) => (v instanceof Error ? { error: v.message } : v)),
+        resultEvents: results,
+      });
+    } catch (error) {
+      out({ failed: error.message, code: error.code });
+    }
+  })
+  .catch((e) => {
+    out({ fatal: String(e?.stack || e) });
+    process.exit(2);
+  });
