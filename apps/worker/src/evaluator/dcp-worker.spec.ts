@@ -46,15 +46,31 @@ afterAll(async () => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
-function waitFor(read: () => string, pattern: RegExp, timeoutMs: number): Promise<void> {
+/** Resolves when `read()` matches, re-checked whenever `source` writes; rejects after `timeoutMs`. */
+function waitFor(
+  source: ChildProcess,
+  read: () => string,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = () => {
-      if (pattern.test(read())) resolve();
-      else if (Date.now() - t0 > timeoutMs) reject(new Error(`no ${pattern} in:\n${read()}`));
-      else setTimeout(poll, 25);
+    const check = () => {
+      if (!pattern.test(read())) return;
+      cleanup();
+      resolve();
     };
-    poll();
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`no ${pattern} in:\n${read()}`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      source.stdout?.off('data', check);
+      source.stderr?.off('data', check);
+    };
+    source.stdout?.on('data', check);
+    source.stderr?.on('data', check);
+    check();
   });
 }
 
@@ -102,18 +118,18 @@ describe('unmodified dcp-worker 3.3.19 with dcp-emu-evaluator', () => {
       out += d.toString();
     });
 
-    await waitFor(() => out, /\* Ready\./, 45_000);
+    await waitFor(worker, () => out, /\* Ready\./, 90_000);
     expect(out).toMatch(/Worktimes Available:\s*\n\s*-\s*map-basic@1\.0\.0/);
     expect(out).toMatch(/WebGPU not enabled/);
     /* probe sandbox (ended with die) + at least one real sandbox opened by the supervisor */
-    await waitFor(() => ev.output(), /"msg":"sandbox started"[\s\S]*"msg":"sandbox started"/, 30_000);
+    await ev.waitForOutput(/"msg":"sandbox started"[\s\S]*"msg":"sandbox started"/, 30_000);
     expect(ev.output()).toMatch(/"reason":"die requested"/);
 
     const exited = new Promise<number | null>((resolve) => worker?.once('exit', (code) => resolve(code)));
     worker.kill('SIGTERM');
     await exited;
     /* the supervisor's sandbox is gone too once the worker stopped */
-    await waitFor(() => ev.output(), /"msg":"sandbox ended"[\s\S]*"msg":"sandbox ended"/, 10_000);
+    await ev.waitForOutput(/"msg":"sandbox ended"[\s\S]*"msg":"sandbox ended"/, 10_000);
     expect(out).toMatch(/Worker has stopped/);
-  });
+  }, 120_000);
 });

@@ -9,6 +9,8 @@ export interface EvaluatorProcess {
   child: ChildProcess;
   /** Everything the process wrote so far (JSON log lines). */
   output(): string;
+  /** Resolves when the output matches `pattern` (checked on every write); rejects after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -24,10 +26,16 @@ export async function spawnEvaluator(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  const listeners = new Set<() => void>();
+  const collect = (d: Buffer) => {
+    out += d.toString();
+    for (const l of listeners) l();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`evaluator did not start:\n${out}`)), timeoutMs);
-    const onData = (d: Buffer) => {
-      out += d.toString();
+    const onData = () => {
       const m = /"port":(\d+),"msg":"evaluator listening"/.exec(out);
       if (m) {
         clearTimeout(timer);
@@ -45,6 +53,24 @@ export async function spawnEvaluator(
     port,
     child,
     output: () => out,
+    waitForOutput: (pattern, timeoutMs = 20_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(out)) return;
+          cleanup();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no ${pattern} in evaluator output:\n${out}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) {
