@@ -65,6 +65,11 @@ describe('FramedLink', () => {
     const cases: [Partial<ConstructorParameters<typeof FramedLink>[1]>, string[], string][] = [
       [{ rxMaxFragmentCount: 2 }, ['E001dC{"msgId":1,"seq":0,"total":3}abc'], 'ETOOBIG'],
       [{ maxMessageSize: 5 }, ['E001dC{"msgId":1,"seq":0,"total":2}abcdef'], 'ETOOBIG'],
+      [
+        { maxMessageSize: 8 },
+        ['E001dC{"msgId":1,"seq":0,"total":2}abcde', 'E001dC{"msgId":2,"seq":0,"total":2}abcde'],
+        'ETOOBIG',
+      ],
       [{ maxMessageSize: 5 }, ['{"abcdef":1}'], 'ETOOBIG'],
       [{}, ['E0005C{"msg'], 'EINVAL'],
       [{}, ['E001dC{"msgId":1,"seq":3,"total":3}abc'], 'EINVAL'],

@@ -63,6 +63,8 @@ export class FramedLink extends Emitter<FramedLinkEvents> implements MessageLink
   #closed = false;
   #txSeq = 0;
   readonly #fragments = new Map<number, { parts: (string | undefined)[]; have: number; size: number }>();
+  /** characters held in incomplete messages, all msgIds together */
+  #buffered = 0;
 
   constructor(
     readonly socket: SocketLike,
@@ -252,8 +254,9 @@ export class FramedLink extends Emitter<FramedLinkEvents> implements MessageLink
       entry.parts[seq] = payload;
       entry.have++;
       entry.size += payload.length;
+      this.#buffered += payload.length;
     }
-    if (entry.size > maxMessageSize) {
+    if (entry.size > maxMessageSize || this.#buffered > maxMessageSize) {
       this.#fail(
         new DcpError(DcpErrorCode.ETOOBIG, `message of more than ${maxMessageSize} characters is too big`),
       );
@@ -261,6 +264,7 @@ export class FramedLink extends Emitter<FramedLinkEvents> implements MessageLink
     }
     if (entry.have < total) return;
     this.#fragments.delete(msgId);
+    this.#buffered -= entry.size;
     this.#deliver(entry.parts.join(''));
   }
 }
