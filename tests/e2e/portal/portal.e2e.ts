@@ -161,6 +161,15 @@ describe('portal: accounts and keystores in a real browser', () => {
     await expect.poll(() => page.getByTestId('signed-in-email').textContent(), WAIT).toBe(alice.email);
     await shot(page, 'keystores-empty');
 
+    // Error state: no passphrase and no "No passphrase" tick → told what to do, focus on the field.
+    const create = page.locator('section', { has: page.getByRole('heading', { name: 'Create a keystore' }) });
+    await create.getByRole('button', { name: 'Create keystore' }).click();
+    await expect
+      .poll(() => create.locator('.field-error').first().textContent(), WAIT)
+      .toContain('Enter a passphrase, or tick "No passphrase"');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), WAIT).toBe('create-passphrase');
+    expect(await page.getByTestId('keystore-row').count()).toBe(0);
+
     await createInBrowser(page, 'Identity', 'alice id', idPassphrase);
     const idFile = await download(page, () =>
       page.getByRole('button', { name: 'Download id.keystore' }).click(),
