@@ -183,6 +183,27 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     expect(supervisor.openSandboxes).toBe(0);
   }, 30_000);
 
+  it('keeps the leases of held slices alive with Soteria-only requests while every sandbox is busy', async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 1 }, { slicesPerTask: 3 });
+    scheduler.addJob({ jobId: 'jobS', workFunction: busy(1_500), data: [1, 2, 3] });
+    await supervisor.start();
+    await scheduler.until(
+      () => scheduler.requests.some((r) => r.operation === 'requestTask@3' && r.data.fetchState === 2),
+      20_000,
+      'a Soteria request',
+    );
+    const soteria = scheduler.requests.find(
+      (r) => r.operation === 'requestTask@3' && r.data.fetchState === 2,
+    );
+    expect(soteria?.data).toEqual({
+      coreStats: { worker: 'abcdefghijklmnopqrstuv' },
+      paymentAddress: payee,
+      soteriaJobs: { jobS: [1, 2, 3] },
+      overdueSlices: null,
+      fetchState: 2,
+    });
+  }, 30_000);
+
   it('immediate stop: kills the sandboxes and returns every unfinished slice', async () => {
     const { scheduler, supervisor } = await start({ maxSandboxes: 2 }, { slicesPerTask: 3 });
     scheduler.addJob({ jobId: 'job5', workFunction: busy(5_000), data: [1, 2, 3] });

@@ -149,6 +149,7 @@ interface SliceRecord {
 }
 
 const FETCH_NORMAL = 1;
+const FETCH_NOTIFY_SOTERIA = 2;
 const FETCH_STARTUP_CHECK = 4;
 
 /**
@@ -178,6 +179,7 @@ export class Supervisor extends Emitter<SupervisorEvents> {
   #fetching: Promise<void> | undefined;
   #fetchSeq = 0;
   #firstFetch = true;
+  #lastSoteria = 0;
   #state: 'initial' | 'running' | 'stopping' | 'stopped' = 'initial';
   #immediate = false;
   #subscriptions: { label: string; token: string }[] = [];
@@ -275,7 +277,10 @@ export class Supervisor extends Emitter<SupervisorEvents> {
     // keep up to one slice queued per sandbox so a finished sandbox never waits for a requestTask
     const queued = this.#slices.filter((s) => s.state === 'queued').length;
     const space = 2 * this.options.maxSandboxes - this.#slices.length;
-    if (space <= 0 || queued >= this.options.maxSandboxes) return;
+    if (space <= 0 || queued >= this.options.maxSandboxes) {
+      if (this.#slices.length > 0) await this.#soteria();
+      return;
+    }
     if (!this.#capabilities) {
       const sandbox = await this.#openSandbox();
       this.#releaseSpare(sandbox);
@@ -367,6 +372,28 @@ export class Supervisor extends Emitter<SupervisorEvents> {
     }
     this.emit('fetch', { slices: count, jobs: Object.keys(newJobs).length });
     this.#pump();
+  }
+
+  /**
+   * A Soteria-only requestTask (fetchState 2, no targetLoad): tells the scheduler which slices we
+   * still hold so their leases stay alive while every sandbox is busy with long slices.
+   */
+  async #soteria(): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastSoteria < this.options.watchdogIntervalMs) return;
+    this.#lastSoteria = now;
+    const soteriaJobs: Record<string, number[]> = {};
+    for (const s of this.#slices) {
+      soteriaJobs[s.job.id] ??= [];
+      soteriaJobs[s.job.id]?.push(s.sliceNumber);
+    }
+    await this.td.request('requestTask@3', {
+      coreStats: { worker: this.options.workerId },
+      paymentAddress: this.options.paymentAddress,
+      soteriaJobs,
+      overdueSlices: null,
+      fetchState: FETCH_NOTIFY_SOTERIA,
+    });
   }
 
   #returnTask(

@@ -89,10 +89,10 @@ export async function startTestScheduler(
     schema: z.record(z.string(), z.unknown()),
     handler: (data) => {
       record('requestTask@3', data);
-      const want = Math.max(
-        1,
-        Math.floor(Number((data.targetLoad as { cpu?: number } | undefined)?.cpu ?? 1)),
-      );
+      // a Soteria-only request (no targetLoad) is a heartbeat: its answer is ignored, so never hand out work
+      const cpu = (data.targetLoad as { cpu?: number } | undefined)?.cpu;
+      if (cpu === undefined) return {};
+      const want = Math.max(1, Math.floor(cpu));
       const take = queue.splice(0, options.slicesPerTask ?? want);
       if (take.length === 0) return { owner: identity.address, signature: null, auth: {}, body: {} };
       const newJobs: Record<string, unknown> = {};
