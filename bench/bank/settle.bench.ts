@@ -99,6 +99,7 @@ async function settle(provider: string): Promise<void> {
     console.log(
       `${provider.padEnd(10)} ${slices} slice payments, ${concurrency} in flight: ` +
         `${(slices / seconds).toFixed(0)} settled/s (${((seconds * 1000) / slices).toFixed(2)} ms each); ` +
+        `${ledger.capture.stats.batches} batches (${ledger.capture.stats.fallbacks} settled singly); ` +
         `worker 0 earned ${formatDcc(paid)} DCC, released ${formatDcc(released.released)} DCC; ` +
         `audit ${audit.problems.length === 0 ? 'clean' : `FAILED: ${audit.problems.slice(0, 3).join('; ')}`}`,
     );

@@ -24,6 +24,8 @@ export type StoreKind = (typeof STORE_KINDS)[number];
 export interface OpenedStore {
   readonly kind: StoreKind;
   readonly store: LedgerStore;
+  /** runs raw SQL on the database behind a Prisma store (absent for memory) */
+  readonly execute?: (sql: string) => Promise<number>;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function openLedgerStore(kind: StoreKind): Promise<OpenedStore> {
   return {
     kind,
     store: new PrismaLedgerStore(db.prisma, db.provider),
+    execute: (sql) => db.prisma.$executeRawUnsafe(sql),
     async close() {
       await db.close();
       await database.drop();

@@ -51,6 +51,7 @@ describe.each(STORE_KINDS)('batched slice settlement (%s)', (kind) => {
       ),
     );
     expect(counter.transactions()).toBeLessThanOrEqual(2);
+    expect(capture.stats.fallbacks).toBe(0);
     expect(results.every((r) => !r.replayed)).toBe(true);
     expect(new Set(results.map((r) => r.transaction.id)).size).toBe(60);
     expect(results.map((r) => r.transaction.refs.slice)).toEqual(Array.from({ length: 60 }, (_, i) => i));

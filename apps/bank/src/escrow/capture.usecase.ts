@@ -59,6 +59,8 @@ type Outcome =
  */
 export class CaptureUseCase {
   private readonly maxBatch: number;
+  /** Settlement batches written, and those that failed as a whole and were settled one by one. */
+  readonly stats = { batches: 0, fallbacks: 0 };
   private queue: Pending[] = [];
   private running = false;
 
@@ -80,7 +82,7 @@ export class CaptureUseCase {
       this.queue.push({ ...pending, resolve, reject });
       if (!this.running) {
         this.running = true;
-        setImmediate(() => void this.drain());
+        void this.drain();
       }
     });
   }
@@ -109,6 +111,8 @@ export class CaptureUseCase {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        // Let every caller woken by the previous batch queue its next capture first.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.queue.splice(0, this.maxBatch);
         if (batch.length === 1) await this.settleOne(batch[0]!);
         else await this.settleBatch(batch);
@@ -156,8 +160,10 @@ export class CaptureUseCase {
   private async settleBatch(batch: Pending[]): Promise<void> {
     let results: Array<{ ok: CaptureResult } | { error: unknown }>;
     try {
+      this.stats.batches++;
       results = await this.deps.store.transaction((tx) => this.writeBatch(tx, batch));
     } catch {
+      this.stats.fallbacks++;
       for (const item of batch) await this.settleOne(item);
       return;
     }
