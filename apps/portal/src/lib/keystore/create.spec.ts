@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { decryptKeystoreJson, encryptKeystoreJson, Wallet } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkPassphrase, createKeystore, KEYSTORE_SCRYPT_N } from './create';
+import { parseKeystore } from './format';
 
 const require = createRequire(import.meta.url);
 
@@ -14,7 +15,7 @@ interface DcpKeystore {
   getPrivateKey(): Promise<{ toString(): string }>;
 }
 interface DcpWallet {
-  Keystore: new (json: string) => Promise<DcpKeystore>;
+  Keystore: new (json: string | null, passphrase?: string) => Promise<DcpKeystore>;
   passphrasePrompt: () => Promise<string>;
 }
 
@@ -134,6 +135,17 @@ describe('checkPassphrase (browser)', () => {
     expect(await checkPassphrase(created.json, 'right')).toEqual({ ok: true, address: created.address });
     expect(await checkPassphrase(created.json, 'wrong')).toEqual({ ok: false, reason: 'passphrase' });
     expect(await checkPassphrase('{"version":3}', 'right')).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('accepts and unlocks a keystore written by dcp-client itself (for upload)', async () => {
+    const written = await new dcpWallet.Keystore(null, '');
+    const json = JSON.stringify(written);
+    const parsed = parseKeystore(json);
+    expect(parsed.ok && parsed.address).toBe(String(written.address).toLowerCase());
+    expect(await checkPassphrase(json, '')).toEqual({
+      ok: true,
+      address: String(written.address).toLowerCase(),
+    });
   });
 
   it('unlocks keystores written by other tools (ethers, capitalised Crypto)', async () => {
