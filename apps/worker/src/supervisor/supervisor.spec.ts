@@ -158,6 +158,26 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     });
   }, 30_000);
 
+  it('resolves job modules through the package manager (fetchModuleURL) for require()', async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 1 });
+    scheduler.addModule(
+      'mypkg/mymod',
+      'module.declare([], function (require, exports) { exports.f = (x) => x * 10; });',
+    );
+    scheduler.addJob({
+      jobId: 'jobM',
+      workFunction: 'function (x) { progress(1); return require("mypkg/mymod").f(x); }',
+      dependencies: ['mypkg/mymod'],
+      data: [4],
+    });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 1, 20_000, 'module result');
+    expect(scheduler.results[0]?.value).toBe(40);
+    expect(scheduler.requests.find((r) => r.operation === 'fetchModuleURL')?.data).toEqual({
+      modules: ['mypkg/mymod'],
+    });
+  }, 30_000);
+
   it('returns a slice whose work function never calls progress() (ENOPROGRESS)', async () => {
     const { scheduler, supervisor } = await start({ maxSandboxes: 1 });
     scheduler.addJob({ jobId: 'job3', workFunction: 'function (x) { return x; }', data: [1] });

@@ -54,6 +54,8 @@ export interface TestScheduler {
   /** SchedMsg subscriber sessions by label */
   subscribers: Map<string, { session: DcpSession; token: string }>;
   addJob(job: TestJob): void;
+  /** serve a BravoJS module (`<package>/<file>`) through fetchModuleURL */
+  addModule(id: string, source: string): void;
   /** waits (bounded) until `pred` holds */
   until(pred: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
   /** push a SchedMsg command to the worker */
@@ -222,7 +224,22 @@ export async function startTestScheduler(
   target.service('taskDistributor', td);
   target.service('resultSubmitter', rs);
   target.service('eventRouter', er);
-  target.service('packageManager', new OperationRegistry());
+  const modules = new Map<string, string>();
+  const pm = new OperationRegistry().register({
+    operation: 'fetchModuleURL',
+    schema: z.object({ modules: z.array(z.string()) }),
+    handler: (data) => {
+      record('fetchModuleURL', data);
+      const out: Record<string, Record<string, string>> = {};
+      for (const id of data.modules) {
+        const [pkg = '', file = ''] = id.split('/');
+        out[pkg] ??= {};
+        out[pkg][file] = `${base}/mod/${pkg}/${file}`;
+      }
+      return out;
+    },
+  });
+  target.service('packageManager', pm);
 
   const http: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -255,6 +272,13 @@ export async function startTestScheduler(
       res.end(job.workFunction);
       return;
     }
+    const mod = /^\/mod\/([^/]+\/[^/]+)$/.exec(url.pathname);
+    const source = mod ? modules.get(mod[1] ?? '') : undefined;
+    if (source !== undefined) {
+      res.setHeader('content-type', 'text/plain');
+      res.end(source);
+      return;
+    }
     const arg = /^\/arg\/([^/]+)\/(\d+)$/.exec(url.pathname);
     const argJob = arg ? jobs.get(arg[1] ?? '') : undefined;
     if (argJob && arg) {
@@ -278,6 +302,9 @@ export async function startTestScheduler(
     begins,
     workEmits,
     subscribers,
+    addModule(id, source) {
+      modules.set(id, source);
+    },
     addJob(job) {
       jobs.set(job.jobId, job);
       for (let i = 0; i < job.data.length; i++) queue.push({ jobId: job.jobId, sliceNumber: i + 1 });
