@@ -1,0 +1,150 @@
+import { type Database, openDatabase } from '@dcp-emu/db';
+import { cryptoRandom, DcpSession, Identity, jobValue, kvinFor, silentLogger } from '@dcp-emu/protocol/node';
+import { freshDatabase, type TestDatabase } from '@dcp-emu/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultTuning } from '../config';
+import type { SchedulerContext } from '../context';
+import { SchedulerCore } from '../core';
+import { EventRouter } from '../events/event-router';
+import { UnmeteredBank } from '../ports/bank.port';
+import { SchedulerStore } from '../store/scheduler-store';
+import { eh1, joinHash } from './matching';
+
+const client = Identity.random();
+const workerId = Identity.random();
+const account = '0x2222222222222222222222222222222222222222';
+
+interface Task {
+  owner: string;
+  signature: unknown;
+  auth: { authSlices: Record<string, number[]> };
+  body: {
+    newJobs?: Record<string, { argumentsLocation: { value: string }[]; codeLocation: string }>;
+    task?: Record<string, { sliceNumber: number; datumUri: string }[]>;
+  };
+}
+
+describe('requestTask → result → stop (use cases over SQLite)', () => {
+  let tdb: TestDatabase;
+  let db: Database;
+  let core: SchedulerCore;
+  let session: DcpSession;
+  let now = Date.parse('2026-01-01T00:00:00Z');
+
+  beforeAll(async () => {
+    tdb = await freshDatabase('sqlite');
+    db = await openDatabase({ url: tdb.url, dataDir: '/tmp' });
+    const store = new SchedulerStore(db.prisma);
+    const clock = { now: () => now };
+    const ctx: SchedulerContext = {
+      store,
+      events: new EventRouter(store, clock, cryptoRandom, silentLogger),
+      clock,
+      random: cryptoRandom,
+      bank: new UnmeteredBank(),
+      identity: Identity.random(),
+      logger: silentLogger,
+      tuning: { ...defaultTuning, maxTaskSlices: 50 },
+    };
+    core = new SchedulerCore(ctx);
+    session = new DcpSession({ role: 'target', identity: ctx.identity });
+    session.dcpsid = 'S'.repeat(42);
+  });
+  afterAll(async () => {
+    core?.stop();
+    await db?.close();
+    await tdb?.drop();
+  });
+
+  const publicGroup = () => [{ joinKey: 'public', joinHashHash: eh1(session.dcpsid + joinHash('public')) }];
+  const ask = (extra: Record<string, unknown> = {}) =>
+    core.requestTask.execute(
+      { targetLoad: { cpu: 2 }, coreStats: { worker: 'w1' }, workerComputeGroups: publicGroup(), ...extra },
+      workerId.address,
+      4,
+      session,
+    ) as Promise<Task>;
+
+  it('hands a range job to a worker that proved public-group membership, sized to its cores', async () => {
+    const k = kvinFor(5);
+    await core.submit.execute(
+      {
+        paymentAccount: account,
+        workFunctionURI: 'data:,(x,a)%3D%3Ex*a',
+        job: 'job-range',
+        dataRange: { start: 1, end: 10, step: 1 },
+        marshaledArguments: k.marshal([jobValue.encode(3, 5)]),
+        mvMultSlicePayment: 1,
+      },
+      client.address,
+      5,
+      true,
+    );
+    expect(
+      (await ask({ workerComputeGroups: [{ joinKey: 'public', joinHashHash: 'eh1-forged' }] })).body,
+    ).toEqual({});
+    expect((await ask({ rejectedJobs: ['job-range'] })).body).toEqual({});
+    expect((await ask({ jobAddresses: ['other'] })).body).toEqual({});
+    expect((await ask({ capabilities: {}, minimumWage: { CPU: 0 } })).body.task?.['job-range']).toHaveLength(
+      2,
+    );
+    const task = await ask();
+    const slices = task.body.task?.['job-range'] ?? [];
+    expect(slices.map((s) => s.sliceNumber)).toEqual([3, 4]);
+    expect(slices[0]?.datumUri).toBe('data:application/json,3');
+    const job = task.body.newJobs?.['job-range'];
+    expect(job?.codeLocation).toBe('data:,(x,a)%3D%3Ex*a');
+    expect(decodeURI(job?.argumentsLocation[0]?.value ?? '')).toContain('"_serializeVerId":"v8"');
+  });
+
+  it('accepts results carrying our authorization, refuses forged ones, finishes the job with stop', async () => {
+    // a worker takes everything that is left
+    const all: Task[] = [await ask({ targetLoad: { cpu: 64 } })];
+    const leased = (await core.ctx.store.slices('job-range')).filter((s) => s.status === 'leased');
+    expect(leased).toHaveLength(10);
+    const firstTask = await core.ctx.store.slices('job-range', { numbers: [1] });
+    expect(firstTask[0]?.leaseWorker).toBe(`${workerId.address.toLowerCase()}/w1`);
+    const bigTask = all[0] as Task;
+    const authFor = (task: Task) => ({ owner: task.owner, signature: task.signature, auth: task.auth });
+    const send = (slice: number, task: Task, value = slice * 3) =>
+      core.submitResult.execute(
+        {
+          slice,
+          job: 'job-range',
+          worker: 'w1',
+          paymentAddress: account,
+          metrics: { CPUTime: 4, InDataSize: 10, OutDataSize: 20 },
+          authorizationMessage: authFor(task),
+          resultV2: kvinFor(4).marshal(jobValue.encode(value, 4)),
+        },
+        workerId.address,
+      );
+    await expect(send(1, { ...bigTask, signature: { r: [1], s: [2], v: 27 } })).rejects.toMatchObject({
+      code: 'EPERM',
+    });
+    // slices 1 and 2 were handed out in earlier tasks, 3.. in this one: only listed slices are accepted
+    await expect(send(1, bigTask)).rejects.toMatchObject({ code: 'EPERM' });
+    const numbers = bigTask.auth.authSlices['job-range'] ?? [];
+    const replies = await Promise.all(numbers.map((n) => send(n, bigTask)));
+    expect(replies[0]).toMatchObject({ slicePaymentAmount: '0', metrics: { sliceCPUTime: 4 } });
+    expect((await core.ctx.store.getJob('job-range'))?.status).toBe('running');
+    // the earlier tasks' slices are re-queued (lease expiry) and handed out again
+    now += defaultTuning.leaseMs + 1;
+    expect(await core.leases.sweep()).toBe(4);
+    const again = await ask();
+    const rest = again.auth.authSlices['job-range'] ?? [];
+    await Promise.all(rest.map((n) => send(n, again)));
+    await core.submitResult.idle();
+    const job = await core.ctx.store.getJob('job-range');
+    expect(job).toMatchObject({ status: 'finished', completedCount: 10, cpuMs: 40, bytesOut: 200 });
+    const events = await core.ctx.store.events('job-range');
+    expect(events.map((e) => [e.name, e.data.runStatus, e.data.sliceCount])).toEqual([
+      ['stop', 'finished', 10],
+    ]);
+    // a late duplicate is answered and ignored
+    await expect(send(5, bigTask, 999)).resolves.toMatchObject({ slicePaymentAmount: '0' });
+    expect((await core.ctx.store.slices('job-range', { numbers: [5] }))[0]?.result?.string).toBe(
+      kvinFor(4).serialize(15),
+    );
+  });
+});
