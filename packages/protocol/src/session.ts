@@ -650,7 +650,7 @@ export class DcpSession extends Emitter<SessionEvents> {
     const answer = (payload: unknown, success: boolean) => {
       if (answered) return;
       answered = true;
-      if (!this.isOpen) return;
+      if (this.state === 'closed') return; // while closing, answers still go out before the close
       this.#enqueue(this.#makeResponseEntry(msg.id, payload, success));
     };
     const request: IncomingRequest = {
