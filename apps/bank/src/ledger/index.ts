@@ -1,0 +1,63 @@
+// The pure ledger core: amounts, account ids, journal, holds, planners, the store port and its
+// in-memory implementation, and the audit used by tests and tools.
+export {
+  type AccountId,
+  type AccountKind,
+  accountKind,
+  ISSUANCE_ACCOUNT,
+  isSystemAccount,
+  parseAccountId,
+} from './account-id';
+export {
+  type AmountSign,
+  checkUnits,
+  DCC_DECIMALS,
+  dcc,
+  dccAmountSchema,
+  dccJson,
+  formatDcc,
+  MAX_UNITS,
+  type ParseAmountOptions,
+  parseDcc,
+  UNITS_PER_DCC,
+} from './amount';
+export { DuplicateIdempotencyKey, LedgerErrors } from './errors';
+export { type Hold, type HoldStatus, holdProblems } from './hold';
+export { runIdempotent } from './idempotency';
+export { auditLedger, type LedgerAudit } from './invariants';
+export {
+  type Book,
+  bookKey,
+  checkBalanced,
+  checkIdempotencyKey,
+  checkRefs,
+  deltaFor,
+  type HoldId,
+  type JournalTransaction,
+  type NewTransaction,
+  type Posting,
+  type TransactionReason,
+  type TransactionRefs,
+} from './journal';
+export { MemoryLedgerStore } from './memory-store';
+export {
+  type CaptureRequest,
+  fingerprints,
+  type Planned,
+  planCapture,
+  planHold,
+  planIncrease,
+  planMint,
+  planRelease,
+  planTransfer,
+} from './operations';
+export {
+  type Clock,
+  type IdGenerator,
+  type LedgerDeps,
+  randomIds,
+  sequentialIds,
+  systemClock,
+} from './ports';
+export type { AccountRecord, HistoryQuery, LedgerSnapshot, LedgerStore, LedgerTx } from './store';
+export { type HoldView, holdView, type PostingView, type TransactionView, transactionView } from './views';
