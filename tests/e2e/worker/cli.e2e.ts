@@ -141,6 +141,23 @@ describe('dcp-emu-worker command', () => {
     expect(scheduler.results).toEqual([]);
   }, 120_000);
 
+  it('-o dashboard draws sandboxes, slices and DCC earned, and restores the terminal on exit', async () => {
+    const { scheduler, proc } = await start(['-c', '1', '-o', 'dashboard']);
+    scheduler.addJob({
+      jobId: 'dash-job',
+      name: 'dash job',
+      workFunction: 'function (x) { progress(1); return x; }',
+      data: [1, 2],
+    });
+    await scheduler.until(() => scheduler.results.length === 2, 60_000, `results; output:\n${proc.output()}`);
+    await scheduler.until(() => proc.output().includes('slices completed: 2'), 10_000, 'redraw');
+    expect(proc.output()).toContain('DCC earned: 0.500000');
+    expect(proc.output()).toContain('dash job slice 2 completed');
+    proc.child.kill('SIGINT');
+    expect((await proc.exited).code).toBe(0);
+    expect(proc.output().endsWith('\x1b[?25h\x1b[?1049l')).toBe(true);
+  }, 120_000);
+
   it('prints usage for bad flags', async () => {
     const p = runWorker(['--no-such-flag']);
     const exit = await p.exited;

@@ -24,7 +24,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     'worker',
     o.output === 'dashboard' ? 'silent' : o.verbose > 0 ? 'debug' : 'warn',
   );
-  const worker = await startWorker(o, logger);
+  // the evaluator child shares our terminal: keep its JSON logs off the dashboard
+  const env = o.output === 'dashboard' ? { ...process.env, DCP_EMU_LOG_LEVEL: 'error' } : process.env;
+  const worker = await startWorker(o, logger, env);
   const { supervisor } = worker;
   let dashboard: Dashboard | undefined;
   if (o.output === 'dashboard') {
