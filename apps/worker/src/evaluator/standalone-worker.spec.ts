@@ -158,7 +158,7 @@ async function slice(h: Handle, datum: unknown): Promise<{ end: Reply; from: num
 }
 
 beforeAll(async () => {
-  ev = await spawnEvaluator();
+  ev = await spawnEvaluator({ DCP_EMU_LOG_LEVEL: 'debug' });
   process.env.DCP_CONFIG_LOCATION = '';
   load('./index.js').initSync({ scheduler: 'http://127.0.0.1:1/', parseArgv: false, reportErrors: false });
   kvin = load('kvin') as Kvin;
@@ -262,7 +262,11 @@ describe('dcp-emu-evaluator under dcp-client 4.4.x standaloneWorker (dcp-worker 
         value: { progress: 50, value: 0.5, indeterminate: 0 },
       });
     }
+    /* terminate() sends {type:'die'}: the evaluator answers DIE: and ends this sandbox */
+    const dies = () => ev.output().match(/"reason":"die requested"/g)?.length ?? 0;
+    const before = dies();
     h.w.terminate();
+    await ev.waitForOutput(new RegExp(`("reason":"die requested"[\\s\\S]*){${before + 1}}`), 10_000);
   });
 
   it('reports a throw as workError, work.reject as workReject, and fetchError to the work function', async () => {
