@@ -176,3 +176,32 @@ describe.each([5, 4] as const)('dcp-client %s.x initiator → our target', (gene
     await waitFor(() => t.target.getSession(after.dcpsid) !== undefined, 5_000, 'new session on target');
   });
 });
+
+/** The initiator adopts the target's clock from response `time`, so a skewed target still validates. */
+describe.each([5, 4] as const)(
+  'dcp-client %s.x initiator → our target with a clock 2 h ahead',
+  (generation) => {
+    it('requests pass validity checks against the skewed clock', async () => {
+      const skewMs = 2 * 3600 * 1000;
+      const t = await startTestTarget({ clock: { now: () => Date.now() + skewMs } });
+      const refusals: string[] = [];
+      t.target.on('protocolError', (e) => refusals.push(e.code));
+      const peer = await DcpClientPeer.start(
+        generation,
+        'initiator',
+        generation === 5 ? t.location : `${t.base}/v4/echo/`,
+      );
+      try {
+        for (let k = 0; k < 3; k++) {
+          const res = await peer.call<PeerResponse>({ cmd: 'request', op: 'echo', data: k });
+          expect(res).toMatchObject({ success: true, payload: k });
+          expect(Math.abs(res.time - (Date.now() + skewMs) / 1000)).toBeLessThan(60);
+        }
+        expect(refusals).toEqual([]);
+      } finally {
+        await peer.stop();
+        await t.stop();
+      }
+    });
+  },
+);

@@ -184,6 +184,8 @@ export class DcpSession extends Emitter<SessionEvents> {
   #sid: string | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #closingError: DcpError | undefined;
+  /** target: our clock minus the initiator's own clock, from its connect request */
+  #peerClockOffset = 0;
   #closedPromise: Promise<void>;
   #resolveClosed!: () => void;
   #ready: Promise<void>;
@@ -492,6 +494,7 @@ export class DcpSession extends Emitter<SessionEvents> {
       const data = connectDataSchema.safeParse(payload.success ? payload.data.data : undefined);
       if (!data.success) throw new DcpError(DcpErrorCode.EINVAL, 'invalid connect request');
       this.#sid = data.data.sid;
+      if (typeof msg.time === 'number') this.#peerClockOffset = this.currentTime() - msg.time;
       this.peerVersion = data.data.version;
       this.dcpsid = data.data.sid + this.random.string(21);
       const ok = isCompatibleVersion(this.peerVersion);
@@ -584,12 +587,7 @@ export class DcpSession extends Emitter<SessionEvents> {
         if (!payload.success) throw new DcpError(DcpErrorCode.EINVAL, 'malformed notification');
         if (this.state !== 'established') return;
         const rawPayload = msg.payload;
-        const err = validityError(
-          payload.data.validity,
-          this.currentTime(),
-          this.#stamps,
-          this.#opts.validity,
-        );
+        const err = this.#validityError(payload.data.validity);
         if (err) {
           this.emit('protocolError', err);
           return;
@@ -604,6 +602,18 @@ export class DcpSession extends Emitter<SessionEvents> {
         return;
       }
     }
+  }
+
+  /**
+   * Validity against our clock; failing that (time checks only), against the initiator's own clock:
+   * requests it queued before it learnt our clock from the connect response carry its local time.
+   */
+  #validityError(validity: unknown): DcpError | null {
+    const now = this.currentTime();
+    const err = validityError(validity, now, this.#stamps, this.#opts.validity);
+    if (!err || Math.abs(this.#peerClockOffset) < 1) return err;
+    if (err.code !== DcpErrorCode.EEXPIRED && err.code !== DcpErrorCode.ETIMETRAVEL) return err;
+    return validityError(validity, now - this.#peerClockOffset, this.#stamps, this.#opts.validity);
   }
 
   #authorized(rawPayload: unknown, auth: Record<string, unknown> | undefined): string[] {
@@ -639,7 +649,7 @@ export class DcpSession extends Emitter<SessionEvents> {
         return;
     }
     if (this.state !== 'established') return; // closing: no new work
-    const err = validityError(parsed.data.validity, this.currentTime(), this.#stamps, this.#opts.validity);
+    const err = this.#validityError(parsed.data.validity);
     if (err) {
       this.emit('protocolError', err);
       this.#respondError(msg.id, err);
