@@ -81,7 +81,12 @@ export async function startWorker(
     evaluator = new EvaluatorProcess(o.evaluatorHost, o.evaluatorPort, logger, env);
     evaluator.start();
   }
-  await waitForEvaluator(o.evaluatorHost, o.evaluatorPort);
+  try {
+    await waitForEvaluator(o.evaluatorHost, o.evaluatorPort);
+  } catch (e) {
+    await evaluator?.stop();
+    throw e;
+  }
   const supervisor = new Supervisor({
     identity,
     services: found.services,
