@@ -451,6 +451,17 @@ export class PrismaLedgerStore implements LedgerStore {
   }
 
   async snapshot(): Promise<LedgerSnapshot> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.readSnapshot();
+      } catch (e) {
+        // a SERIALIZABLE read can lose to concurrent writers on PostgreSQL: read again
+        if (attempt >= this.attempts || !retryable(e)) throw e;
+      }
+    }
+  }
+
+  private async readSnapshot(): Promise<LedgerSnapshot> {
     // One consistent view of all tables, even with writers running. Postings are read flat and
     // grouped here: an `include` over every transaction would exceed SQLite's parameter limit.
     const [accounts, holds, transactions, postings] = await this.prisma.$transaction(
