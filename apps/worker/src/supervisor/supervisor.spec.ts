@@ -178,6 +178,18 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     });
   }, 30_000);
 
+  it('keeps sandboxes for reuse by their job but never more than maxSandboxes open', async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 1 });
+    const counts: number[] = [];
+    supervisor.on('sandboxes', (s) => counts.push(s.open));
+    for (const id of ['jobA', 'jobB', 'jobC'])
+      scheduler.addJob({ jobId: id, workFunction: 'function (x) { progress(1); return x; }', data: [1, 2] });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 6, 30_000, '6 results');
+    expect(Math.max(...counts)).toBeLessThanOrEqual(1);
+    expect(supervisor.openSandboxes).toBeLessThanOrEqual(1);
+  }, 40_000);
+
   it('returns a slice whose work function never calls progress() (ENOPROGRESS)', async () => {
     const { scheduler, supervisor } = await start({ maxSandboxes: 1 });
     scheduler.addJob({ jobId: 'job3', workFunction: 'function (x) { return x; }', data: [1] });

@@ -703,6 +703,7 @@ export class Supervisor extends Emitter<SupervisorEvents> {
       if (s.isOpen && s.slicesRun < this.options.maxSandboxUse) return s;
       s.close();
     }
+    this.#makeRoom();
     const sandbox = await this.#openSandbox();
     const m = job.message;
     try {
@@ -748,6 +749,20 @@ export class Supervisor extends Emitter<SupervisorEvents> {
       this.#emitSandboxes();
     });
     return sandbox;
+  }
+
+  /**
+   * Sandboxes stay assigned to their job for reuse; before opening another one, close idle
+   * sandboxes of other jobs (oldest job first) so at most maxSandboxes are open, and forget jobs
+   * that hold neither slices nor sandboxes.
+   */
+  #makeRoom(): void {
+    for (const job of this.#jobs.values()) {
+      if (this.#openSandboxes.size < this.options.maxSandboxes) break;
+      for (const s of job.idle.splice(0)) s.close();
+    }
+    for (const [id, job] of this.#jobs)
+      if (job.idle.length === 0 && !this.#slices.some((s) => s.job === job)) this.#jobs.delete(id);
   }
 
   #releaseSpare(sandbox: EvaluatorSandbox): void {
