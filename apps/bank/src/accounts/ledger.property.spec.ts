@@ -44,7 +44,7 @@ describe.each(STORE_KINDS)('ledger properties under random concurrent load (%s)'
   it(`keeps Σ balances + Σ open holds = Σ minted, no negatives, every transaction balanced (seed ${SEED})`, async () => {
     const ledger = createBankLedger({ store: ctx.store });
     const rnd = prng(SEED);
-    const users = Array.from({ length: 10 }, () => randomAddress());
+    const users = Array.from({ length: 30 }, () => randomAddress());
     const commission = randomAddress();
     let minted = 0n;
     for (const to of users) {
