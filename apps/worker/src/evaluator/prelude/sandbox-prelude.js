@@ -105,10 +105,16 @@
     const id = ++lastTimerId;
     const due = dateNow() + ms;
     timers.set(id, { fn, args, due, seq: ++timerSeq, repeat: repeat ? mathMax(ms, 1) : 0, internal });
-    /* A timer made from a microtask (after dispatch/tick returned its delay) must wake the host. */
+    /* A timer made from a microtask (after dispatch/tick returned its delay) must wake the host.
+     * Bounded per host call, so a job making ever-earlier timers cannot flood the host; past the
+     * bound only a wake for "now" is sent, after which no later timer can be earlier. */
     if ((internal || !timersLocked) && due < reportedDue) {
-      reportedDue = due;
-      emit('wake', StringCtor(ms));
+      const now = dateNow();
+      if (wakesSent < 4 || (due <= now + 1 && reportedDue > now + 1)) {
+        wakesSent++;
+        reportedDue = due;
+        emit('wake', StringCtor(ms));
+      }
     }
     return id;
   }
@@ -124,7 +130,9 @@
   }
 
   let reportedDue = Number.POSITIVE_INFINITY;
+  let wakesSent = 0;
   function nextDelay() {
+    wakesSent = 0;
     const n = nextTimer();
     if (n === null) {
       reportedDue = Number.POSITIVE_INFINITY;
