@@ -81,6 +81,25 @@ describe.each(STORE_KINDS)('transfers (%s)', (kind) => {
     expect((await ctx.store.getAccount(asAccount(from)))?.balance).toBe(dcc('4'));
   });
 
+  it('moves money once when retries with one key race each other', async () => {
+    const from = await funded('5');
+    const to = randomAddress();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        createBankLedger({ store: ctx.store }).transfer.execute({
+          from,
+          to,
+          amount: dcc('1'),
+          idempotencyKey: `race-${to}`,
+        }),
+      ),
+    );
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.transaction.id)).size).toBe(1);
+    expect((await ctx.store.getAccount(asAccount(from)))?.balance).toBe(dcc('4'));
+    expect((await ctx.store.getAccount(asAccount(to)))?.balance).toBe(dcc('1'));
+  });
+
   it('never overdraws under concurrent transfers from one account', async () => {
     const from = await funded('10');
     const to = randomAddress();
