@@ -100,6 +100,39 @@ describe.each(STORE_KINDS)('batched slice settlement (%s)', (kind) => {
     expect(auditLedger(await ctx.store.snapshot()).problems).toEqual([]);
   });
 
+  it('settles each capture on its own when a batch write fails as a whole', async () => {
+    const { hold } = await jobWithHold('1');
+    let failures = 1;
+    const flaky: LedgerStore = Object.create(ctx.store);
+    flaky.transaction = (fn) =>
+      ctx.store.transaction((tx) => {
+        const wrapped = Object.create(tx) as typeof tx;
+        wrapped.appendMany = async (txs) => {
+          if (failures-- > 0) throw new Error('injected write failure');
+          return tx.appendMany(txs);
+        };
+        return fn(wrapped);
+      });
+    const capture = new CaptureUseCase({ store: flaky, clock: systemClock, ids: randomIds });
+    const worker = randomAddress();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, slice) =>
+        capture.execute(hold.id, { to: worker, amount: dcc('0.2') }, `f:${slice}`),
+      ),
+    );
+    expect(capture.stats.fallbacks).toBe(1);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : o.reason.code))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      DcpErrorCode.ENOFUNDS,
+    ]);
+    expect((await ctx.store.getAccount(asAccount(worker)))?.balance).toBe(dcc('1'));
+    expect(auditLedger(await ctx.store.snapshot()).problems).toEqual([]);
+  });
+
   it('settles captures one by one when batching is off, with the same results', async () => {
     const { hold } = await jobWithHold('1');
     const counter = counting(ctx.store);
