@@ -24,6 +24,9 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   /** Apply pending migrations first (default true). */
   migrate?: boolean;
+  /** Where the committed migrations are (default: the repository's prisma/migrations). Bundlers that
+   * move this package's code (Next.js) pass it explicitly. */
+  migrationsRoot?: string;
 }
 
 /**
@@ -35,7 +38,8 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   const driver = await openDriver(location);
   let migrations: MigrateResult = { applied: [], alreadyApplied: [] };
   try {
-    if (opts.migrate !== false) migrations = await migrate(driver, readMigrations(location.provider));
+    if (opts.migrate !== false)
+      migrations = await migrate(driver, readMigrations(location.provider, opts.migrationsRoot));
   } finally {
     await driver.close();
   }
