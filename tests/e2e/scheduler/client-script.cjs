@@ -75,6 +75,24 @@ init()
         job.on('cancel', (ev) => out({ cancelEvent: ev.reason }));
         break;
       }
+      case 'bench': {
+        // trivial slices; prints deploy → first result latency and throughput
+        const n = Number(process.env.SLICES || 1000);
+        job = compute.for(1, n, (x) => {
+          progress(1);
+          return x + 1;
+        });
+        const t = { start: Date.now() };
+        job.on('accepted', () => {
+          t.accepted = Date.now();
+        });
+        job.on('result', () => {
+          t.first ??= Date.now();
+          t.last = Date.now();
+        });
+        job.on('complete', () => out({ bench: { ...t, slices: n } }));
+        break;
+      }
       default:
         throw new Error(`unknown mode ${mode}`);
     }

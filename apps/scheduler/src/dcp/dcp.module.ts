@@ -56,7 +56,10 @@ export class DcpServer implements OnApplicationBootstrap, OnApplicationShutdown 
 
   async onApplicationBootstrap(): Promise<void> {
     registerDcpServices(this.target, this.core);
-    this.#attached = attachDcpTarget(this.target, this.http.httpAdapter.getHttpServer() as Server);
+    const server = this.http.httpAdapter.getHttpServer() as Server;
+    // one socket.io server per service path and generation, each listening on the http server
+    server.setMaxListeners(Math.max(server.getMaxListeners(), 64));
+    this.#attached = attachDcpTarget(this.target, server);
     await this.core.recover();
     this.readiness.add('dcp', () => {
       if (!this.#attached) throw new Error('DCP target not attached');
