@@ -93,7 +93,22 @@ describe('our worker computes unmodified dcp-client 5.6.1 jobs through our sched
       DCP_EMU_LOG_LEVEL: 'info',
     });
     await scheduler.waitFor(/"msg":"listening"/, 90_000);
-    worker = run(
+    worker = await startWorker(2);
+    await worker.waitFor(/Sandboxes: 2/, 60_000);
+    home = mkdtempSync(join(tmpdir(), 'client-home-'));
+    writeClientKeystores(join(home, '.dcp'));
+  }, 180_000);
+
+  let second: Proc | undefined;
+
+  afterAll(async () => {
+    await kill(worker);
+    await kill(second);
+    await kill(scheduler);
+  });
+
+  async function startWorker(cores: number): Promise<Proc> {
+    return run(
       process.execPath,
       [
         join(ROOT, 'apps/worker/bin/dcp-emu-worker.js'),
@@ -102,7 +117,7 @@ describe('our worker computes unmodified dcp-client 5.6.1 jobs through our sched
         '-o',
         'console',
         '-c',
-        '2',
+        String(cores),
         '-p',
         String(await freePort()),
         '--paymentAddress',
@@ -114,15 +129,7 @@ describe('our worker computes unmodified dcp-client 5.6.1 jobs through our sched
       ],
       { DCP_EMU_WORKER_FROM_SOURCE: '1', DCP_EMU_LOG_LEVEL: 'info' },
     );
-    await worker.waitFor(/Sandboxes: 2/, 60_000);
-    home = mkdtempSync(join(tmpdir(), 'client-home-'));
-    writeClientKeystores(join(home, '.dcp'));
-  }, 180_000);
-
-  afterAll(async () => {
-    await kill(worker);
-    await kill(scheduler);
-  });
+  }
 
   const client = (script: string) =>
     run(process.execPath, [script], {
@@ -149,7 +156,6 @@ describe('our worker computes unmodified dcp-client 5.6.1 jobs through our sched
   const job = compute.for([5], (x) => { const t = Date.now(); while (Date.now() - t < 4000) {} progress(1); return x * 3; });
   const results = await job.exec(compute.marketRate);
   console.log('RESULTS', JSON.stringify(Array.from(results)));
-  process.exit(0);
 });
 `,
     );
@@ -167,4 +173,34 @@ describe('our worker computes unmodified dcp-client 5.6.1 jobs through our sched
     expect(started()).toMatch(/lost .*re-running slice 1/);
     expect(started().match(/Slice Started: .* slice 1/g)?.length).toBe(2);
   }, 150_000);
+
+  it('SIGINT: running slices finish and are paid, queued ones go back; another worker completes the job', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'job-'));
+    const script = join(dir, 'four-slices.js');
+    writeFileSync(
+      script,
+      `require(${JSON.stringify(DCP_CLIENT)}).init().then(async () => {
+  const compute = require('dcp/compute');
+  const job = compute.for([1, 2, 3, 4], (x) => { const t = Date.now(); while (Date.now() - t < 2500) {} progress(1); return x * 100; });
+  const results = await job.exec(compute.marketRate);
+  console.log('RESULTS', JSON.stringify(Array.from(results)));
+});
+`,
+    );
+    const before = worker.output().length;
+    const job = client(script);
+    await worker.waitFor(
+      new RegExp(`[\\s\\S]{${before}}[\\s\\S]*Slice Started[\\s\\S]*Slice Started`),
+      90_000,
+    );
+    worker.child.kill('SIGINT');
+    expect(await worker.exited).toBe(0);
+    const mine = worker.output().slice(before);
+    const completed = mine.match(/Slice Completed/g)?.length ?? 0;
+    expect(completed, mine).toBeGreaterThanOrEqual(2);
+    expect(mine).toContain('Worker stopped');
+    second = await startWorker(2);
+    await job.waitFor(/RESULTS \[100,200,300,400\]/, 120_000);
+    expect(await job.exited).toBe(0);
+  }, 240_000);
 });
