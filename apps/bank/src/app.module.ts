@@ -1,6 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule, HealthModule } from '@dcp-emu/nest-kit';
+import { BankController } from './api/bank.controller';
 import type { BankConfig } from './config';
+import { LedgerModule } from './ledger.module';
+import { TellerModule } from './teller/teller.module';
 
 @Module({})
 export class AppModule {
@@ -10,7 +13,10 @@ export class AppModule {
       imports: [
         HealthModule.forRoot({ name: 'bank', version: '0.1.0' }),
         DatabaseModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
+        LedgerModule.forRoot({ faucet: config.faucet }),
+        TellerModule.forRoot({ identityFile: config.identityFile, logLevel: config.logLevel }),
       ],
+      controllers: [BankController],
     };
   }
 }

@@ -1,6 +1,9 @@
+import { join } from 'node:path';
 import { defaultDatabaseUrl } from '@dcp-emu/db';
 import { commonEnv, type LogLevel, loadConfig, port } from '@dcp-emu/service-kit';
 import { z } from 'zod';
+import { DEV_FAUCET, type FaucetPolicy } from './faucet/faucet-policy';
+import { dccAmountSchema } from './ledger/amount';
 
 export interface BankConfig {
   host: string;
@@ -8,6 +11,9 @@ export interface BankConfig {
   dataDir: string;
   databaseUrl: string;
   logLevel: LogLevel;
+  /** the bank's DCP identity (teller), created once: `<dataDir>/bank.keystore` */
+  identityFile: string;
+  faucet: FaucetPolicy;
 }
 
 const shape = {
@@ -15,6 +21,12 @@ const shape = {
   DCP_EMU_BANK_PORT: port.default(7431),
   DCP_EMU_DATABASE_URL: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
+  /** the dev faucet (`POST /api/faucet`): on by default, off for a self-hosted bank */
+  DCP_EMU_BANK_FAUCET: z.enum(['on', 'off']).default('on'),
+  /** the most one faucet request may mint, decimal DCC */
+  DCP_EMU_BANK_FAUCET_MAX_DCC: dccAmountSchema({ field: 'DCP_EMU_BANK_FAUCET_MAX_DCC' }).default(
+    DEV_FAUCET.maxPerMint,
+  ),
 };
 
 /** The bank's settings from `DCP_EMU_*` env vars (see README's configuration table). */
@@ -28,6 +40,8 @@ export function loadBankConfig(env: NodeJS.ProcessEnv = process.env): BankConfig
       dataDir,
       databaseUrl: e.DCP_EMU_DATABASE_URL ?? e.DATABASE_URL ?? defaultDatabaseUrl(dataDir),
       logLevel: e.DCP_EMU_LOG_LEVEL,
+      identityFile: join(dataDir, 'bank.keystore'),
+      faucet: { enabled: e.DCP_EMU_BANK_FAUCET === 'on', maxPerMint: e.DCP_EMU_BANK_FAUCET_MAX_DCC },
     }),
     env,
   );

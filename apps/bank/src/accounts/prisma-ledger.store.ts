@@ -445,6 +445,15 @@ export class PrismaLedgerStore implements LedgerStore {
     return rows.map(toTransaction);
   }
 
+  async jobTransactions(job: string): Promise<JournalTransaction[]> {
+    const rows = await this.prisma.bankTransaction.findMany({
+      where: { job },
+      orderBy: { seq: 'asc' },
+      include: withPostings,
+    });
+    return rows.map(toTransaction);
+  }
+
   async getTransaction(id: string): Promise<JournalTransaction | null> {
     const row = await this.prisma.bankTransaction.findUnique({ where: { id }, include: withPostings });
     return row ? toTransaction(row) : null;

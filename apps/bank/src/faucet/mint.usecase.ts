@@ -27,7 +27,7 @@ export interface MintResult {
 export class MintUseCase {
   constructor(
     private readonly deps: LedgerDeps,
-    private readonly policy: FaucetPolicy,
+    readonly policy: FaucetPolicy,
   ) {}
 
   async execute(req: MintRequest): Promise<MintResult> {

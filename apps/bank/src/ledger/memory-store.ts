@@ -134,6 +134,10 @@ export class MemoryLedgerStore implements LedgerStore {
     return this.byId.get(id) ?? null;
   }
 
+  async jobTransactions(job: string): Promise<JournalTransaction[]> {
+    return this.journal.filter((t) => t.refs.job === job);
+  }
+
   async snapshot(): Promise<LedgerSnapshot> {
     return this.transaction(async () => ({
       accounts: [...this.accounts.values()],

@@ -61,6 +61,8 @@ export interface LedgerStore {
   listHolds(account: AccountId, status?: HoldStatus): Promise<Hold[]>;
   history(account: AccountId, query?: HistoryQuery): Promise<JournalTransaction[]>;
   getTransaction(id: string): Promise<JournalTransaction | null>;
+  /** Every transaction referring to a job (escrow, increases, captures, release), oldest first. */
+  jobTransactions(job: string): Promise<JournalTransaction[]>;
   snapshot(): Promise<LedgerSnapshot>;
 }
 

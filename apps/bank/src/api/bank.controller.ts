@@ -1,0 +1,95 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseFilters } from '@nestjs/common';
+import type { BankLedger } from '../accounts/bank-ledger';
+import { parseAccountId } from '../ledger/account-id';
+import { formatDcc, parseDcc } from '../ledger/amount';
+import { LedgerErrors } from '../ledger/errors';
+import type { HoldId } from '../ledger/journal';
+import { holdView, transactionView } from '../ledger/views';
+import { BANK_LEDGER } from '../ledger.module';
+import { DcpErrorFilter } from './error.filter';
+import { JobTrailUseCase } from './job-trail.usecase';
+import { openApiDocument } from './openapi';
+import { address, faucetRequest, historyQuery, parseInput, transferRequest } from './schemas';
+import { SignedTransferUseCase } from './signed-transfer';
+import { accountJson, historyJson, trailJson } from './views';
+
+/** The bank's REST API under `/api` (see `GET /api/openapi.json`). */
+@Controller('api')
+@UseFilters(DcpErrorFilter)
+export class BankController {
+  readonly #trail: JobTrailUseCase;
+  readonly #signedTransfer: SignedTransferUseCase;
+
+  constructor(@Inject(BANK_LEDGER) private readonly bank: BankLedger) {
+    this.#trail = new JobTrailUseCase({ store: bank.store });
+    this.#signedTransfer = new SignedTransferUseCase(bank.transfer);
+  }
+
+  @Get('openapi.json')
+  openapi() {
+    return openApiDocument();
+  }
+
+  @Get('accounts/:address')
+  async account(@Param('address') raw: string) {
+    const id = parseAccountId(parseInput(address, raw, 'address'));
+    const balance = await this.bank.balance.execute(id);
+    const holds = await this.bank.store.listHolds(id, 'open');
+    return accountJson(balance, holds);
+  }
+
+  @Get('accounts/:address/history')
+  async history(@Param('address') raw: string, @Query() query: unknown) {
+    const id = parseAccountId(parseInput(address, raw, 'address'));
+    const q = parseInput(historyQuery, query, 'query');
+    const h = await this.bank.history.execute(id, {
+      ...(q.limit !== undefined ? { limit: q.limit } : {}),
+      ...(q.before !== undefined ? { beforeSeq: q.before } : {}),
+    });
+    return historyJson(h);
+  }
+
+  @Get('faucet')
+  async faucet() {
+    return {
+      enabled: this.bank.mint.policy.enabled,
+      maxPerMint: formatDcc(this.bank.mint.policy.maxPerMint),
+      totalMinted: formatDcc(await this.bank.mint.totalMinted()),
+    };
+  }
+
+  @Post('faucet')
+  @HttpCode(201)
+  async mint(@Body() body: unknown) {
+    const req = parseInput(faucetRequest, body, 'faucet request');
+    const { transaction } = await this.bank.mint.execute({
+      to: req.address,
+      amount: parseDcc(req.amount),
+      ...(req.memo !== undefined ? { memo: req.memo } : {}),
+    });
+    return { transaction: transactionView(transaction) };
+  }
+
+  @Get('holds/:id')
+  async hold(@Param('id') id: string) {
+    const hold = await this.bank.store.getHold(id as HoldId);
+    if (!hold) throw LedgerErrors.noHold(id);
+    return holdView(hold);
+  }
+
+  @Get('jobs/:job/trail')
+  async trail(@Param('job') job: string) {
+    return trailJson(await this.#trail.execute(job));
+  }
+
+  @Post('transfers')
+  @HttpCode(201)
+  async transfer(@Body() body: unknown) {
+    const req = parseInput(transferRequest, body, 'transfer request');
+    const { transaction, replayed } = await this.#signedTransfer.execute(
+      { from: req.from, to: req.to, amount: req.amount, nonce: req.nonce },
+      req.signature,
+    );
+    return { transaction: transactionView(transaction), replayed };
+  }
+}
