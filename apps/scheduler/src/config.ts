@@ -32,6 +32,8 @@ export interface SchedulerConfig {
   logLevel: LogLevel;
   /** where the scheduler's own key lives (clients pin it, so it must persist) */
   identityFile: string;
+  /** the scheduler's URL as workers reach it (module URLs); default: its listening address */
+  publicUrl?: string;
   /** the bank's base URL handed to clients (bank-teller service); default: the scheduler's origin */
   bankUrl?: string;
   tuning: TaskTuning;
@@ -45,6 +47,7 @@ const shape = {
   DCP_EMU_DATABASE_URL: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   DCP_EMU_BANK_URL: z.string().url().optional(),
+  DCP_EMU_SCHEDULER_URL: z.string().url().optional(),
   DCP_EMU_SCHEDULER_KEYSTORE: z.string().min(1).optional(),
   DCP_EMU_LEASE_MS: ms.default(60_000),
   DCP_EMU_MAX_LEASE_MS: ms.default(3_600_000),
@@ -82,6 +85,7 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
       logLevel: e.DCP_EMU_LOG_LEVEL,
       identityFile: e.DCP_EMU_SCHEDULER_KEYSTORE ?? `${dataDir}/keys/scheduler.keystore`,
       bankUrl: e.DCP_EMU_BANK_URL,
+      publicUrl: e.DCP_EMU_SCHEDULER_URL,
       tuning: {
         leaseMs: e.DCP_EMU_LEASE_MS,
         maxLeaseMs: e.DCP_EMU_MAX_LEASE_MS,

@@ -5,6 +5,7 @@ import { CancelJob } from './jobs/cancel-job.usecase';
 import { CloseJob } from './jobs/close-job.usecase';
 import { JobLifecycle } from './jobs/job-lifecycle';
 import { SubmitJob } from './jobs/submit.usecase';
+import { Packages } from './modules/packages.usecase';
 import { JobReports } from './pheme/job-report.usecase';
 import { FetchResult } from './results/fetch-result.usecase';
 import { SubmitResult } from './results/submit-result.usecase';
@@ -28,6 +29,7 @@ export class SchedulerCore {
   readonly fetchResult: FetchResult;
   readonly workEmit: WorkEmit;
   readonly reports: JobReports;
+  readonly packages: Packages;
 
   constructor(readonly ctx: SchedulerContext) {
     this.lifecycle = new JobLifecycle(ctx);
@@ -43,6 +45,7 @@ export class SchedulerCore {
     this.fetchResult = new FetchResult(ctx);
     this.workEmit = new WorkEmit(ctx);
     this.reports = new JobReports(ctx);
+    this.packages = new Packages(ctx);
   }
 
   /**

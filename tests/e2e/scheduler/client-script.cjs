@@ -93,6 +93,27 @@ init()
         job.on('complete', () => out({ bench: { ...t, slices: n } }));
         break;
       }
+      case 'modules': {
+        // publish a package to the package manager, then require one of its modules in the work function
+        const fs = require('node:fs');
+        const path = require('node:path');
+        const file = path.join(process.cwd(), 'triple.js');
+        fs.writeFileSync(
+          file,
+          'module.declare([], function (require, exports) { exports.triple = (x) => x * 3; });',
+        );
+        await require('dcp/publish').publish({
+          name: 'dcp-emu-test-pkg',
+          version: '1.0.0',
+          files: { [file]: 'triple.js' },
+        });
+        job = compute.for([1, 2, 3], (x) => {
+          progress(1);
+          return require('dcp-emu-test-pkg/triple').triple(x);
+        });
+        job.requires('dcp-emu-test-pkg/triple');
+        break;
+      }
       default:
         throw new Error(`unknown mode ${mode}`);
     }

@@ -115,6 +115,17 @@ describe('scheduler with unmodified dcp-client and dcp-worker', () => {
     expect(out.find((o) => 'done' in o)?.done).toEqual([1, { error: 'bad slice 2' }, 3]);
   }, 120_000);
 
+  it('serves job.requires modules published to the package manager', async () => {
+    const client = runClient(
+      clientHome,
+      script,
+      { DCP_SCHEDULER_LOCATION: scheduler.url, DCP_CLIENT_DIR: DCP_CLIENT[5] },
+      ['modules'],
+    );
+    const out = await finished(client);
+    expect(out.find((o) => 'done' in o)?.done).toEqual([3, 6, 9]);
+  }, 120_000);
+
   it('cancels a job: the client gets stop/cancelled and exec rejects', async () => {
     const client = runClient(
       clientHome,

@@ -1,6 +1,5 @@
 import {
   DcpError,
-  DcpErrorCode,
   type DcpTarget,
   type Logger,
   type OperationDefinition,
@@ -13,6 +12,7 @@ import { addSliceDataSchema } from '../jobs/add-slice-data.usecase';
 import { cancelJobSchema } from '../jobs/cancel-job.usecase';
 import { closeJobSchema } from '../jobs/close-job.usecase';
 import { submitSchema } from '../jobs/submit.usecase';
+import { deployPackageSchema, fetchModuleUrlSchema } from '../modules/packages.usecase';
 import { jobReportSchema, listJobsSchema } from '../pheme/job-report.usecase';
 import { fetchResultSchema } from '../results/fetch-result.usecase';
 import { resultSchema } from '../results/submit-result.usecase';
@@ -232,12 +232,16 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
 
   target.service(
     'packageManager',
-    new OperationRegistry().register({
-      operation: 'fetchModuleURL',
-      schema: z.object({ modules: z.array(z.string()).default([]) }).loose(),
-      handler: (data) => {
-        throw new DcpError(DcpErrorCode.ENOENT, `no published module among ${data.modules.join(', ')}`);
-      },
-    }),
+    new OperationRegistry()
+      .register({
+        operation: 'deployPackage',
+        schema: deployPackageSchema,
+        handler: (data, ctx) => core.packages.deploy(data, ctx.peer),
+      })
+      .register({
+        operation: 'fetchModuleURL',
+        schema: fetchModuleUrlSchema,
+        handler: (data) => core.packages.moduleUrls(data),
+      }),
   );
 }

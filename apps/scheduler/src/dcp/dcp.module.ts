@@ -7,6 +7,7 @@ import {
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  Param,
   Query,
   Req,
   Res,
@@ -26,6 +27,7 @@ import {
 import { createLogger } from '@dcp-emu/service-kit';
 import type { Request, Response } from 'express';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SchedulerConfig } from '../config';
 import { SCHEDULER_CONTEXT, type SchedulerContext } from '../context';
 import { SCHEDULER_CORE, SchedulerCore } from '../core';
@@ -52,6 +54,7 @@ export class DcpServer implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(SCHEDULER_CORE) private readonly core: SchedulerCore,
     @Inject(HttpAdapterHost) private readonly http: HttpAdapterHost,
     @Inject(Readiness) private readonly readiness: Readiness,
+    @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -60,6 +63,12 @@ export class DcpServer implements OnApplicationBootstrap, OnApplicationShutdown 
     // one socket.io server per service path and generation, each listening on the http server
     server.setMaxListeners(Math.max(server.getMaxListeners(), 64));
     this.#attached = attachDcpTarget(this.target, server);
+    this.core.packages.baseUrl = () => {
+      if (this.config.publicUrl) return this.config.publicUrl;
+      const addr = server.address() as AddressInfo | null;
+      const host = !addr || addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${addr?.port ?? this.config.port}/`;
+    };
     await this.core.recover();
     this.readiness.add('dcp', () => {
       if (!this.#attached) throw new Error('DCP target not attached');
@@ -102,12 +111,32 @@ export class DcpConfigController {
   }
 }
 
+/** Module sources for workers (`fetchModuleURL` hands out these URLs). */
+@Controller('modules')
+export class ModulesController {
+  constructor(@Inject(SCHEDULER_CORE) private readonly core: SchedulerCore) {}
+
+  @Get(':name/:module')
+  async get(
+    @Param('name') name: string,
+    @Param('module') module: string,
+    @Res() res: Response,
+  ): Promise<void> {
+    const source = await this.core.packages.source(name, module);
+    if (source === undefined) {
+      res.status(404).type('text/plain').send(`no module ${name}/${module}`);
+      return;
+    }
+    res.status(200).type('text/plain').set('access-control-allow-origin', '*').send(source);
+  }
+}
+
 @Module({})
 export class DcpModule {
   static forRoot(config: SchedulerConfig, overrides: { clock?: Clock; bank?: BankPort } = {}): DynamicModule {
     return {
       module: DcpModule,
-      controllers: [DcpConfigController, InspectController],
+      controllers: [DcpConfigController, InspectController, ModulesController],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },

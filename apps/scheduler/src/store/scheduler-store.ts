@@ -606,6 +606,29 @@ export class SchedulerStore {
     return [...by].map(([worker, slices]) => ({ worker, slices }));
   }
 
+  /** Store (or replace) a package's files. */
+  async savePackage(
+    name: string,
+    version: string,
+    files: { module: string; source: string }[],
+    publisher: string,
+    now: Date,
+  ): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      for (const f of files)
+        await tx.schedPackageFile.upsert({
+          where: { name_module: { name, module: f.module } },
+          create: { name, module: f.module, version, source: f.source, publisher, createdAt: now },
+          update: { version, source: f.source, publisher, createdAt: now },
+        });
+    });
+  }
+
+  async packageSource(name: string, module: string): Promise<string | undefined> {
+    const row = await this.prisma.schedPackageFile.findUnique({ where: { name_module: { name, module } } });
+    return row?.source;
+  }
+
   async addEvent(
     jobId: string,
     name: string,
