@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { DatabaseModule, HealthModule } from '@dcp-emu/nest-kit';
 import { BankController } from './api/bank.controller';
+import { DcpErrorFilter } from './api/error.filter';
 import type { BankConfig } from './config';
 import { LedgerModule } from './ledger.module';
 import { TellerModule } from './teller/teller.module';
@@ -17,6 +19,8 @@ export class AppModule {
         TellerModule.forRoot({ identityFile: config.identityFile, logLevel: config.logLevel }),
       ],
       controllers: [BankController],
+      // every error answer (also body-parser failures and unknown routes) as {error: {code, message}}
+      providers: [{ provide: APP_FILTER, useClass: DcpErrorFilter }],
     };
   }
 }

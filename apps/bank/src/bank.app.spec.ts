@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningService, startService } from '@dcp-emu/nest-kit';
-import { DcpInitiator, Identity } from '@dcp-emu/protocol/node';
+import { DcpInitiator, type DcpTarget, Identity } from '@dcp-emu/protocol/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transferMessage } from './api/signed-transfer';
 import { AppModule } from './app.module';
@@ -11,6 +11,7 @@ import { loadBankConfig } from './config';
 import { dcc } from './ledger/amount';
 import { auditLedger } from './ledger/invariants';
 import { BANK_LEDGER } from './ledger.module';
+import { TELLER_TARGET } from './teller/teller.module';
 
 /** A parsed JSON response, navigated by the assertions. */
 interface Json {
@@ -105,6 +106,15 @@ describe('bank service (Nest, SQLite): REST API', () => {
     expect((await call(r, 'GET', `/api/accounts/${alice.address}/history?limit=0`)).status).toBe(400);
     expect((await call(r, 'GET', '/api/holds/nope')).body.error?.code).toBe('ENOENT');
     expect((await call(r, 'GET', '/api/jobs/nojob/trail')).status).toBe(404);
+    const broken = await fetch(new URL('/api/faucet', r.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"address": ',
+    });
+    expect({ status: broken.status, body: await broken.json() }).toMatchObject({
+      status: 400,
+      body: { error: { code: 'EINVAL' } },
+    });
   });
 
   it('signed transfers: moved once, replay replays, forged is 403, reused nonce is 409', async () => {
@@ -281,6 +291,30 @@ describe('bank service: DCP teller (our initiator, 4.x and 5.x paths)', () => {
     }
     const after = await r.bank.store.snapshot();
     expect(after.transactions).toHaveLength(before.transactions.length);
+  });
+});
+
+describe('bank service: restart', () => {
+  it('keeps the teller identity (clients pin it) and the ledger', async () => {
+    const first = await startBank();
+    const who = Identity.random().address;
+    await first.bank.mint.execute({ to: who, amount: dcc('3') });
+    const address = first.service.app.get<DcpTarget>(TELLER_TARGET).address;
+    await first.service.close();
+    const config = loadBankConfig({
+      DCP_EMU_DATA_DIR: first.dir,
+      DCP_EMU_BANK_PORT: '0',
+      DCP_EMU_LOG_LEVEL: 'warn',
+    });
+    const service = await startService(AppModule.forRoot(config), { name: 'bank', ...config });
+    try {
+      expect(service.app.get<DcpTarget>(TELLER_TARGET).address).toBe(address);
+      const res = await fetch(new URL(`/api/accounts/${who}`, service.listening.url));
+      expect(((await res.json()) as { balance: string }).balance).toBe('3');
+    } finally {
+      await service.close();
+      rmSync(first.dir, { recursive: true, force: true });
+    }
   });
 });
 
