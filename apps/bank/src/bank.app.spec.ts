@@ -283,9 +283,15 @@ describe('bank service: DCP teller (our initiator, 4.x and 5.x paths)', () => {
           { authorize: [stranger] },
         ),
       ).rejects.toMatchObject({ code: 'ENOACCOUNT' });
-      await expect(
-        ghost.request('viewAccount', { address: stranger.address }, { authorize: [stranger] }),
-      ).rejects.toMatchObject({ code: 'ENOACCOUNT' });
+      // viewing an address the bank has never seen: an empty account, nothing written
+      expect(
+        await ghost.request('viewAccount', { address: stranger.address }, { authorize: [stranger] }),
+      ).toEqual({
+        address: stranger.address.toLowerCase(),
+        balance: '0',
+        escrow: { num: 0, total: '0' },
+      });
+      expect(await r.bank.store.getAccount(stranger.address.toLowerCase() as never)).toBeNull();
     } finally {
       await ghost.close();
     }

@@ -3,7 +3,7 @@ import { chownSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AppModule, loadBankConfig, TELLER_TARGET } from '@dcp-emu/bank';
+import { AppModule, BANK_LEDGER, type BankLedger, dcc, loadBankConfig, TELLER_TARGET } from '@dcp-emu/bank';
 import { type RunningService, startService } from '@dcp-emu/nest-kit';
 import { type DcpTarget, encodeConfig, Identity, writeClientKeystores } from '@dcp-emu/protocol/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,6 +153,26 @@ describe('bank: unmodified DCP bank tools against the teller', () => {
     const { out } = await runTool(BANK_UTILITY, ['balance'], peer.home, config.url);
     expect(out).toContain(`Account info for ${peer.account.address.toLowerCase()}`);
     expect(out).toMatch(/Balance: 25\n/);
+    expect(out).not.toContain('Escrow count');
+
+    // escrow shows up as the 4.x `escrow: {num, total}`
+    const ledger = bank.app.get<BankLedger>(BANK_LEDGER);
+    await ledger.hold.execute({
+      account: peer.account.address,
+      amount: dcc('4.5'),
+      refs: { job: 'e2e-job' },
+    });
+    const held = await runTool(BANK_UTILITY, ['balance'], peer.home, config.url);
+    expect(held.out).toMatch(/Balance: 20\.5\n\s+Escrow count: 1\n\s+Escrow total: 4\.5\n/);
+  });
+
+  it('bank-utility balance of an address the bank has never seen shows an empty account', async () => {
+    const peer = peerHome();
+    homes.push(peer.home);
+    const { out } = await runTool(BANK_UTILITY, ['balance'], peer.home, config.url);
+    expect(out).toContain(`Account info for ${peer.account.address.toLowerCase()}`);
+    expect(out).toMatch(/Balance: 0\n/);
+    expect((await rest(`/api/accounts/${peer.account.address}`)).status).toBe(404);
   });
 
   it('bank-utility transfer moves credits once; an overdraft prints "Not enough credits" and moves nothing', async () => {

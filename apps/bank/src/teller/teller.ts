@@ -38,8 +38,15 @@ function requireAuthorization(
   }
 }
 
-/** 4.x `viewAccount` shape: `{address, balance, escrow: {num, total}}`, amounts as decimal DCC strings. */
+/**
+ * 4.x `viewAccount` shape: `{address, balance, escrow: {num, total}}`, amounts as decimal DCC strings.
+ * An address the ledger has never seen is an empty account (the first credit opens it), so it views
+ * as balance 0 rather than an error: the DCP tools print a failed view as "Balance: undefined".
+ * Nothing is written.
+ */
 async function accountInfo(bank: BankLedger, id: AccountId) {
+  if (!(await bank.store.getAccount(id)))
+    return { address: id, balance: '0', escrow: { num: 0, total: '0' } };
   const b = await bank.balance.execute(id);
   return {
     address: b.address,
