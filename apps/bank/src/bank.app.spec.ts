@@ -251,6 +251,18 @@ describe('bank service: DCP teller (our initiator, 4.x and 5.x paths)', () => {
     expect((await r.bank.balance.execute(payee.address)).balance).toBe(dcc('1.500000001'));
   });
 
+  it('a replayed authorized transfer (same validity stamp) is EDUP and pays once', async () => {
+    const before = (await r.bank.balance.execute(payee.address)).balance;
+    const data = { fromAccount: owner.address, toAccount: payee.address, amount: 0.25 };
+    const stamp = { validity: { stamp: 'tellerReplayStamp0001' }, authorize: [owner] };
+    await v4.request('transferCredits', data, stamp);
+    await expect(v4.request('transferCredits', data, stamp)).rejects.toMatchObject({ code: 'EDUP' });
+    await expect(v5.request('transfer@1', { ...data, amount: '0.25' }, stamp)).rejects.toMatchObject({
+      code: 'EDUP',
+    });
+    expect((await r.bank.balance.execute(payee.address)).balance).toBe(before + dcc('0.25'));
+  });
+
   it('refuses forged authorization, bad amounts, unknown accounts and overdrafts; ledger unchanged', async () => {
     const before = await r.bank.store.snapshot();
     const data = { fromAccount: owner.address, toAccount: payee.address, amount: 1 };
