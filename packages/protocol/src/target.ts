@@ -270,7 +270,8 @@ export class DcpTarget extends Emitter<TargetEvents> {
   /**
    * The initiator resumes a session we do not know (e.g. we restarted): send a signed `close` for its
    * dcpsid carrying the nonce from its retransmitted ack, so it ends the session and opens a new one.
-   * Messages other than acks carry the wrong nonce for that, so we wait (bounded) for the ack.
+   * Messages other than acks carry the wrong nonce for that, so we wait (bounded) for the ack; those
+   * messages are acked so the initiator settles them.
    */
   #noSession(link: FramedLink, first: Envelope, info: AcceptInfo): void {
     const dcpsid = (first.body as { dcpsid: string }).dcpsid;
@@ -279,8 +280,28 @@ export class DcpTarget extends Emitter<TargetEvents> {
     const done = timer(() => link.close('no session'), this.#options.closeTimeoutMs ?? 7_000);
     link.on('close', () => clearTimeout(done));
     const consider = (env: Envelope) => {
-      const body = env.body as { type?: unknown; nonce?: unknown; dcpsid?: unknown };
+      const body = env.body as {
+        type?: unknown;
+        nonce?: unknown;
+        dcpsid?: unknown;
+        ackToken?: unknown;
+        id?: unknown;
+      };
       if (!sameAddress(env.owner, first.owner) || body.dcpsid !== dcpsid) return;
+      if (body.type !== 'ack' && typeof body.ackToken === 'string' && typeof body.id === 'string') {
+        // A message the initiator retransmits on resume (e.g. its answer to one of our event pushes)
+        // is acked, so it settles instead of being rejected by our close: dcp-client does not catch
+        // that rejection in every caller (its event subscriber) and would crash.
+        link.send(
+          seal(this.identity, {
+            type: 'ack',
+            dcpsid,
+            token: body.ackToken,
+            nonce: `NNt0-${this.random.string(21)}`,
+            messageId: body.id,
+          }),
+        );
+      }
       if (body.type === 'response' && sent) {
         // the peer acked our close and said 'goodbye'
         clearTimeout(done);
