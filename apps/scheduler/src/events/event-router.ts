@@ -92,15 +92,34 @@ export class EventRouter {
     }
   }
 
-  /** Store a reliable event, then deliver it; it stays pending until a subscriber took it. */
+  /**
+   * Store a reliable event (resolves once it is durable), then deliver it in the background; it stays
+   * pending until a subscriber took it. Delivery waits for the client's answer, which a vanished
+   * client may never give, so callers (the result batcher among them) must not wait for it.
+   */
   async emitReliable(job: string, eventName: string, fields: Record<string, unknown>): Promise<void> {
     const stored = await this.store.addEvent(job, eventName, { job, ...fields }, new Date(this.clock.now()));
-    for (const sub of this.#byJob.get(job) ?? []) {
-      if (sub.label !== eventName) continue;
-      if (await this.#push(sub, eventName, stored.data)) {
-        await this.store.markDelivered(stored.seq);
-        return;
+    void this.#deliverReliable(job, eventName, stored);
+  }
+
+  async #deliverReliable(
+    job: string,
+    eventName: string,
+    stored: { seq: number; data: Record<string, unknown> },
+  ) {
+    try {
+      for (const sub of this.#byJob.get(job) ?? []) {
+        if (sub.label !== eventName) continue;
+        if (await this.#push(sub, eventName, stored.data)) {
+          await this.store.markDelivered(stored.seq);
+          return;
+        }
       }
+    } catch (error) {
+      this.logger.warn(
+        { err: String(error), eventName, job },
+        'reliable event delivery failed; it stays pending',
+      );
     }
   }
 
