@@ -1,2 +1,2 @@
-export { DEV_FAUCET, type FaucetPolicy, faucetEnvSchema, faucetPolicyFromEnv } from './faucet-policy';
+export { DEV_FAUCET, type FaucetPolicy } from './faucet-policy';
 export { type MintRequest, type MintResult, MintUseCase } from './mint.usecase';

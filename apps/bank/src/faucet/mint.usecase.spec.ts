@@ -5,7 +5,7 @@ import { ISSUANCE_ACCOUNT } from '../ledger/account-id';
 import { dcc } from '../ledger/amount';
 import { auditLedger } from '../ledger/invariants';
 import { randomIds, systemClock } from '../ledger/ports';
-import { DEV_FAUCET, faucetPolicyFromEnv } from './faucet-policy';
+import { DEV_FAUCET } from './faucet-policy';
 import { MintUseCase } from './mint.usecase';
 
 describe.each(STORE_KINDS)('the dev faucet (%s)', (kind) => {
@@ -42,9 +42,9 @@ describe.each(STORE_KINDS)('the dev faucet (%s)', (kind) => {
     const deps = { store: ctx.store, clock: systemClock, ids: randomIds };
     const before = await ctx.store.snapshot();
     const to = randomAddress();
-    const off = new MintUseCase(deps, faucetPolicyFromEnv({ BANK_FAUCET: 'off' }));
+    const off = new MintUseCase(deps, { ...DEV_FAUCET, enabled: false });
     await expect(off.execute({ to, amount: 1n })).rejects.toMatchObject({ code: DcpErrorCode.EPERM });
-    const capped = new MintUseCase(deps, faucetPolicyFromEnv({ BANK_FAUCET_MAX_DCC: '5' }));
+    const capped = new MintUseCase(deps, { enabled: true, maxPerMint: dcc('5') });
     await expect(capped.execute({ to, amount: dcc('5.000000001') })).rejects.toMatchObject({
       code: DcpErrorCode.EINVAL,
       message: 'the faucet mints at most 5 DCC at a time, not 5.000000001',
@@ -56,17 +56,5 @@ describe.each(STORE_KINDS)('the dev faucet (%s)', (kind) => {
       code: DcpErrorCode.EINVAL,
     });
     expect(await ctx.store.snapshot()).toEqual(before);
-  });
-});
-
-describe('faucet policy from the environment', () => {
-  it('is on with a 1000 DCC cap by default and parses DCC caps exactly', () => {
-    expect(faucetPolicyFromEnv({})).toEqual({ enabled: true, maxPerMint: dcc('1000') });
-    expect(faucetPolicyFromEnv({ BANK_FAUCET: 'off', BANK_FAUCET_MAX_DCC: '0.5' })).toEqual({
-      enabled: false,
-      maxPerMint: dcc('0.5'),
-    });
-    expect(() => faucetPolicyFromEnv({ BANK_FAUCET: 'maybe' })).toThrow();
-    expect(() => faucetPolicyFromEnv({ BANK_FAUCET_MAX_DCC: '1e-10' })).toThrow(/more than 9 decimal places/);
   });
 });
