@@ -181,7 +181,7 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
       .register({
         operation: 'addJobToGroups',
         schema: addJobToGroupsSchema,
-        handler: (data, ctx) => core.addJobToGroups.execute(data, ctx.peer),
+        handler: (data, ctx) => core.addJobToGroups.execute(data, ctx.peer, ctx.session.dcpsid),
       })
       .register({
         operation: 'listJobs',

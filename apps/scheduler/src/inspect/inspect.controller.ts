@@ -1,6 +1,20 @@
-import { Body, Controller, Get, HttpException, HttpStatus, Inject, Param, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Param,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { DcpError } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import { SCHEDULER_CORE, type SchedulerCore } from '../core';
+import { ComputeGroups, createComputeGroupSchema } from '../groups/compute-groups.usecase';
 import { decodeInput } from '../jobs/job-input';
 import { jobStatusReport } from '../pheme/job-report.usecase';
 import { resultValue } from '../results/submit-result.usecase';
@@ -33,6 +47,19 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   return r.data;
 }
 
+/** Registry answers: 4xx with `{error: {code, message}}` (and `issues` for invalid bodies). */
+function parseGroupBody<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new HttpException(
+      { error: { code: 'EINVAL', message: `invalid compute group: ${issues.join('; ')}` }, issues },
+      HttpStatus.BAD_REQUEST,
+    );
+  }
+  return r.data;
+}
+
 function jsonSafe(value: unknown): unknown {
   if (value instanceof Error) return { error: { name: value.name, message: value.message } };
   if (ArrayBuffer.isView(value)) return Array.from(value as Uint8Array);
@@ -42,7 +69,10 @@ function jsonSafe(value: unknown): unknown {
 /** Inspection REST API for the portal and tests (`/api/...`, OpenAPI at `/api/openapi.json`). */
 @Controller('api')
 export class InspectController {
-  constructor(@Inject(SCHEDULER_CORE) private readonly core: SchedulerCore) {}
+  readonly #groups: ComputeGroups;
+  constructor(@Inject(SCHEDULER_CORE) private readonly core: SchedulerCore) {
+    this.#groups = new ComputeGroups(core.ctx);
+  }
 
   @Get('openapi.json')
   openapi() {
@@ -149,12 +179,38 @@ export class InspectController {
     return { workers: await this.core.ctx.store.workers() };
   }
 
+  /** Registered compute groups (no join hashes, no secrets) with their running jobs. */
   @Get('compute-groups')
   async groups() {
     const jobs = await this.core.ctx.store.listJobs({ status: ['running'], limit: 1000 });
-    const groups = new Map<string, string[]>();
-    for (const j of jobs) for (const g of j.options.groups) groups.set(g, [...(groups.get(g) ?? []), j.id]);
-    return { groups: [...groups].map(([joinKey, jobs]) => ({ joinKey, jobs })) };
+    const byGroup = new Map<string, string[]>();
+    for (const j of jobs) for (const g of j.options.groups) byGroup.set(g, [...(byGroup.get(g) ?? []), j.id]);
+    const groups = await this.#groups.list();
+    return { groups: groups.map((g) => ({ ...g, jobs: byGroup.get(g.joinKey) ?? [] })) };
+  }
+
+  /** Register a compute group; a generated join secret is in this response only. */
+  @Post('compute-groups')
+  @HttpCode(HttpStatus.CREATED)
+  async createGroup(@Body() body: unknown) {
+    const data = parseGroupBody(createComputeGroupSchema, body);
+    try {
+      return await this.#groups.create(data);
+    } catch (e) {
+      if (e instanceof DcpError)
+        throw new HttpException({ error: { code: e.code, message: e.message } }, HttpStatus.CONFLICT);
+      throw e;
+    }
+  }
+
+  @Delete('compute-groups/:joinKey')
+  async deleteGroup(@Param('joinKey') joinKey: string) {
+    if (!(await this.#groups.delete(joinKey)))
+      throw new HttpException(
+        { error: { code: 'ENOENT', message: `no compute group with join key ${joinKey}` } },
+        HttpStatus.NOT_FOUND,
+      );
+    return { deleted: joinKey };
   }
 
   @Post('schedmsg')

@@ -72,8 +72,38 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/compute-groups': {
         get: {
-          summary: 'Compute groups of running jobs',
+          summary:
+            'Registered compute groups (joinKey, name, owner, commissionRate, createdAt, running jobs)',
           responses: { '200': { description: '{groups}', ...json(obj) } },
+        },
+        post: {
+          summary: 'Register a compute group; without joinSecret one is generated and returned once',
+          requestBody: json({
+            type: 'object',
+            required: ['joinKey', 'name', 'commissionRate'],
+            properties: {
+              joinKey: { type: 'string' },
+              joinSecret: { type: 'string' },
+              name: { type: 'string' },
+              commissionRate: { type: 'string', pattern: '^\\d+(\\.\\d+)?$' },
+              owner: { type: 'string', description: 'creator address (default: the scheduler)' },
+            },
+          }),
+          responses: {
+            '201': { description: '{group, joinSecret?}', ...json(obj) },
+            '400': { description: '{error:{code,message}, issues}', ...json(obj) },
+            '409': { description: '{error:{code:"EGROUP",message}} join key taken', ...json(obj) },
+          },
+        },
+      },
+      '/api/compute-groups/{joinKey}': {
+        delete: {
+          summary: 'Remove a compute group',
+          parameters: [{ name: 'joinKey', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: '{deleted}', ...json(obj) },
+            '404': { description: '{error:{code:"ENOENT",message}}', ...json(obj) },
+          },
         },
       },
       '/api/schedmsg': {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
+import { ComputeGroups } from '../groups/compute-groups.usecase';
 import { ownedJob } from './owned-job';
 
 export const addJobToGroupsSchema = z
@@ -19,16 +20,27 @@ export const addJobToGroupsSchema = z
   })
   .loose();
 
-/** `addJobToGroups`: the compute groups a job runs in (the public group unless told otherwise). */
+/**
+ * `addJobToGroups`: the compute groups a job runs in (the public group unless told otherwise). Every
+ * private group must be registered and proved with `joinHashHash = eh1(dcpsid + joinHash)` on the
+ * caller's session, else EGROUP and the job is left as it was.
+ */
 export class AddJobToGroups {
-  constructor(private readonly ctx: SchedulerContext) {}
+  readonly #groups: ComputeGroups;
+  constructor(private readonly ctx: SchedulerContext) {
+    this.#groups = new ComputeGroups(ctx);
+  }
 
   async execute(
     data: z.infer<typeof addJobToGroupsSchema>,
     peer: string,
+    dcpsid: string | undefined,
   ): Promise<{ success: true; groups: string[] }> {
     const job = await ownedJob(this.ctx, data.job, peer);
     const keys = data.cgArray.flatMap((g) => (g.joinKey ? [g.joinKey] : g.id === 1 ? ['public'] : []));
+    for (const g of data.cgArray)
+      if (g.joinKey && g.joinKey !== 'public')
+        await this.#groups.verifyJoin(g.joinKey, g.joinHashHash, dcpsid);
     const groups = keys.length ? [...new Set(keys)] : ['public'];
     await this.ctx.store.setOptions(job.id, { ...job.options, groups }, new Date(this.ctx.clock.now()));
     return { success: true, groups };

@@ -151,4 +151,27 @@ describe.each(PROVIDERS)('scheduler store on %s', (provider) => {
     await store.markDelivered(ev.seq);
     expect(await store.pendingEvents('j-end')).toEqual([]);
   });
+
+  it('keeps compute groups by join key: unique, looked up in bulk, deleted once', async () => {
+    const group = (joinKey: string, createdAt: Date) => ({
+      joinKey,
+      joinHash: `eh1-${joinKey}`,
+      name: joinKey.toUpperCase(),
+      owner: '0x1111111111111111111111111111111111111111',
+      commissionRate: '0.25',
+      createdAt,
+    });
+    expect(await store.createComputeGroup(group('g-a', t0))).toBe(true);
+    expect(await store.createComputeGroup(group('g-b', later(1)))).toBe(true);
+    expect(await store.createComputeGroup({ ...group('g-a', later(2)), joinHash: 'eh1-other' })).toBe(false);
+    expect(await store.computeGroup('g-a')).toEqual(group('g-a', t0));
+    expect(await store.computeGroup('g-none')).toBeUndefined();
+    const byKey = await store.computeGroupsByKey(['g-b', 'g-none', 'g-a']);
+    expect([...byKey.keys()].sort()).toEqual(['g-a', 'g-b']);
+    expect((await store.computeGroupsByKey([])).size).toBe(0);
+    expect((await store.listComputeGroups()).map((g) => g.joinKey)).toEqual(['g-a', 'g-b']);
+    expect(await store.deleteComputeGroup('g-a')).toBe(true);
+    expect(await store.deleteComputeGroup('g-a')).toBe(false);
+    expect((await store.listComputeGroups()).map((g) => g.joinKey)).toEqual(['g-b']);
+  });
 });

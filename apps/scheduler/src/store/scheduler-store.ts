@@ -182,6 +182,16 @@ function toSlice(r: SliceRow): SliceRecord {
 
 const CHUNK = 500;
 
+/** A registered compute group (the join secret is never stored, only `joinHash`). */
+export interface ComputeGroupRecord {
+  joinKey: string;
+  joinHash: string;
+  name: string;
+  owner: string;
+  commissionRate: string;
+  createdAt: Date;
+}
+
 /**
  * The scheduler's durable state (jobs, slices with leases and results, reliable events) on SQLite or
  * PostgreSQL. Every multi-row change is one transaction; callers batch (results per tick).
@@ -604,6 +614,40 @@ export class SchedulerStore {
       ]);
     }
     return [...by].map(([worker, slices]) => ({ worker, slices }));
+  }
+
+  /** Register a compute group; false if its join key is taken. */
+  async createComputeGroup(group: ComputeGroupRecord): Promise<boolean> {
+    const existing = await this.prisma.schedComputeGroup.findUnique({ where: { joinKey: group.joinKey } });
+    if (existing) return false;
+    try {
+      await this.prisma.schedComputeGroup.create({ data: group });
+      return true;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'P2002') return false;
+      throw e;
+    }
+  }
+
+  async computeGroup(joinKey: string): Promise<ComputeGroupRecord | undefined> {
+    return (await this.prisma.schedComputeGroup.findUnique({ where: { joinKey } })) ?? undefined;
+  }
+
+  /** Compute groups by join key (unknown keys are absent from the map). */
+  async computeGroupsByKey(joinKeys: string[]): Promise<Map<string, ComputeGroupRecord>> {
+    if (!joinKeys.length) return new Map();
+    const rows = await this.prisma.schedComputeGroup.findMany({ where: { joinKey: { in: joinKeys } } });
+    return new Map(rows.map((r) => [r.joinKey, r]));
+  }
+
+  async listComputeGroups(): Promise<ComputeGroupRecord[]> {
+    return this.prisma.schedComputeGroup.findMany({ orderBy: { createdAt: 'asc' } });
+  }
+
+  /** Remove a compute group; false if there was none. */
+  async deleteComputeGroup(joinKey: string): Promise<boolean> {
+    const r = await this.prisma.schedComputeGroup.deleteMany({ where: { joinKey } });
+    return r.count > 0;
   }
 
   /** Store (or replace) a package's files. */

@@ -12,27 +12,6 @@ export function joinHash(joinKey: string, joinSecret?: string): string {
   return eh1(`${joinKey} ${joinSecret}`);
 }
 
-export interface WorkerGroup {
-  joinKey?: string;
-  joinHashHash?: string;
-}
-
-/**
- * Groups a worker proved membership of on this session: `joinHashHash = eh1(dcpsid + joinHash)`.
- * We know the public group's joinHash; for other groups (no group registry yet) the join key is taken
- * as claimed when it carries a hash.
- */
-export function verifiedGroups(groups: WorkerGroup[] | undefined, dcpsid: string | undefined): Set<string> {
-  const out = new Set<string>();
-  for (const g of groups ?? []) {
-    if (!g.joinKey || !g.joinHashHash) continue;
-    if (g.joinKey === 'public') {
-      if (dcpsid && g.joinHashHash === eh1(dcpsid + joinHash('public'))) out.add('public');
-    } else out.add(g.joinKey);
-  }
-  return out;
-}
-
 /** Every `true` leaf of the job's requirements object must be `true` in the worker's capabilities. */
 export function meetsRequirements(requirements: unknown, capabilities: unknown): boolean {
   if (!requirements || typeof requirements !== 'object') return true;

@@ -5,7 +5,8 @@ import { argumentUri, datumUri } from '../jobs/job-input';
 import { canonicalJson } from '../results/authorization';
 import type { JobRecord, LeasedSlice } from '../store/scheduler-store';
 import type { LeaseKeeper } from './lease-keeper';
-import { meetsRequirements, paysMinimumWage, taskSize, verifiedGroups } from './matching';
+import { privateKeys, verifiedGroups } from '../groups/membership';
+import { meetsRequirements, paysMinimumWage, taskSize } from './matching';
 
 const ids = z.array(z.string()).nullish();
 
@@ -69,7 +70,9 @@ export class RequestTask {
     const only = new Set([...(data.jobAddresses ?? []), ...(data.jobIds ?? [])]);
     const skip = new Set([...(data.rejectedJobs ?? []), ...(data.unresolvedJobs ?? [])]);
     const worked = new Set(data.previouslyWorkedJobs ?? []);
-    const groups = verifiedGroups(data.workerComputeGroups ?? undefined, session.dcpsid);
+    const claims = data.workerComputeGroups ?? undefined;
+    const registry = await this.ctx.store.computeGroupsByKey(privateKeys(claims));
+    const groups = verifiedGroups(claims, session.dcpsid, registry);
     const cores = Math.max(1, Math.floor(data.targetLoad.cpu));
     let budget = Math.max(cores, this.ctx.tuning.maxTaskSlices);
 
