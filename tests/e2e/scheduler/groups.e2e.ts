@@ -1,0 +1,174 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { Identity } from '@dcp-emu/protocol/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../apps/worker/src/supervisor/test-support';
+import {
+  cleanup,
+  DCP_CLIENT,
+  getJson,
+  peerHome,
+  Proc,
+  ROOT,
+  runClient,
+  startScheduler,
+  writePeerFile,
+} from './harness';
+
+/** Our worker (apps/worker) from its sources, optionally joining compute groups with `-g`. */
+async function startOurWorker(schedulerUrl: string, dataDir: string, groups: string[]): Promise<Proc> {
+  const args = [
+    join(ROOT, 'apps/worker/bin/dcp-emu-worker.js'),
+    '--dcp-scheduler',
+    schedulerUrl,
+    '-o',
+    'console',
+    '-c',
+    '2',
+    '-p',
+    String(await freePort()),
+    '--paymentAddress',
+    Identity.random().address,
+    '--data-dir',
+    dataDir,
+    '-W',
+    '500',
+    ...groups.flatMap((g) => ['-g', g]),
+  ];
+  const proc = new Proc(
+    spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, DCP_EMU_WORKER_FROM_SOURCE: '1', DCP_EMU_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  await proc.waitFor(/Sandboxes: 2/, 60_000);
+  return proc;
+}
+
+const jobScript = (joinSecret: string) => `require(${JSON.stringify(DCP_CLIENT[5])}).init().then(async () => {
+  const compute = require('dcp/compute');
+  const job = compute.for([1, 2, 3, 4, 5, 6], (x) => { progress(1); return x * 10; });
+  job.computeGroups = [{ joinKey: 'lab', joinSecret: ${JSON.stringify(joinSecret)} }];
+  job.public.name = 'lab-only';
+  job.on('accepted', () => console.log('ACCEPTED ' + job.id));
+  const results = await job.exec(compute.marketRate);
+  console.log('RESULTS ' + JSON.stringify(Array.from(results)));
+  process.exit(0);
+}).catch((e) => { console.log('FAILED ' + (e && e.code) + ' ' + (e && e.message)); process.exit(2); });
+`;
+
+describe('private compute groups: registry over REST, unmodified dcp-client 5.6.1, our workers', () => {
+  let scheduler: Proc & { url: string };
+  let member: Proc;
+  let outsider: Proc;
+  let forger: Proc;
+  let dataDir: string;
+  let home: string;
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'sched-groups-'));
+    scheduler = await startScheduler(dataDir);
+    home = peerHome('dcp-emu-groups-client-');
+  }, 120_000);
+
+  afterAll(async () => {
+    await member?.stop('SIGKILL');
+    await outsider?.stop('SIGKILL');
+    await forger?.stop('SIGKILL');
+    await scheduler?.stop();
+    cleanup(dataDir, home, ...dirs);
+  });
+
+  const api = (path: string, init?: RequestInit) =>
+    fetch(new URL(path, scheduler.url), {
+      ...init,
+      headers: { 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(10_000),
+    });
+
+  it('registers groups over REST: 201 (secret returned once when generated), 400, 409, list without secrets, delete', async () => {
+    const made = await api('api/compute-groups', {
+      method: 'POST',
+      body: JSON.stringify({ joinKey: 'lab', joinSecret: 's3cret', name: 'The lab', commissionRate: '0.05' }),
+    });
+    expect(made.status).toBe(201);
+    const body = (await made.json()) as { group: { joinKey: string }; joinSecret?: string };
+    expect(body.group.joinKey).toBe('lab');
+    expect(body.joinSecret).toBeUndefined();
+
+    const gen = await api('api/compute-groups', {
+      method: 'POST',
+      body: JSON.stringify({ joinKey: 'tmp', name: 'Temporary', commissionRate: '0' }),
+    });
+    const secret = ((await gen.json()) as { joinSecret: string }).joinSecret;
+    expect(secret).toMatch(/^[A-Za-z0-9]{32}$/);
+
+    const bad = await api('api/compute-groups', { method: 'POST', body: JSON.stringify({ joinKey: 'x y' }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('EINVAL');
+    const taken = await api('api/compute-groups', {
+      method: 'POST',
+      body: JSON.stringify({ joinKey: 'lab', name: 'again', commissionRate: '1' }),
+    });
+    expect(taken.status).toBe(409);
+    expect(((await taken.json()) as { error: { code: string } }).error.code).toBe('EGROUP');
+
+    const listed = await (await api('api/compute-groups')).text();
+    expect(listed).toContain('"joinKey":"tmp"');
+    expect(listed).not.toContain(secret);
+    expect(listed).not.toContain('s3cret');
+    expect(listed).not.toContain('joinHash');
+    expect((await api('api/compute-groups/tmp', { method: 'DELETE' })).status).toBe(200);
+    expect((await api('api/compute-groups/tmp', { method: 'DELETE' })).status).toBe(404);
+    const doc = await getJson<{ paths: Record<string, Record<string, unknown>> }>(
+      `${scheduler.url}api/openapi.json`,
+    );
+    expect(Object.keys(doc.paths['/api/compute-groups'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(doc.paths['/api/compute-groups/{joinKey}']?.delete).toBeDefined();
+  });
+
+  it('a job deployed into the group by dcp-client is computed only by the worker that joined it (not a public-only one, not a wrong secret)', async () => {
+    const d1 = mkdtempSync(join(tmpdir(), 'wdata-'));
+    const d2 = mkdtempSync(join(tmpdir(), 'wdata-'));
+    const d3 = mkdtempSync(join(tmpdir(), 'wdata-'));
+    dirs.push(d1, d2, d3);
+    outsider = await startOurWorker(scheduler.url, d1, []);
+    forger = await startOurWorker(scheduler.url, d3, ['lab,guess']);
+    member = await startOurWorker(scheduler.url, d2, ['lab,s3cret']);
+
+    const client = runClient(home, writePeerFile(home, 'lab-job.js', jobScript('s3cret')), {
+      DCP_SCHEDULER_LOCATION: scheduler.url,
+      DCP_CLIENT_ALLOW_INSECURE_CONFIGURATION: '1',
+    });
+    const jobId = (await client.waitFor(/ACCEPTED (\S+)/, 90_000))[1] as string;
+    await client.waitFor(/RESULTS \[10,20,30,40,50,60\]/, 90_000);
+    expect(await client.exited).toBe(0);
+
+    const job = await getJson<{ groups: string[] }>(`${scheduler.url}api/jobs/${jobId}`);
+    expect(job.groups).toEqual(['lab']);
+    // the worker prints its completions as its results are answered: wait (bounded) for all six
+    await member.waitFor(/(?:[\s\S]*?Slice Completed: lab-only slice \d){6}/, 10_000);
+    expect(member.out.match(/Slice Completed: lab-only/g)?.length).toBe(6);
+    expect(outsider.out).not.toMatch(/Slice (Started|Completed): lab-only/);
+    expect(forger.out).not.toMatch(/Slice (Started|Completed): lab-only/);
+  }, 150_000);
+
+  it('a wrong join secret is refused with EGROUP: exec rejects, the job stays out of the group', async () => {
+    const client = runClient(home, writePeerFile(home, 'bad-job.js', jobScript('guess')), {
+      DCP_SCHEDULER_LOCATION: scheduler.url,
+      DCP_CLIENT_ALLOW_INSECURE_CONFIGURATION: '1',
+    });
+    await scheduler.waitFor(/"code":"EGROUP","err":"wrong join secret for compute group lab"/, 90_000);
+    const m = await client.waitFor(
+      /FAILED DCPL-1100 .*Failed to add job (\S+) to any of the desired compute groups/,
+      30_000,
+    );
+    expect(await client.exited).toBe(2);
+    const job = await getJson<{ groups: string[] }>(`${scheduler.url}api/jobs/${m[1]}`);
+    expect(job.groups).toEqual(['public']);
+  }, 120_000);
+});
