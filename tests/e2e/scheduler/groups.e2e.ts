@@ -157,7 +157,7 @@ describe('private compute groups: registry over REST, unmodified dcp-client 5.6.
     expect(forger.out).not.toMatch(/Slice (Started|Completed): lab-only/);
   }, 150_000);
 
-  it('a wrong join secret is refused with EGROUP: exec rejects, the job stays out of the group', async () => {
+  it('a wrong join secret is refused with EGROUP: exec rejects, the job is in no group, so no worker gets it', async () => {
     const client = runClient(home, writePeerFile(home, 'bad-job.js', jobScript('guess')), {
       DCP_SCHEDULER_LOCATION: scheduler.url,
       DCP_CLIENT_ALLOW_INSECURE_CONFIGURATION: '1',
@@ -169,6 +169,6 @@ describe('private compute groups: registry over REST, unmodified dcp-client 5.6.
     );
     expect(await client.exited).toBe(2);
     const job = await getJson<{ groups: string[] }>(`${scheduler.url}api/jobs/${m[1]}`);
-    expect(job.groups).toEqual(['public']);
+    expect(job.groups).toEqual([]);
   }, 120_000);
 });

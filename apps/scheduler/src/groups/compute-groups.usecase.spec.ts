@@ -120,7 +120,7 @@ describe('compute-group registry, addJobToGroups and private-group matching (SQL
     expect(replayed.code).toBe('EGROUP');
     const unknown = await refusal(add(proof(clientSid, 'nope', 'x'), 'nope'));
     expect(unknown.message).toContain('no compute group');
-    expect((await core.ctx.store.getJob('job-lab'))?.options.groups).toEqual(['public']);
+    expect((await core.ctx.store.getJob('job-lab'))?.options.groups).toEqual([]);
 
     expect(await add(proof(clientSid, 'lab', 's3cret'))).toEqual({ success: true, groups: ['lab'] });
     expect((await core.ctx.store.getJob('job-lab'))?.options.groups).toEqual(['lab']);

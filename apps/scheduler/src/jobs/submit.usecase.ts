@@ -135,7 +135,9 @@ export class SubmitJob {
       workerConsole: data.workerConsole === true,
       discrete: data.discrete ?? flags.discrete ?? false,
       useStrict: data.useStrict ?? flags.useStrict ?? false,
-      groups: ['public'],
+      // No compute group until the client's addJobToGroups says which (dcp-client sends it right after
+      // submit, public by default): a private job's slices must not reach public workers meanwhile.
+      groups: [],
     };
     const job: NewJob = {
       id,

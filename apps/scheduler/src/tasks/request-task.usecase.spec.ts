@@ -80,6 +80,9 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
       5,
       true,
     );
+    // until the client names the job's compute groups (dcp-client does right after submit), nobody gets it
+    expect((await ask({ capabilities: {}, minimumWage: { CPU: 0 } })).body).toEqual({});
+    await core.addJobToGroups.execute({ job: 'job-range', cgArray: [] }, client.address, 'client-dcpsid');
     expect(
       (await ask({ workerComputeGroups: [{ joinKey: 'public', joinHashHash: 'eh1-forged' }] })).body,
     ).toEqual({});
