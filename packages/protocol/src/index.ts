@@ -67,5 +67,18 @@ export {
 export { type FrameOptions, FramedLink, type MessageLink, type SocketLike } from './transport/frames';
 export { StampCache, type ValidityOptions, validityError } from './validity';
 export { dataUri, type DataUriType } from './values/data-uri';
+export {
+  type AmountSign,
+  checkUnits,
+  DCC_DECIMALS,
+  dcc,
+  dccAmountSchema,
+  dccJson,
+  formatDcc,
+  MAX_UNITS,
+  type ParseAmountOptions,
+  parseDcc,
+  UNITS_PER_DCC,
+} from './values/dcc';
 export { type JobValue, jobValue, jobValueSchema } from './values/job-value';
 export { encodeConfig, type Kvin, kvinFor, kvinVersionOf, parseKvin, unmarshalKvin } from './values/kvin';

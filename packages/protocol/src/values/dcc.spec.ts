@@ -1,4 +1,4 @@
-import { DcpError, DcpErrorCode } from '@dcp-emu/protocol';
+import { DcpError, DcpErrorCode } from '../errors';
 import { describe, expect, it } from 'vitest';
 import {
   checkUnits,
@@ -9,7 +9,7 @@ import {
   MAX_UNITS,
   parseDcc,
   UNITS_PER_DCC,
-} from './amount';
+} from './dcc';
 
 function rejection(input: unknown, options?: Parameters<typeof parseDcc>[1]): DcpError {
   try {
