@@ -213,6 +213,20 @@ export class InspectController {
     return { deleted: joinKey };
   }
 
+  /** Take a job out of a compute group; a job left in no group is dispatched to nobody. */
+  @Delete('compute-groups/:joinKey/jobs/:job')
+  async removeJobFromGroup(@Param('joinKey') joinKey: string, @Param('job') id: string) {
+    const job = await this.core.ctx.store.getJob(id);
+    if (!job?.options.groups.includes(joinKey))
+      throw new HttpException(
+        { error: { code: 'ENOENT', message: `job ${id} is not in compute group ${joinKey}` } },
+        HttpStatus.NOT_FOUND,
+      );
+    const groups = job.options.groups.filter((g) => g !== joinKey);
+    await this.core.ctx.store.setOptions(id, { ...job.options, groups }, new Date(this.core.ctx.clock.now()));
+    return { job: id, groups };
+  }
+
   @Post('schedmsg')
   schedmsg(@Body() body: unknown) {
     const b = parse(schedMsgBody, body);

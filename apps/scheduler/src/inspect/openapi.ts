@@ -106,6 +106,19 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/compute-groups/{joinKey}/jobs/{job}': {
+        delete: {
+          summary: "Take a job out of a compute group (its workers stop getting the job's slices)",
+          parameters: [
+            { name: 'joinKey', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'job', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: '{job, groups} the groups the job is left in', ...json(obj) },
+            '404': { description: '{error:{code:"ENOENT",message}} no such job in that group', ...json(obj) },
+          },
+        },
+      },
       '/api/schedmsg': {
         post: {
           summary: 'Send a SchedMsg to workers (broadcast, or a command to one target)',
