@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { DatabaseModule, HealthModule } from '@dcp-emu/nest-kit';
+import { DatabaseModule, HealthModule, StateModule } from '@dcp-emu/nest-kit';
 import { BankController } from './api/bank.controller';
 import { DcpErrorFilter } from './api/error.filter';
 import type { BankConfig } from './config';
@@ -17,6 +17,7 @@ export class AppModule {
         DatabaseModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
         LedgerModule.forRoot({ faucet: config.faucet }),
         TellerModule.forRoot({ identityFile: config.identityFile, logLevel: config.logLevel }),
+        StateModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
       ],
       controllers: [BankController],
       // every error answer (also body-parser failures and unknown routes) as {error: {code, message}}

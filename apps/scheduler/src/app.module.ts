@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { DatabaseModule, HealthModule } from '@dcp-emu/nest-kit';
+import { DatabaseModule, HealthModule, StateModule } from '@dcp-emu/nest-kit';
 import type { SchedulerConfig } from './config';
+import { SCHEDULER_CORE } from './core';
 import { DcpModule } from './dcp/dcp.module';
 import type { BankPort } from './ports/bank.port';
 import type { Clock } from './ports/clock';
@@ -14,6 +15,11 @@ export class AppModule {
         HealthModule.forRoot({ name: 'scheduler', version: '0.1.0' }),
         DatabaseModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
         DcpModule.forRoot(config, overrides),
+        StateModule.forRoot({
+          url: config.databaseUrl,
+          dataDir: config.dataDir,
+          participant: SCHEDULER_CORE,
+        }),
       ],
     };
   }

@@ -9,3 +9,4 @@ export {
   type ServiceInfo,
 } from './health';
 export { PinoNestLogger } from './logger';
+export * from './state';
