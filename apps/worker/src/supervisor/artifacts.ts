@@ -1,4 +1,4 @@
-import { DcpError, DcpErrorCode, dataUri, parseKvin } from '@dcp-emu/protocol/node';
+import { DcpError, DcpErrorCode, dataUri, parseKvin } from '@dcp-emu/protocol';
 
 /** Why the worker fetches from an origin (dcp-client's allowOrigins purposes). */
 export type FetchPurpose =

@@ -1,4 +1,4 @@
-import { getDefaultCrypto, personalHash } from '@dcp-emu/protocol/node';
+import { getDefaultCrypto, personalHash } from '@dcp-emu/protocol';
 
 /** A compute group the worker joins: `-g joinKey,joinSecret` or `-g joinKey,eh1-<joinHash>`. */
 export interface ComputeGroupCredentials {
@@ -9,7 +9,7 @@ export interface ComputeGroupCredentials {
 
 /** DCP's eh1 hash: `eh1-` + hex(keccak256(EIP-191 personal message of `text`)). */
 export function eh1(text: string): string {
-  return `eh1-${Buffer.from(personalHash(getDefaultCrypto(), text)).toString('hex')}`;
+  return `eh1-${hex(personalHash(getDefaultCrypto(), text))}`;
 }
 
 /** joinHash = the configured one, or eh1(`${joinKey} ${joinSecret}`) (the public group: 'public undefined'). */
@@ -39,4 +39,10 @@ export function parseComputeGroup(spec: string): ComputeGroupCredentials {
   const joinKey = spec.slice(0, comma);
   const secret = spec.slice(comma + 1);
   return secret.startsWith('eh1-') ? { joinKey, joinHash: secret } : { joinKey, joinSecret: secret };
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
 }

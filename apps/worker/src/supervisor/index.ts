@@ -12,22 +12,31 @@ export {
   parseComputeGroup,
   workerComputeGroups,
 } from './compute-groups';
+export { type DiscoveredScheduler, discoverScheduler, loadOrCreateWorkerId } from './discovery';
 export {
   type AssignJob,
   defaultSandboxTimeouts,
   EvaluatorSandbox,
+  type FetchRequestData,
+  type FetchResponseData,
+  type LineChannel,
+  LineSandbox,
   type Measurement,
+  type SandboxFactory,
   type SandboxHost,
   type SandboxTimeouts,
   type SliceOutcome,
+  socketChannel,
 } from './evaluator-sandbox';
 export {
   capabilityBits,
   type MinimumWage,
   type ServiceLocations,
   type SliceMetrics,
+  type SliceState,
   type SliceView,
   Supervisor,
+  SupervisorCore,
+  type SupervisorCoreOptions,
   type SupervisorOptions,
 } from './supervisor';
-export { type DiscoveredScheduler, discoverScheduler, loadOrCreateWorkerId } from './discovery';

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * `@dcp-emu/worker/browser` is what the portal's browser worker bundles: it must pull in no
+ * Node-only module (the TCP evaluator sandbox, keystores, fs) and still carry the supervisor core.
+ */
+describe('browser entry of @dcp-emu/worker', () => {
+  it('bundles for the browser platform without Node modules', async () => {
+    const result = await build({
+      entryPoints: [join(__dirname, 'browser.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+      conditions: ['source'],
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((i) => i.endsWith('supervisor/supervisor-core.ts'))).toBe(true);
+    expect(inputs.some((i) => i.endsWith('supervisor/line-sandbox.ts'))).toBe(true);
+    expect(inputs.some((i) => i.includes('socket.io-client'))).toBe(true);
+    for (const forbidden of [
+      /^node:/,
+      /evaluator-sandbox\.ts$/,
+      /discovery\.ts$/,
+      /\/evaluator\//,
+      /node_modules\/secp256k1\//,
+      /node_modules\/isolated-vm\//,
+      /protocol\/src\/node\.ts$/,
+      /keystore/,
+    ])
+      expect(inputs.filter((i) => forbidden.test(i))).toEqual([]);
+    const text = result.outputFiles[0]?.text ?? '';
+    expect(text).toContain('requestTask@3');
+  });
+});
