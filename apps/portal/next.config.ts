@@ -12,6 +12,7 @@ const workspaceSources: Record<string, string> = {
   '@dcp-emu/service-kit': 'packages/service-kit/src/index.ts',
   '@dcp-emu/db': 'packages/db/src/index.ts',
   '@dcp-emu/protocol': 'packages/protocol/src/index.ts',
+  '@dcp-emu/worker/browser': 'apps/worker/src/browser.ts',
 };
 
 const nextConfig: NextConfig = {
@@ -20,7 +21,9 @@ const nextConfig: NextConfig = {
   distDir: process.env.DCP_EMU_PORTAL_DIST_DIR || '.next',
   reactStrictMode: true,
   poweredByHeader: false,
-  transpilePackages: Object.keys(workspaceSources),
+  transpilePackages: [
+    ...new Set(Object.keys(workspaceSources).map((n) => n.split('/').slice(0, 2).join('/'))),
+  ],
   serverExternalPackages: [
     'better-sqlite3',
     'pg',
