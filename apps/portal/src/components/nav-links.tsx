@@ -5,6 +5,7 @@ import { usePathname } from 'next/navigation';
 
 const SIGNED_IN = [
   { href: '/keystores', label: 'Keystores' },
+  { href: '/worker', label: 'Browser worker' },
   { href: '/account', label: 'Account' },
 ];
 const SIGNED_OUT = [
