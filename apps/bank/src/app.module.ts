@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { DatabaseModule, HealthModule, StateModule } from '@dcp-emu/nest-kit';
 import { BankController } from './api/bank.controller';
 import { DcpErrorFilter } from './api/error.filter';
+import { BridgeModule } from './bridge/bridge.module';
 import type { BankConfig } from './config';
 import { LedgerModule } from './ledger.module';
 import { TellerModule } from './teller/teller.module';
@@ -16,6 +17,7 @@ export class AppModule {
         HealthModule.forRoot({ name: 'bank', version: '0.1.0' }),
         DatabaseModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
         LedgerModule.forRoot({ faucet: config.faucet }),
+        BridgeModule.forRoot(),
         TellerModule.forRoot({ identityFile: config.identityFile, logLevel: config.logLevel }),
         StateModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
       ],

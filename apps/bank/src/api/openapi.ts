@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import { BRIDGE_MESSAGE_TYPES } from '../bridge/chain';
+import {
+  bridgeAccountView,
+  bridgeApiSchemas,
+  bridgeReceiptView,
+  bridgeRequest,
+  chainHistoryView,
+} from '../bridge/schemas';
 import {
   accountView,
   address,
@@ -15,12 +23,15 @@ import {
 } from './schemas';
 import { TRANSFER_MESSAGE_TYPE } from './signed-transfer';
 
+/** The bank's named schemas plus the bridge's (`/api/bridge`). */
+const allSchemas = (): Record<string, z.ZodType> => ({ ...apiSchemas(), ...bridgeApiSchemas() });
+
 type Schema = z.ZodType;
 
 /** Named schemas (`.meta({id})`) go to `components.schemas` and are referenced from the paths. */
 function components(): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(apiSchemas())) registry.add(schema, { id });
+  for (const [id, schema] of Object.entries(allSchemas())) registry.add(schema, { id });
   const out = z.toJSONSchema(registry, {
     io: 'input',
     target: 'draft-2020-12',
@@ -34,7 +45,7 @@ function components(): Record<string, unknown> {
 }
 
 const ref = (schema: Schema) => {
-  const id = Object.entries(apiSchemas()).find(([, s]) => s === schema)?.[0];
+  const id = Object.entries(allSchemas()).find(([, s]) => s === schema)?.[0];
   if (!id) throw new Error('openapi: response and body schemas must be named in apiSchemas()');
   return { $ref: `#/components/schemas/${id}` };
 };
@@ -64,7 +75,9 @@ export function openApiDocument(): Record<string, unknown> {
       description:
         'DCC ledger of the DCP emulator. Amounts are decimal DCC strings (1 DCC = 10^9 base units). ' +
         `Transfers are signed by the source account: EIP-191 personal_sign over JSON.stringify({type:'${TRANSFER_MESSAGE_TYPE}', from, to, amount, nonce}) ` +
-        'with the body values; the nonce makes a retry replay instead of paying twice.',
+        'with the body values; the nonce makes a retry replay instead of paying twice. ' +
+        'The blockchain bridge under /api/bridge is EMULATED: its chain is a second ledger inside the bank ' +
+        '(no real Ethereum network), with keccak-256 transaction hashes and block numbers.',
     },
     components: { schemas: components() },
     paths: {
@@ -117,6 +130,55 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "A job's money trail: escrow → payments and commission → refund",
           parameters: [pathParam('job', z.string(), 'job id')],
           responses: { '200': { description: 'the trail', ...json(jobTrail) }, ...errors(400, 404) },
+        },
+      },
+      '/api/bridge/accounts/{address}': {
+        get: {
+          summary:
+            'Bridge (emulated chain): an address’s chain balance and bank balance (zeros if never seen)',
+          parameters: [pathParam('address', address, 'DCP address')],
+          responses: { '200': { description: 'both balances', ...json(bridgeAccountView) }, ...errors(400) },
+        },
+      },
+      '/api/bridge/accounts/{address}/transactions': {
+        get: {
+          summary: 'Bridge (emulated chain): the address’s deposits and withdrawals, newest first',
+          parameters: [
+            pathParam('address', address, 'DCP address'),
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+            },
+            { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+          ],
+          responses: { '200': { description: 'a page', ...json(chainHistoryView) }, ...errors(400) },
+        },
+      },
+      '/api/bridge/withdrawals': {
+        post: {
+          summary: `Bridge (emulated chain): bank → chain, signed by the address over type '${BRIDGE_MESSAGE_TYPES.withdrawal}'`,
+          requestBody: { required: true, ...json(bridgeRequest) },
+          responses: {
+            '201': {
+              description: 'moved (or the same answer again for a repeated request)',
+              ...json(bridgeReceiptView),
+            },
+            ...errors(400, 403, 404, 409),
+          },
+        },
+      },
+      '/api/bridge/deposits': {
+        post: {
+          summary: `Bridge (emulated chain): chain → bank, signed by the address over type '${BRIDGE_MESSAGE_TYPES.deposit}'`,
+          requestBody: { required: true, ...json(bridgeRequest) },
+          responses: {
+            '201': {
+              description: 'moved (or the same answer again for a repeated request)',
+              ...json(bridgeReceiptView),
+            },
+            ...errors(400, 403, 404, 409),
+          },
         },
       },
       '/api/transfers': {
