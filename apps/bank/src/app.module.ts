@@ -18,7 +18,12 @@ export class AppModule {
         DatabaseModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
         LedgerModule.forRoot({ faucet: config.faucet }),
         BridgeModule.forRoot(),
-        TellerModule.forRoot({ identityFile: config.identityFile, logLevel: config.logLevel }),
+        TellerModule.forRoot({
+          identityFile: config.identityFile,
+          logLevel: config.logLevel,
+          schedulers: config.schedulers,
+          schedulerUrl: config.schedulerUrl,
+        }),
         StateModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
       ],
       controllers: [BankController],

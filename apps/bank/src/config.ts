@@ -14,6 +14,10 @@ export interface BankConfig {
   /** the bank's DCP identity (teller), created once: `<dataDir>/bank.keystore` */
   identityFile: string;
   faucet: FaucetPolicy;
+  /** identities allowed to hold/capture/release escrow (besides the one found at `schedulerUrl`) */
+  schedulers: string[];
+  /** the scheduler whose identity (`GET /api/identity`) is trusted for escrow */
+  schedulerUrl?: string;
 }
 
 const shape = {
@@ -21,6 +25,12 @@ const shape = {
   DCP_EMU_BANK_PORT: port.default(7431),
   DCP_EMU_DATABASE_URL: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
+  /** comma-separated scheduler identity addresses trusted for escrow (self-hosting) */
+  DCP_EMU_BANK_SCHEDULERS: z
+    .string()
+    .regex(/^(0x[0-9a-fA-F]{40})?(,0x[0-9a-fA-F]{40})*$/, 'comma-separated addresses')
+    .default(''),
+  DCP_EMU_SCHEDULER_URL: z.string().url().optional(),
   /** the dev faucet (`POST /api/faucet`): on by default, off for a self-hosted bank */
   DCP_EMU_BANK_FAUCET: z.enum(['on', 'off']).default('on'),
   /** the most one faucet request may mint, decimal DCC */
@@ -41,6 +51,8 @@ export function loadBankConfig(env: NodeJS.ProcessEnv = process.env): BankConfig
       databaseUrl: e.DCP_EMU_DATABASE_URL ?? e.DATABASE_URL ?? defaultDatabaseUrl(dataDir),
       logLevel: e.DCP_EMU_LOG_LEVEL,
       identityFile: join(dataDir, 'bank.keystore'),
+      schedulers: e.DCP_EMU_BANK_SCHEDULERS.split(',').filter(Boolean),
+      schedulerUrl: e.DCP_EMU_SCHEDULER_URL,
       faucet: { enabled: e.DCP_EMU_BANK_FAUCET === 'on', maxPerMint: e.DCP_EMU_BANK_FAUCET_MAX_DCC },
     }),
     env,

@@ -1,6 +1,8 @@
 import { defaultDatabaseUrl } from '@dcp-emu/db';
+import { dccAmountSchema, formatDcc } from '@dcp-emu/protocol/node';
 import { commonEnv, type LogLevel, loadConfig, port } from '@dcp-emu/service-kit';
 import { z } from 'zod';
+import type { EscrowTerms } from './escrow/escrow';
 
 /** How the scheduler hands out and takes back slices. */
 export interface TaskTuning {
@@ -37,6 +39,8 @@ export interface SchedulerConfig {
   /** the bank's base URL handed to clients (bank-teller service); default: the scheduler's origin */
   bankUrl?: string;
   tuning: TaskTuning;
+  /** money: market rate, commission, settlement; jobs are metered only when `bankUrl` is set */
+  escrow: EscrowTerms & { enabled: boolean };
 }
 
 const ms = z.coerce.number().int().min(1);
@@ -57,7 +61,18 @@ const shape = {
   DCP_EMU_MAX_SLICE_ERRORS: z.coerce.number().int().min(1).default(3),
   DCP_EMU_MAX_JOB_ERRORS: z.coerce.number().int().min(1).default(20),
   DCP_EMU_WORKER_POLL_SECONDS: z.coerce.number().positive().default(1),
-  DCP_EMU_MARKET_RATE: z.coerce.number().min(0).default(0.0001),
+  /** DCC per slice of a market-value offer (multiplier 1) */
+  DCP_EMU_MARKET_RATE: dccAmountSchema({ sign: 'nonNegative', field: 'DCP_EMU_MARKET_RATE' }).default(
+    100_000n, // 0.0001 DCC
+  ),
+  /** the scheduler's commission on each slice payment of public jobs (a decimal rate) */
+  DCP_EMU_SCHEDULER_COMMISSION_RATE: z
+    .string()
+    .regex(/^\d+(\.\d{1,9})?$/, 'a decimal rate such as 0.05')
+    .default('0.05'),
+  /** `off`: run unmetered even when a bank is configured (no escrow, workers earn 0) */
+  DCP_EMU_SCHEDULER_ESCROW: z.enum(['on', 'off']).default('on'),
+  DCP_EMU_SETTLE_MS: ms.default(1_000),
 };
 
 export const defaultTuning: TaskTuning = {
@@ -95,7 +110,13 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
         maxSliceErrors: e.DCP_EMU_MAX_SLICE_ERRORS,
         maxJobErrors: e.DCP_EMU_MAX_JOB_ERRORS,
         workerPollSeconds: e.DCP_EMU_WORKER_POLL_SECONDS,
+        marketRate: Number(formatDcc(e.DCP_EMU_MARKET_RATE)),
+      },
+      escrow: {
+        enabled: e.DCP_EMU_SCHEDULER_ESCROW === 'on' && e.DCP_EMU_BANK_URL !== undefined,
         marketRate: e.DCP_EMU_MARKET_RATE,
+        commissionRate: e.DCP_EMU_SCHEDULER_COMMISSION_RATE,
+        settleMs: e.DCP_EMU_SETTLE_MS,
       },
     }),
     env,

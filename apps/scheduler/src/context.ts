@@ -1,7 +1,7 @@
 import type { Identity, Logger, Random } from '@dcp-emu/protocol/node';
 import type { TaskTuning } from './config';
 import type { EventRouter } from './events/event-router';
-import type { BankPort } from './ports/bank.port';
+import type { JobMoney } from './escrow/escrow';
 import type { Clock } from './ports/clock';
 import type { SchedulerStore } from './store/scheduler-store';
 
@@ -11,7 +11,8 @@ export interface SchedulerContext {
   events: EventRouter;
   clock: Clock;
   random: Random;
-  bank: BankPort;
+  /** money for jobs: escrow at the bank, or `NoEscrow` when unmetered */
+  escrow: JobMoney;
   identity: Identity;
   logger: Logger;
   tuning: TaskTuning;

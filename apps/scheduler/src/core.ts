@@ -56,10 +56,12 @@ export class SchedulerCore {
     for (const job of await this.ctx.store.listJobs({ status: ['running'], limit: 10_000 }))
       await this.lifecycle.finishIfDone(job);
     this.leases.start();
+    this.ctx.escrow.start();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.leases.stop();
+    await this.ctx.escrow.stop();
   }
 }
 

@@ -72,6 +72,8 @@ export interface IncomingRequest {
   readonly data: unknown;
   /** payload exactly as it arrived (before any jsonData → data rewrite) */
   readonly rawPayload: unknown;
+  /** the request's `auth` map as it arrived (resource → signature), for forwarding to a guardian */
+  readonly auth?: Record<string, unknown>;
   /** lower-case resource addresses whose allow/auth authorization verified */
   readonly authorized: readonly string[];
   readonly session: DcpSession;
@@ -668,6 +670,7 @@ export class DcpSession extends Emitter<SessionEvents> {
       operation,
       data,
       rawPayload,
+      ...(msg.auth ? { auth: msg.auth } : {}),
       authorized,
       session: this,
       get answered() {

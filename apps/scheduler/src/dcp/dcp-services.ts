@@ -77,7 +77,11 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
         operation: ['submit@5', 'submit@2', 'submit'],
         schema: submitSchema,
         handler: (data, ctx) =>
-          core.submit.execute(data, ctx.peer, ctx.generation, ctx.isAuthorizedBy(data.paymentAccount)),
+          core.submit.execute(data, ctx.peer, ctx.generation, ctx.isAuthorizedBy(data.paymentAccount), {
+            payload: (ctx.request.rawPayload ?? {}) as Record<string, unknown>,
+            auth: ctx.request.auth ?? {},
+            accessor: ctx.peer,
+          }),
       })
       .register({
         operation: 'addSliceData',

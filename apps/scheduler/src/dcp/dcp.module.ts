@@ -33,7 +33,10 @@ import { SCHEDULER_CONTEXT, type SchedulerContext } from '../context';
 import { SCHEDULER_CORE, SchedulerCore } from '../core';
 import { EventRouter } from '../events/event-router';
 import { InspectController } from '../inspect/inspect.controller';
-import { BANK, type BankPort, UnmeteredBank } from '../ports/bank.port';
+import { DcpBank } from '../escrow/dcp-bank';
+import { Escrow, type JobMoney, NoEscrow } from '../escrow/escrow';
+import { EscrowStore } from '../escrow/escrow-store';
+import type { BankPort } from '../ports/bank.port';
 import { type Clock, systemClock } from '../ports/clock';
 import { SchedulerStore } from '../store/scheduler-store';
 import { dcpClientConfig } from './dcp-config';
@@ -76,8 +79,9 @@ export class DcpServer implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.core.stop();
+    await this.core.stop();
     await this.core.submitResult.idle();
+    await this.core.ctx.escrow.close();
     await this.target.close();
     await this.#attached?.close();
   }
@@ -89,7 +93,17 @@ export class DcpConfigController {
   constructor(
     @Inject(DCP_TARGET) private readonly target: DcpTarget,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+    @Inject(IDENTITY) private readonly identity: Identity,
   ) {}
+
+  /**
+   * The scheduler's identity: the guardian clients authorize (allow entries) and the address the
+   * bank trusts for escrow; the commission on public jobs is paid to this address.
+   */
+  @Get('api/identity')
+  whoami(): { address: string } {
+    return { address: this.identity.address };
+  }
 
   @Get('etc/dcp-config.kvin')
   get(@Req() req: Request, @Res() res: Response, @Query('ver') ver?: string): void {
@@ -140,7 +154,6 @@ export class DcpModule {
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },
-        { provide: BANK, useValue: overrides.bank ?? new UnmeteredBank() },
         { provide: IDENTITY, useFactory: () => loadOrCreateIdentity(config.identityFile) },
         {
           provide: DCP_TARGET,
@@ -150,16 +163,34 @@ export class DcpModule {
         },
         {
           provide: SCHEDULER_CONTEXT,
-          inject: [DATABASE, IDENTITY, CLOCK, BANK],
-          useFactory: (db: Database, identity: Identity, clock: Clock, bank: BankPort): SchedulerContext => {
+          inject: [DATABASE, IDENTITY, CLOCK],
+          useFactory: (db: Database, identity: Identity, clock: Clock): SchedulerContext => {
             const logger = createLogger('scheduler', config.logLevel);
             const store = new SchedulerStore(db.prisma);
+            const events = new EventRouter(store, clock, cryptoRandom, logger);
+            const bank =
+              overrides.bank ??
+              (config.escrow.enabled && config.bankUrl
+                ? new DcpBank(config.bankUrl, identity, createLogger('scheduler-bank', config.logLevel))
+                : undefined);
+            const escrow: JobMoney = bank
+              ? new Escrow({
+                  bank,
+                  store: new EscrowStore(db.prisma),
+                  events,
+                  clock,
+                  identity,
+                  logger,
+                  terms: config.escrow,
+                  job: (id) => store.getJob(id),
+                })
+              : new NoEscrow();
             return {
               store,
-              events: new EventRouter(store, clock, cryptoRandom, logger),
+              events,
               clock,
               random: cryptoRandom,
-              bank,
+              escrow,
               identity,
               logger,
               tuning: config.tuning,

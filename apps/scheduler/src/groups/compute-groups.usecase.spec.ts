@@ -6,7 +6,7 @@ import { defaultTuning } from '../config';
 import type { SchedulerContext } from '../context';
 import { SchedulerCore } from '../core';
 import { EventRouter } from '../events/event-router';
-import { UnmeteredBank } from '../ports/bank.port';
+import { NoEscrow } from '../escrow/escrow';
 import { SchedulerStore } from '../store/scheduler-store';
 import { eh1, joinHash } from '../tasks/matching';
 import { ComputeGroups } from './compute-groups.usecase';
@@ -45,7 +45,7 @@ describe('compute-group registry, addJobToGroups and private-group matching (SQL
       events: new EventRouter(store, clock, cryptoRandom, silentLogger),
       clock,
       random: cryptoRandom,
-      bank: new UnmeteredBank(),
+      escrow: new NoEscrow(),
       identity: Identity.random(),
       logger: silentLogger,
       tuning: { ...defaultTuning, maxTaskSlices: 50 },

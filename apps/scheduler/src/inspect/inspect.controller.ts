@@ -1,3 +1,4 @@
+import type { PaymentRecord } from '../escrow/escrow-store';
 import {
   Body,
   Controller,
@@ -123,6 +124,7 @@ export class InspectController {
     const job = await this.#job(id);
     const q = parse(sliceQuery, query);
     const slices = await this.core.ctx.store.slices(id, { from: q.from, limit: q.limit });
+    const payments = new Map((await this.core.ctx.escrow.payments(id)).map((p) => [p.sliceNumber, p]));
     return {
       slices: slices.map((s) => ({
         sliceNumber: s.sliceNumber,
@@ -138,8 +140,16 @@ export class InspectController {
             ? { cpuMs: s.cpuMs, gpuMs: s.gpuMs, bytesIn: s.bytesIn, bytesOut: s.bytesOut }
             : undefined,
         completedAt: s.completedAt?.toISOString(),
+        payment: paymentView(payments.get(s.sliceNumber)),
       })),
     };
+  }
+
+  /** The job's escrow terms and what it owes and paid (metered schedulers; null otherwise). */
+  @Get('jobs/:id/escrow')
+  async escrow(@Param('id') id: string) {
+    await this.#job(id);
+    return { escrow: (await this.core.ctx.escrow.view(id)) ?? null };
   }
 
   @Get('jobs/:id/results')
@@ -238,4 +248,17 @@ export class InspectController {
     );
     return { delivered };
   }
+}
+
+/** A slice's payment: to whom, how much (+ commission), and whether the bank has settled it. */
+function paymentView(p: PaymentRecord | undefined) {
+  if (!p) return undefined;
+  return {
+    payTo: p.payTo,
+    amount: p.amount,
+    commission: p.commission,
+    commissionTo: p.commissionTo,
+    settled: p.settledAt !== null,
+    transaction: p.transaction ?? undefined,
+  };
 }

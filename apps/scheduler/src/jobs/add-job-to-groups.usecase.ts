@@ -42,6 +42,9 @@ export class AddJobToGroups {
       if (g.joinKey && g.joinKey !== 'public')
         await this.#groups.verifyJoin(g.joinKey, g.joinHashHash, dcpsid);
     const groups = keys.length ? [...new Set(keys)] : ['public'];
+    const privateGroups = await this.ctx.store.computeGroupsByKey(groups.filter((g) => g !== 'public'));
+    // Commission of a private group's job goes to the group's owner at the group's rate.
+    await this.ctx.escrow.setCommission(job.id, [...privateGroups.values()][0]);
     await this.ctx.store.setOptions(job.id, { ...job.options, groups }, new Date(this.ctx.clock.now()));
     return { success: true, groups };
   }

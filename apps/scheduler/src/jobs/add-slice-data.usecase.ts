@@ -27,6 +27,8 @@ export class AddSliceData {
     if (!Array.isArray(values)) throw new DcpError(DcpErrorCode.EINVAL, 'dataValues must be a list');
     const inputs = values.map((v) => storeKvinInput(v, generation));
     const last = await this.ctx.store.appendSlices(job.id, inputs, new Date(this.ctx.clock.now()));
+    // The slices are kept either way; a short account pauses the job until it is funded.
+    await this.ctx.escrow.fund(job.id, last);
     return { lastSliceNumber: last };
   }
 }

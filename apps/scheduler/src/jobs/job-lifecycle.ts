@@ -18,7 +18,7 @@ export class JobLifecycle {
       runStatus: 'finished',
       sliceCount: ended.sliceCount,
     });
-    await this.ctx.bank.release(job.id);
+    this.ctx.escrow.kick(); // what the job still owes is settled, then the rest of its hold released
     return true;
   }
 
@@ -39,7 +39,7 @@ export class JobLifecycle {
       ...(lastError ? { error: { message: lastError } } : {}),
       sliceCount: ended.sliceCount,
     });
-    await this.ctx.bank.release(jobId);
+    this.ctx.escrow.kick();
     return true;
   }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DcpError, DcpErrorCode, type Generation } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
+import type { SubmitAuthorization } from '../ports/bank.port';
 import type { JobOptions, NewJob } from '../store/scheduler-store';
 import { parseArguments, parseRange, rangeLength, storeUrlInput } from './job-input';
 
@@ -82,6 +83,8 @@ export class SubmitJob {
     peer: string,
     generation: Generation,
     authorized: boolean,
+    /** the client's signed payment authorization, forwarded to the bank (none: a metered bank refuses) */
+    authorization: SubmitAuthorization = { payload: {}, auth: {}, accessor: peer },
   ): Promise<SubmitResult> {
     if (!authorized)
       throw new DcpError(
@@ -160,15 +163,18 @@ export class SubmitJob {
       absolutePayment: data.absoluteSlicePayment ?? 0,
       mvMultiplier: data.mvMultSlicePayment ?? 0,
     };
-    const perSlice = job.absolutePayment || job.mvMultiplier * this.ctx.tuning.marketRate;
-    const { escrow } = options.localExec
-      ? { escrow: data.paymentAccount }
-      : await this.ctx.bank.hold({
-          job: id,
-          paymentAccount: data.paymentAccount,
-          perSlice,
-          slices: sliceCount + inputs.length,
-        });
+    // Escrow before the job exists: ENOFUNDS (or a refused authorization) leaves nothing behind.
+    await this.ctx.escrow.open(
+      {
+        id,
+        paymentAccount: data.paymentAccount,
+        absolutePayment: job.absolutePayment,
+        mvMultiplier: job.mvMultiplier,
+        localExec: options.localExec,
+      },
+      sliceCount + inputs.length,
+      authorization,
+    );
     const { job: stored } = await this.ctx.store.createJob(job, new Date(this.ctx.clock.now()), inputs);
     this.ctx.logger.info(
       {
@@ -181,6 +187,6 @@ export class SubmitJob {
       },
       'job submitted',
     );
-    return { job: id, escrow, status: 'running', lastSliceNumber: stored.sliceCount };
+    return { job: id, escrow: data.paymentAccount, status: 'running', lastSliceNumber: stored.sliceCount };
   }
 }

@@ -1,48 +1,47 @@
 /**
- * Money for jobs, behind a port. The bank developer provides the implementation that talks to
- * apps/bank (escrow hold at submit, capture per accepted result, release of the rest when the job
- * ends). Until it is wired in, the scheduler runs with `UnmeteredBank`, which moves NO money: jobs
- * are accepted without a hold and workers are told they earned 0. Metering (CPU/GPU ms, bytes in/out
- * per slice) is recorded in the scheduler's tables either way, for the bank to read.
+ * The bank, as the scheduler's escrow needs it: the operations of the bank's `bankEscrow` DCP
+ * service. Amounts are exact decimal DCC strings. Every call is idempotent by its key (or, for a
+ * release, naturally), so the scheduler retries freely after errors or restarts. Errors are
+ * DcpErrors: ENOFUNDS when the payment account (hold, increase) or the hold (capture) is short.
  */
-export interface HoldRequest {
-  job: string;
-  /** the payment account the client authorized (allow/auth verified by the DCP layer) */
-  paymentAccount: string;
-  /** DCC the job may spend per slice */
-  perSlice: number;
-  /** slices known at submit (0 for array jobs still uploading) */
-  slices: number;
+export interface SubmitAuthorization {
+  /** the submit request's payload exactly as the client sent it (with its `allow` list) */
+  payload: Record<string, unknown>;
+  /** its `auth` map: resource address → signature */
+  auth: Record<string, unknown>;
+  /** the client identity that sent it (the accessor of the allow entry) */
+  accessor: string;
 }
 
-export interface CaptureRequest {
-  job: string;
-  slice: number;
-  /** the worker's earnings address */
-  paymentAddress: string;
-  /** DCC to pay for this slice */
-  amount: number;
-  metering: { cpuMs: number; gpuMs: number; bytesIn: number; bytesOut: number };
+export interface HoldView {
+  hold: string;
+  held: string;
+  captured: string;
+  remaining: string;
+  status: string;
 }
 
 export interface BankPort {
-  /** Escrow funds for a job; returns the escrow reference given to the client. Throws DcpError ENOFUNDS. */
-  hold(request: HoldRequest): Promise<{ escrow: string }>;
-  /** Pay a worker for one accepted slice; returns the amount actually paid (DCC, decimal string). */
-  capture(request: CaptureRequest): Promise<{ paid: string }>;
-  /** Give back what the job did not spend (finished or cancelled). */
-  release(job: string): Promise<void>;
+  hold(req: {
+    job: string;
+    paymentAccount: string;
+    amount: string;
+    key: string;
+    authorization: SubmitAuthorization;
+  }): Promise<HoldView>;
+  increase(req: { hold: string; amount: string; key: string }): Promise<HoldView>;
+  capture(req: {
+    hold: string;
+    to: string;
+    amount: string;
+    commission?: { to: string; amount: string };
+    slice: number;
+    worker: string;
+    key: string;
+  }): Promise<HoldView & { transaction: string }>;
+  release(hold: string): Promise<HoldView & { released: string }>;
+  close(): Promise<void>;
 }
 
+/** Injection token of the bank port; none bound = the scheduler runs unmetered (no money moves). */
 export const BANK = Symbol('BANK');
-
-/** No bank wired in: nothing is held, captured or released (see the note above). */
-export class UnmeteredBank implements BankPort {
-  async hold(request: HoldRequest): Promise<{ escrow: string }> {
-    return { escrow: request.paymentAccount };
-  }
-  async capture(): Promise<{ paid: string }> {
-    return { paid: '0' };
-  }
-  async release(): Promise<void> {}
-}

@@ -61,7 +61,7 @@ function readResult(data: ResultData): { value: ResultWrite['result']; isError: 
 
 /**
  * Store a slice result (first valid one wins; late and duplicate results are answered and
- * ignored), meter it, pay through the bank port, push `result`/`status` to the job's client and
+ * ignored), meter it, owe its worker the slice payment (settled by the escrow), push `result`/`status` to the job's client and
  * finish the job when it was the last one. Results arriving in one tick share one transaction.
  */
 export class SubmitResult {
@@ -100,26 +100,13 @@ export class SubmitResult {
       gpuMs: m.GPUTime ?? 0,
       bytesIn: m.InDataSize ?? 0,
       bytesOut: m.OutDataSize ?? 0,
+      payment: await this.ctx.escrow.paymentFor(data.job, data.paymentAddress ?? ''),
     };
     const outcome = await this.#batcher.submit(write);
     const job = await this.ctx.store.getJob(data.job);
     if (!job) throw new DcpError(DcpErrorCode.ENOENT, `no job ${data.job}`);
-    let paid = '0';
-    if (outcome === 'accepted' && !job.options.localExec && write.paymentAddress) {
-      const perSlice = job.absolutePayment || job.mvMultiplier * this.ctx.tuning.marketRate;
-      ({ paid } = await this.ctx.bank.capture({
-        job: job.id,
-        slice: data.slice,
-        paymentAddress: write.paymentAddress,
-        amount: perSlice,
-        metering: {
-          cpuMs: write.cpuMs,
-          gpuMs: write.gpuMs,
-          bytesIn: write.bytesIn,
-          bytesOut: write.bytesOut,
-        },
-      }));
-    }
+    // Owed with the stored result; the escrow's settle loop captures it from the job's hold.
+    const paid = outcome === 'accepted' && write.payment ? write.payment.amount : '0';
     return { metrics: jobMetrics(job), slicePaymentAmount: paid };
   }
 
@@ -130,6 +117,7 @@ export class SubmitResult {
 
   async #flush(items: ResultWrite[]): Promise<ResultOutcome[]> {
     const outcomes = await this.ctx.store.recordResults(items, new Date(this.ctx.clock.now()));
+    if (items.some((w, i) => w.payment && outcomes[i] === 'accepted')) this.ctx.escrow.kick();
     const touched = new Set<string>();
     const errored = new Set<string>();
     items.forEach((w, i) => {

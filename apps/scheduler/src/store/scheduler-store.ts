@@ -108,6 +108,8 @@ export interface ResultWrite {
   gpuMs: number;
   bytesIn: number;
   bytesOut: number;
+  /** what the worker is owed for it (metered jobs), written with the result */
+  payment?: { payTo: string; amount: string; commissionTo: string; commission: string };
 }
 
 export type ResultOutcome = 'accepted' | 'duplicate' | 'unknown';
@@ -312,10 +314,14 @@ export class SchedulerStore {
     });
   }
 
-  /** Jobs with slices to hand out, best offers first. */
+  /** Jobs with slices to hand out, best offers first; not those waiting for funds. */
   async runnableJobs(): Promise<JobRecord[]> {
+    const short = await this.prisma.schedEscrow.findMany({
+      where: { shortSince: { not: null }, released: false },
+      select: { jobId: true },
+    });
     const rows = await this.prisma.schedJob.findMany({
-      where: { status: 'running' },
+      where: { status: 'running', ...(short.length ? { id: { notIn: short.map((e) => e.jobId) } } : {}) },
       orderBy: [{ absolutePayment: 'desc' }, { mvMultiplier: 'desc' }, { createdAt: 'asc' }],
     });
     return rows.map(toJob).filter((j) => j.completedCount < j.sliceCount);
@@ -491,6 +497,16 @@ export class SchedulerStore {
             ...(w.isError ? { errors: { increment: 1 }, lastError: 'EUNCAUGHT' } : {}),
           },
         });
+        if (w.payment)
+          await tx.schedPayment.create({
+            data: {
+              jobId: w.jobId,
+              sliceNumber: w.sliceNumber,
+              worker: w.worker,
+              createdAt: now,
+              ...w.payment,
+            },
+          });
         const agg = perJob.get(w.jobId) ?? {
           done: 0,
           errors: 0,

@@ -6,7 +6,7 @@ import { defaultTuning } from '../config';
 import type { SchedulerContext } from '../context';
 import { SchedulerCore } from '../core';
 import { EventRouter } from '../events/event-router';
-import { UnmeteredBank } from '../ports/bank.port';
+import { NoEscrow } from '../escrow/escrow';
 import { SchedulerStore } from '../store/scheduler-store';
 import { eh1, joinHash } from './matching';
 
@@ -41,7 +41,7 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
       events: new EventRouter(store, clock, cryptoRandom, silentLogger),
       clock,
       random: cryptoRandom,
-      bank: new UnmeteredBank(),
+      escrow: new NoEscrow(),
       identity: Identity.random(),
       logger: silentLogger,
       tuning: { ...defaultTuning, maxTaskSlices: 50 },

@@ -1,0 +1,205 @@
+import {
+  authorizedResources,
+  DcpError,
+  DcpErrorCode,
+  formatDcc,
+  getDefaultCrypto,
+  OperationRegistry,
+  parseDcc,
+  sameAddress,
+} from '@dcp-emu/protocol';
+import { z } from 'zod';
+import type { BankLedger } from '../accounts/bank-ledger';
+import { parseAccountId } from '../ledger/account-id';
+import type { Hold } from '../ledger/hold';
+
+/**
+ * The scheduler's channel to the bank: a DCP service (`bankEscrow`, at `<bank>/escrow/`) whose
+ * every request is signed by the scheduler's identity and protected against replay by the DCP
+ * layer. Only trusted schedulers may call it; a hold additionally needs the payment account's own
+ * authorization — the allow/auth the client sent with its submit, forwarded as it arrived — so the
+ * bank, the account's guardian, checks it itself. Every operation is idempotent: holds, top-ups
+ * and captures carry keys (a retried capture never pays twice), a release of a released hold moves
+ * nothing.
+ */
+export const ESCROW_SERVICE = 'bankEscrow';
+export const ESCROW_PATH = '/escrow/';
+
+/** Which identities may move escrowed money. */
+export interface SchedulerTrust {
+  trusts(address: string): Promise<boolean>;
+}
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address');
+const amount = z.string().min(1).max(80);
+const key = z.string().min(1).max(200);
+
+const holdData = z.strictObject({
+  job: z.string().min(1).max(200),
+  paymentAccount: address,
+  amount,
+  key,
+  /** the submit request as the client sent it: its raw payload, `auth` map and connection peer */
+  authorization: z.strictObject({
+    payload: z.record(z.string(), z.unknown()),
+    auth: z.record(z.string(), z.unknown()),
+    accessor: address,
+  }),
+});
+const increaseData = z.strictObject({ hold: z.string().min(1).max(100), amount, key });
+const captureData = z.strictObject({
+  hold: z.string().min(1).max(100),
+  to: address,
+  amount,
+  commission: z.strictObject({ to: address, amount }).optional(),
+  slice: z.number().int().min(1).optional(),
+  worker: z.string().max(200).optional(),
+  key,
+});
+const releaseData = z.strictObject({ hold: z.string().min(1).max(100) });
+
+function holdView(hold: Hold) {
+  return {
+    hold: hold.id,
+    account: hold.account,
+    status: hold.status,
+    held: formatDcc(hold.held),
+    captured: formatDcc(hold.captured),
+    remaining: formatDcc(hold.remaining),
+  };
+}
+
+/** The payment account named inside the submit payload (`data` or the `jsonData` text). */
+function submittedPaymentAccount(payload: Record<string, unknown>): unknown {
+  let data = payload.data;
+  if (data === undefined && typeof payload.jsonData === 'string') {
+    try {
+      data = JSON.parse(payload.jsonData);
+    } catch {
+      return undefined;
+    }
+  }
+  return data && typeof data === 'object' ? (data as { paymentAccount?: unknown }).paymentAccount : undefined;
+}
+
+export function escrowOperations(bank: BankLedger, trust: SchedulerTrust): OperationRegistry {
+  const crypto = getDefaultCrypto();
+  const requireScheduler = async (peer: string) => {
+    if (!(await trust.trusts(peer)))
+      throw new DcpError(DcpErrorCode.EPERM, `${peer} is not a scheduler this bank works for`);
+  };
+  return new OperationRegistry()
+    .register({
+      operation: 'hold@1',
+      schema: holdData,
+      handler: async (data, ctx) => {
+        await requireScheduler(ctx.peer);
+        const { payload, auth, accessor } = data.authorization;
+        const authorized = authorizedResources(crypto, payload, auth, ctx.peer, accessor);
+        if (
+          !authorized.includes(data.paymentAccount.toLowerCase()) ||
+          !sameAddress(submittedPaymentAccount(payload), data.paymentAccount)
+        ) {
+          throw new DcpError(
+            DcpErrorCode.EPERM,
+            `payment account ${data.paymentAccount} did not authorize this scheduler to spend for job ${data.job}`,
+          );
+        }
+        try {
+          const { hold, replayed } = await bank.hold.execute({
+            account: parseAccountId(data.paymentAccount, 'payment account'),
+            amount: parseDcc(data.amount),
+            refs: { job: data.job },
+            idempotencyKey: data.key,
+          });
+          return { ...holdView(hold), replayed };
+        } catch (e) {
+          // An account the bank has never credited is an empty one: to the client, that is ENOFUNDS.
+          if (e instanceof DcpError && e.code === DcpErrorCode.ENOACCOUNT)
+            throw new DcpError(
+              DcpErrorCode.ENOFUNDS,
+              `payment account ${data.paymentAccount} has no funds (needs ${data.amount} DCC in escrow)`,
+            );
+          throw e;
+        }
+      },
+    })
+    .register({
+      operation: 'increase@1',
+      schema: increaseData,
+      handler: async (data, ctx) => {
+        await requireScheduler(ctx.peer);
+        const { hold, replayed } = await bank.increaseHold.execute(
+          data.hold,
+          parseDcc(data.amount),
+          data.key,
+        );
+        return { ...holdView(hold), replayed };
+      },
+    })
+    .register({
+      operation: 'capture@1',
+      schema: captureData,
+      handler: async (data, ctx) => {
+        await requireScheduler(ctx.peer);
+        const { hold, transaction, replayed } = await bank.capture.execute(
+          data.hold,
+          {
+            to: data.to,
+            amount: parseDcc(data.amount),
+            ...(data.commission
+              ? { commission: { to: data.commission.to, amount: parseDcc(data.commission.amount) } }
+              : {}),
+            ...(data.slice !== undefined ? { slice: data.slice } : {}),
+            ...(data.worker !== undefined ? { worker: data.worker } : {}),
+          },
+          data.key,
+        );
+        return { ...holdView(hold), transaction: transaction.id, replayed };
+      },
+    })
+    .register({
+      operation: 'release@1',
+      schema: releaseData,
+      handler: async (data, ctx) => {
+        await requireScheduler(ctx.peer);
+        const { hold, released, transaction } = await bank.release.execute(data.hold);
+        return { ...holdView(hold), released: formatDcc(released), transaction: transaction?.id ?? null };
+      },
+    });
+}
+
+/**
+ * Trust from configuration: the listed addresses, else the identity the scheduler at `schedulerUrl`
+ * reports at `GET /api/identity` (asked when first needed, remembered once known).
+ */
+export class ConfiguredSchedulerTrust implements SchedulerTrust {
+  #known: string[];
+
+  constructor(
+    addresses: readonly string[],
+    private readonly schedulerUrl?: string,
+    private readonly fetchJson: (url: string) => Promise<unknown> = async (url) =>
+      (await fetch(url, { signal: AbortSignal.timeout(5000) })).json(),
+  ) {
+    this.#known = addresses.map((a) => a.toLowerCase());
+  }
+
+  async trusts(peer: string): Promise<boolean> {
+    if (this.#known.includes(peer.toLowerCase())) return true;
+    if (!this.schedulerUrl) return false;
+    try {
+      const body = (await this.fetchJson(new URL('api/identity', this.schedulerUrl).href)) as {
+        address?: unknown;
+      };
+      if (typeof body.address === 'string' && /^0x[0-9a-fA-F]{40}$/.test(body.address)) {
+        const found = body.address.toLowerCase();
+        if (!this.#known.includes(found)) this.#known.push(found);
+        return found === peer.toLowerCase();
+      }
+    } catch {
+      // the scheduler is not reachable: not trusted this time, asked again next time
+    }
+    return false;
+  }
+}
