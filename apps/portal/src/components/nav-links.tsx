@@ -6,6 +6,10 @@ import { usePathname } from 'next/navigation';
 const SIGNED_IN = [
   { href: '/keystores', label: 'Keystores' },
   { href: '/worker', label: 'Browser worker' },
+  { href: '/bank', label: 'Bank' },
+  { href: '/jobs', label: 'Jobs' },
+  { href: '/groups', label: 'Compute groups' },
+  { href: '/workers', label: 'Workers' },
   { href: '/account', label: 'Account' },
 ];
 const SIGNED_OUT = [
@@ -20,7 +24,12 @@ export function NavLinks({ signedIn }: { signedIn: boolean }) {
       <ul>
         {(signedIn ? SIGNED_IN : SIGNED_OUT).map((link) => (
           <li key={link.href}>
-            <Link href={link.href} aria-current={pathname === link.href ? 'page' : undefined}>
+            <Link
+              href={link.href}
+              aria-current={
+                pathname === link.href || pathname.startsWith(`${link.href}/`) ? 'page' : undefined
+              }
+            >
               {link.label}
             </Link>
           </li>

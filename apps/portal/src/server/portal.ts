@@ -16,13 +16,17 @@ import { memoryThrottle, type SignInThrottle } from './accounts/throttle';
 import { loadPortalConfig, type PortalConfig } from './config';
 import {
   type Clock,
+  type GroupStore,
   type Ids,
   type KeystoreStore,
   type SessionStore,
   systemClock,
   type UserStore,
 } from './ports';
-import { prismaKeystoreStore, prismaSessionStore, prismaUserStore } from './stores';
+import { prismaGroupStore, prismaKeystoreStore, prismaSessionStore, prismaUserStore } from './stores';
+import { type BankApi, bankApi } from './upstream/bank';
+import { type SchedulerApi, schedulerApi } from './upstream/scheduler';
+import { httpUpstream } from './upstream/upstream';
 
 /** Everything the route handlers and server components need, built once per process. */
 export interface Portal {
@@ -31,6 +35,11 @@ export interface Portal {
   users: UserStore;
   sessions: SessionStore;
   keystores: KeystoreStore;
+  groups: GroupStore;
+  /** the scheduler's REST API (jobs, slices, workers, compute groups) */
+  scheduler: SchedulerApi;
+  /** the bank's REST API (accounts, history, faucet, transfers, job trails, chain bridge) */
+  bank: BankApi;
   hasher: PasswordHasher;
   throttle: SignInThrottle;
   clock: Clock;
@@ -69,6 +78,9 @@ export async function createPortal(config: PortalConfig = loadPortalConfig()): P
     users: prismaUserStore(db.prisma),
     sessions: prismaSessionStore(db.prisma),
     keystores: prismaKeystoreStore(db.prisma),
+    groups: prismaGroupStore(db.prisma),
+    scheduler: schedulerApi(httpUpstream('scheduler', config.schedulerUrl)),
+    bank: bankApi(httpUpstream('bank', config.bankUrl)),
     hasher: scryptHasher({ log2N: config.passwordScryptLog2N, r: 8, p: 1 }),
     throttle: memoryThrottle(),
     clock: systemClock,

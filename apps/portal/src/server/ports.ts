@@ -60,6 +60,23 @@ export interface KeystoreStore {
   delete(userId: string, id: string): Promise<boolean>;
 }
 
+/** A compute group the user created through the portal; the scheduler holds the group itself. */
+export interface GroupRecord {
+  joinKey: string;
+  userId: string;
+  createdAt: Date;
+}
+
+/** Which user created which compute group; every query is scoped by user. */
+export interface GroupStore {
+  /** 'duplicate' when the join key is recorded already */
+  create(record: GroupRecord): Promise<GroupRecord | 'duplicate'>;
+  list(userId: string): Promise<GroupRecord[]>;
+  get(userId: string, joinKey: string): Promise<GroupRecord | null>;
+  /** false when the user has no such group */
+  delete(userId: string, joinKey: string): Promise<boolean>;
+}
+
 export interface Clock {
   now(): Date;
 }

@@ -30,8 +30,14 @@ export function httpStatus(code: DcpErrorCode | string): number {
       return 401;
     case DcpErrorCode.ENOENT:
       return 404;
+    case DcpErrorCode.ENOFUNDS:
+      return 402;
+    case DcpErrorCode.EJOBSTATE:
+    case DcpErrorCode.EGROUP:
     case DcpErrorCode.EDUP:
       return 409;
+    case DcpErrorCode.EFETCH:
+      return 502;
     case DcpErrorCode.ETOOBIG:
       return 413;
     default:

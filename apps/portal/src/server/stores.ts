@@ -1,6 +1,13 @@
 import type { PrismaDb } from '@dcp-emu/db';
 import type { KeystoreKind } from '../lib/keystore/kinds';
-import type { KeystoreRecord, KeystoreStore, KeystoreSummary, SessionStore, UserStore } from './ports';
+import type {
+  GroupStore,
+  KeystoreRecord,
+  KeystoreStore,
+  KeystoreSummary,
+  SessionStore,
+  UserStore,
+} from './ports';
 
 /** Prisma's unique-constraint violation. */
 function isUniqueViolation(e: unknown): boolean {
@@ -107,6 +114,32 @@ export function prismaKeystoreStore(prisma: PrismaDb): KeystoreStore {
     },
     async delete(userId, id) {
       const { count } = await prisma.portalKeystore.deleteMany({ where: { id, userId } });
+      return count > 0;
+    },
+  };
+}
+
+export function prismaGroupStore(prisma: PrismaDb): GroupStore {
+  const fields = { joinKey: true, userId: true, createdAt: true } as const;
+  return {
+    async create(record) {
+      try {
+        return await prisma.portalComputeGroup.create({ data: record, select: fields });
+      } catch (e) {
+        if (isUniqueViolation(e)) return 'duplicate';
+        throw e;
+      }
+    },
+    list: (userId) =>
+      prisma.portalComputeGroup.findMany({
+        where: { userId },
+        select: fields,
+        orderBy: [{ createdAt: 'desc' }, { joinKey: 'asc' }],
+      }),
+    get: (userId, joinKey) =>
+      prisma.portalComputeGroup.findFirst({ where: { userId, joinKey }, select: fields }),
+    async delete(userId, joinKey) {
+      const { count } = await prisma.portalComputeGroup.deleteMany({ where: { userId, joinKey } });
       return count > 0;
     },
   };

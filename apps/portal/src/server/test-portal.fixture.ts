@@ -13,6 +13,7 @@ declare module 'vitest' {
 export async function testPortal(
   provider: TestProvider,
   pgUrl?: string,
+  env: Record<string, string> = {},
 ): Promise<{ portal: Portal; dispose(): Promise<void> }> {
   const db: TestDatabase = await freshDatabase(provider, pgUrl);
   const portal = await createPortal(
@@ -20,6 +21,7 @@ export async function testPortal(
       DCP_EMU_DATA_DIR: '/nonexistent',
       DCP_EMU_DATABASE_URL: db.url,
       DCP_EMU_PORTAL_PASSWORD_LOG2N: '10',
+      ...env,
     }),
   );
   return {
