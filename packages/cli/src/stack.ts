@@ -75,14 +75,8 @@ export function specs(o: StackOptions): ServiceSpec[] {
     {
       name: 'portal',
       command: node,
-      args: [
-        require.resolve('next/dist/bin/next', { paths: [join(ROOT, 'apps/portal')] }),
-        'start',
-        '-p',
-        String(o.ports.portal),
-        '-H',
-        o.host,
-      ],
+      // Next.js plus the /api/live WebSocket on one port (apps/portal/server.ts; port and host from env)
+      args: ['--conditions=source', '--import', 'tsx', join(ROOT, 'apps/portal/server.ts')],
       cwd: join(ROOT, 'apps/portal'),
       env: { ...env, PORT: String(o.ports.portal), NODE_ENV: 'production' },
       url: url('portal'),
