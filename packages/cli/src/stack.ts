@@ -16,6 +16,12 @@ export interface StackOptions {
   logLevel: string;
   /** Services to start. */
   services: ServiceName[];
+  /** guards the services' `/admin/state` routes (reset, snapshots) */
+  adminToken?: string;
+  /** sandboxes of the worker */
+  workers?: number;
+  /** isolated-vm: the worker starts its own evaluator; external: one listens on the evaluator port */
+  evaluator?: 'isolated-vm' | 'external';
 }
 
 export interface ServiceSpec {
@@ -51,6 +57,12 @@ export function specs(o: StackOptions): ServiceSpec[] {
     DCP_EMU_BANK_URL: url('bank'),
     NEXT_TELEMETRY_DISABLED: '1',
     ...(o.databaseUrl ? { DCP_EMU_DATABASE_URL: o.databaseUrl } : {}),
+    ...(o.adminToken ? { DCP_EMU_ADMIN_TOKEN: o.adminToken } : {}),
+  };
+  const workerEnv: NodeJS.ProcessEnv = {
+    ...env,
+    ...(o.workers ? { DCP_EMU_WORKER_SANDBOXES: String(o.workers) } : {}),
+    ...(o.evaluator === 'external' ? { DCP_EMU_WORKER_EVALUATOR: 'external' } : {}),
   };
   const node = process.execPath;
   const all: ServiceSpec[] = [
@@ -87,7 +99,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
       command: node,
       args: ['--no-node-snapshot', '--enable-source-maps', join(ROOT, 'apps/worker/dist/main.js')],
       cwd: ROOT,
-      env,
+      env: workerEnv,
       url: url('worker'),
       readyPath: 'readyz',
     },

@@ -1,22 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { UpArgs } from './args';
+import { balanceOf } from './bank-client';
+import { type DevSettings, devSettingsFile, SEED_SNAPSHOT, seed } from './seeding';
 import { ensureBuilt } from './build';
-import { launch, type Running, type StackOptions, specs, stopAll, tail, waitReady } from './stack';
+import { type DevAccount, devAccounts, resourceDirOf, writeDevKeystores } from './identities';
+import { launch, type Running, specs, stopAll, tail, waitReady } from './stack';
+import {
+  adminTokenFile,
+  dcpEnv,
+  exportLines,
+  processAlive,
+  readStackInfo,
+  removeStackInfo,
+  type StackInfo,
+  writeStackInfo,
+} from './stack-file';
 
-export interface UpOptions extends StackOptions {
-  build: boolean;
+export interface UpOptions extends UpArgs {
   readyTimeoutMs: number;
 }
 
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
+
 /**
  * `dcp-emu up` / `npm start`: builds what is missing, starts every service, waits until each is
- * ready, prints the URLs and the environment an unmodified DCP program needs, and stops everything
- * cleanly on Ctrl-C (or when any service dies).
+ * ready, funds the dev accounts, prints the URLs, the accounts and the environment an unmodified DCP
+ * program needs, and stops everything cleanly on Ctrl-C (or when any service dies).
  */
 export async function up(o: UpOptions): Promise<number> {
+  const previous = readStackInfo(o.dataDir);
+  if (previous && previous.pid !== process.pid && processAlive(previous.pid)) {
+    process.stderr.write(
+      `dcp-emu: a stack is already running for ${o.dataDir} (pid ${previous.pid}); stop it first or use --data-dir\n`,
+    );
+    return 1;
+  }
+  const t0 = Date.now();
   if (o.build) ensureBuilt({ portal: o.services.includes('portal') });
-  const list = specs(o);
+  mkdirSync(o.dataDir, { recursive: true });
+  const adminToken = randomBytes(32).toString('hex');
+  writeFileSync(adminTokenFile(o.dataDir), `${adminToken}\n`, { mode: 0o600 });
+  const accounts = devAccounts(o.accounts);
+  const resourceDir = resourceDirOf(o.dataDir);
+  const homeDir = join(o.dataDir, 'home');
+  mkdirSync(homeDir, { recursive: true });
+  writeDevKeystores(resourceDir, accounts[0] as DevAccount);
+  const settings: DevSettings = {
+    fund: o.fund,
+    accounts: accounts.map((a) => ({ index: a.index, address: a.address })),
+  };
+  writeFileSync(devSettingsFile(o.dataDir), `${JSON.stringify(settings, null, 2)}\n`);
+
+  const list = specs({ ...o, adminToken });
   process.stderr.write(`dcp-emu: starting ${list.map((s) => s.name).join(', ')} (data in ${o.dataDir})…\n`);
-  // The scheduler migrates the database first; the others start once it is ready, so a fresh
-  // database is migrated by one process.
   const running: Running[] = [];
   let stopping = false;
   const shutdown = async (why: string, code: number) => {
@@ -24,20 +62,40 @@ export async function up(o: UpOptions): Promise<number> {
     stopping = true;
     process.stderr.write(`\ndcp-emu: ${why}; stopping ${running.map((r) => r.spec.name).join(', ')}…\n`);
     await stopAll(running);
+    removeStackInfo(o.dataDir, process.pid);
     process.stderr.write('dcp-emu: stopped\n');
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown('interrupted', 0));
   process.on('SIGTERM', () => void shutdown('terminated', 0));
+  const info: StackInfo = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    dataDir: o.dataDir,
+    ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}),
+    resourceDir,
+    homeDir,
+    urls: Object.fromEntries(list.map((s) => [s.name, s.url])),
+  };
   try {
+    // The scheduler migrates the database first; the others start once it is ready, so a fresh
+    // database is migrated by one process.
+    const ready = async (r: Running) => {
+      const started = Date.now();
+      await waitReady(r, o.readyTimeoutMs);
+      process.stderr.write(`dcp-emu: ${r.spec.name} ready (${seconds(started)})\n`);
+    };
     const [first, ...rest] = list;
     if (first) {
       running.push(launch(first, o.dataDir));
-      await waitReady(running[0] as Running, o.readyTimeoutMs);
+      await ready(running[0] as Running);
     }
     const others = rest.map((s) => launch(s, o.dataDir));
     running.push(...others);
-    await Promise.all(others.map((r) => waitReady(r, o.readyTimeoutMs)));
+    await Promise.all(others.map(ready));
+    const fresh = !existsSync(join(o.dataDir, 'snapshots', SEED_SNAPSHOT));
+    if (fresh) process.stderr.write(`dcp-emu: funding ${accounts.length} dev accounts…\n`);
+    if (fresh || o.databaseUrl?.startsWith('postgres')) await seed(info, accounts, o.fund);
   } catch (e) {
     process.stderr.write(`dcp-emu: ${(e as Error).message}\n`);
     for (const r of running) {
@@ -47,11 +105,31 @@ export async function up(o: UpOptions): Promise<number> {
     await shutdown('start-up failed', 1);
     return 1;
   }
+  writeStackInfo(info);
+
+  const out: string[] = [];
   const width = Math.max(...list.map((s) => s.name.length)) + 2;
-  for (const s of list) process.stdout.write(`${s.name.padEnd(width)}${s.url}\n`);
-  const scheduler = list.find((s) => s.name === 'scheduler');
-  if (scheduler) process.stdout.write(`\nexport DCP_SCHEDULER_LOCATION=${scheduler.url}\n`);
-  process.stderr.write(`\ndcp-emu: ready. Logs in ${o.dataDir}/logs. Press Ctrl-C to stop.\n`);
+  for (const s of list) out.push(`${s.name.padEnd(width)}${s.url}`);
+  out.push(
+    '',
+    `dev accounts (mnemonic "test test … junk", m/44'/60'/0'/0/i; account 0 is the default identity):`,
+  );
+  const bank = info.urls.bank as string;
+  const balances = await Promise.all(accounts.map((a) => balanceOf(bank, a.address).catch(() => '?')));
+  for (const a of accounts) out.push(`  (${a.index}) ${a.address}  ${balances[a.index]} DCC`);
+  out.push(
+    '',
+    `keystores: ${resourceDir}/{id,default}.keystore (your ~/.dcp is not used)`,
+    '',
+    'environment for unmodified dcp-client / dcp-worker / dcp-util programs (also: eval "$(dcp-emu env)"):',
+    exportLines(dcpEnv(info)).trimEnd(),
+    '',
+    'run a program:  npx dcp-emu run node_modules/dcp-client/examples/nodejs/simple-job.js',
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+  process.stderr.write(
+    `\ndcp-emu: ready in ${seconds(t0)}. Logs in ${o.dataDir}/logs (dcp-emu logs -f). Press Ctrl-C to stop.\n`,
+  );
   for (const r of running) {
     r.exited.then((code) => {
       if (!stopping) {

@@ -1,0 +1,209 @@
+import { availableParallelism } from 'node:os';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { defaultDataDir } from '@dcp-emu/service-kit';
+import type { ServiceName } from './stack';
+
+export const USAGE = `usage: dcp-emu <command> [options]
+
+commands:
+  up                       start scheduler, bank, portal and a worker; fund the dev accounts; print the
+                           URLs and the DCP environment; Ctrl-C stops everything
+  env                      print the export lines that point unmodified DCP programs at the running stack
+  run <program.js> [args]  run an unmodified dcp-client program against the running stack
+  status [--json]          services, workers, jobs and dev account balances
+  logs [service] [-f] [-n N]
+                           print (-f: follow) a service's log (scheduler, bank, portal, worker); all by default
+  reset                    back to the seeded state (no jobs, dev accounts at their start balances)
+  snapshot save NAME       save the stack's state
+  snapshot restore NAME    bring a saved state back
+  snapshot list            list saved states
+
+options for every command:
+  --data-dir DIR        where state lives (default: $DCP_EMU_DATA_DIR or the user data dir)
+
+options for up:
+  --database-url URL    file:<path> (SQLite, default) or postgresql://…
+  --host HOST           bind address (default 127.0.0.1)
+  --port-base N         scheduler N, bank N+1, portal N+2, worker N+3, its evaluator N+4 (default 7430)
+  --workers N           sandboxes of the worker (default: the machine's parallelism); 0 = no worker
+  --evaluator KIND      isolated-vm (default: the worker starts its own) or external (one already listening
+                        on the evaluator port, e.g. dcp-evaluator-start)
+  --accounts N          dev accounts to derive and fund (default 10)
+  --fund DCC            each dev account's start balance (default 1000)
+  --no-portal           do not start the portal
+  --no-build            do not build missing parts first
+  --log-level LEVEL     fatal|error|warn|info|debug|trace (default info)
+`;
+
+export class UsageError extends Error {}
+
+export interface UpArgs {
+  dataDir: string;
+  host: string;
+  databaseUrl: string | undefined;
+  ports: Record<ServiceName | 'evaluator', number>;
+  services: ServiceName[];
+  workers: number;
+  evaluator: 'isolated-vm' | 'external';
+  accounts: number;
+  fund: string;
+  build: boolean;
+  logLevel: string;
+}
+
+export type Command =
+  | { kind: 'help'; exitCode: number }
+  | { kind: 'up'; up: UpArgs }
+  | { kind: 'env'; dataDir: string }
+  | { kind: 'run'; dataDir: string; program: string; args: string[] }
+  | { kind: 'status'; dataDir: string; json: boolean }
+  | { kind: 'logs'; dataDir: string; service: string | undefined; follow: boolean; lines: number }
+  | { kind: 'reset'; dataDir: string }
+  | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
+  | { kind: 'snapshot'; dataDir: string; action: 'list' };
+
+const SERVICES = ['scheduler', 'bank', 'portal', 'worker'] as const;
+const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function int(value: string | undefined, what: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${what} must be a whole number from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals: positionals, allowNegative: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** `dcp-emu …` arguments → a command. Throws UsageError with a message for the user. */
+export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
+  const [command, ...rest] = argv;
+  const dataDirOf = (v: unknown) => (typeof v === 'string' ? v : defaultDataDir(env));
+  switch (command) {
+    case undefined:
+      return { kind: 'help', exitCode: 2 };
+    case 'help':
+    case '--help':
+    case '-h':
+      return { kind: 'help', exitCode: 0 };
+    case 'up': {
+      const { values } = parse(rest, {
+        'data-dir': { type: 'string' },
+        'database-url': { type: 'string' },
+        host: { type: 'string' },
+        'port-base': { type: 'string' },
+        workers: { type: 'string' },
+        evaluator: { type: 'string' },
+        accounts: { type: 'string' },
+        fund: { type: 'string' },
+        portal: { type: 'boolean', default: true },
+        worker: { type: 'boolean', default: true },
+        build: { type: 'boolean', default: true },
+        'log-level': { type: 'string' },
+      });
+      const str = (k: string) => values[k] as string | undefined;
+      const base = int(str('port-base') ?? env.DCP_EMU_PORT_BASE, '--port-base', 1, 65531) ?? 7430;
+      const workers =
+        int(str('workers') ?? env.DCP_EMU_WORKERS, '--workers', 0, 1024) ??
+        Math.max(1, availableParallelism());
+      const evaluator = str('evaluator') ?? 'isolated-vm';
+      if (evaluator !== 'isolated-vm' && evaluator !== 'external')
+        throw new UsageError(`--evaluator must be isolated-vm or external, got "${evaluator}"`);
+      const fund = str('fund') ?? '1000';
+      if (!/^\d+(\.\d{1,9})?$/.test(fund) || Number(fund) <= 0)
+        throw new UsageError(`--fund must be a positive DCC amount (at most 9 decimals), got "${fund}"`);
+      const services: ServiceName[] = ['scheduler', 'bank'];
+      if (values.portal) services.push('portal');
+      if (values.worker && workers > 0) services.push('worker');
+      return {
+        kind: 'up',
+        up: {
+          dataDir: dataDirOf(values['data-dir']),
+          host: str('host') ?? env.DCP_EMU_HOST ?? '127.0.0.1',
+          databaseUrl: str('database-url') ?? env.DCP_EMU_DATABASE_URL,
+          ports: { scheduler: base, bank: base + 1, portal: base + 2, worker: base + 3, evaluator: base + 4 },
+          services,
+          workers,
+          evaluator,
+          accounts: int(str('accounts'), '--accounts', 1, 1000) ?? 10,
+          fund,
+          build: values.build as boolean,
+          logLevel: str('log-level') ?? env.DCP_EMU_LOG_LEVEL ?? 'info',
+        },
+      };
+    }
+    case 'run': {
+      // options only before the program; everything after it belongs to the program
+      let i = 0;
+      let dataDir: string | undefined;
+      while (rest[i]?.startsWith('--')) {
+        const flag = rest[i] as string;
+        if (flag === '--data-dir') {
+          dataDir = rest[i + 1];
+          if (dataDir === undefined) throw new UsageError('--data-dir needs a directory');
+          i += 2;
+        } else if (flag.startsWith('--data-dir=')) {
+          dataDir = flag.slice('--data-dir='.length);
+          i += 1;
+        } else throw new UsageError(`unknown option ${flag} for run (options go before the program)`);
+      }
+      const program = rest[i];
+      if (!program) throw new UsageError('run needs a program: dcp-emu run <program.js> [args…]');
+      return { kind: 'run', dataDir: dataDirOf(dataDir), program, args: rest.slice(i + 1) };
+    }
+    case 'env':
+    case 'reset': {
+      const { values } = parse(rest, { 'data-dir': { type: 'string' } });
+      return { kind: command, dataDir: dataDirOf(values['data-dir']) };
+    }
+    case 'status': {
+      const { values } = parse(rest, {
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean', default: false },
+      });
+      return { kind: 'status', dataDir: dataDirOf(values['data-dir']), json: values.json as boolean };
+    }
+    case 'logs': {
+      const { values, positionals } = parse(
+        rest,
+        {
+          'data-dir': { type: 'string' },
+          follow: { type: 'boolean', short: 'f', default: false },
+          lines: { type: 'string', short: 'n' },
+        },
+        true,
+      );
+      const [service, extra] = positionals;
+      if (extra !== undefined) throw new UsageError('logs takes at most one service');
+      if (service !== undefined && !(SERVICES as readonly string[]).includes(service))
+        throw new UsageError(`unknown service "${service}" (one of ${SERVICES.join(', ')})`);
+      return {
+        kind: 'logs',
+        dataDir: dataDirOf(values['data-dir']),
+        service,
+        follow: values.follow as boolean,
+        lines: int(values.lines as string | undefined, '--lines', 0, 1_000_000) ?? 50,
+      };
+    }
+    case 'snapshot': {
+      const { values, positionals } = parse(rest, { 'data-dir': { type: 'string' } }, true);
+      const [action, name, extra] = positionals;
+      const dataDir = dataDirOf(values['data-dir']);
+      if (action === 'list' && name === undefined) return { kind: 'snapshot', dataDir, action };
+      if ((action === 'save' || action === 'restore') && name !== undefined && extra === undefined) {
+        if (!SNAPSHOT_NAME.test(name))
+          throw new UsageError(`snapshot names are letters, digits, ".", "_" and "-" (got "${name}")`);
+        return { kind: 'snapshot', dataDir, action, name };
+      }
+      throw new UsageError('usage: dcp-emu snapshot save NAME | snapshot restore NAME | snapshot list');
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}

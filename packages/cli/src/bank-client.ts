@@ -1,0 +1,37 @@
+import { formatDcc, parseDcc } from '@dcp-emu/protocol';
+
+/** The few bank REST calls the CLI makes (`GET /api/accounts/:address`, `POST /api/faucet`). */
+export async function balanceOf(bankUrl: string, address: string): Promise<string> {
+  const res = await fetch(new URL(`api/accounts/${address}`, bankUrl), {
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (res.status === 404) return '0'; // never funded: no account yet
+  if (!res.ok) throw new Error(`bank: balance of ${address}: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { balance: string }).balance;
+}
+
+async function mint(bankUrl: string, address: string, amount: string): Promise<void> {
+  const res = await fetch(new URL('api/faucet', bankUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ address, amount, memo: 'dcp-emu dev account' }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok)
+    throw new Error(`bank faucet: ${address} ${amount} DCC: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** Tops `address` up to `target` DCC through the faucet (in pieces the faucet accepts); returns the balance. */
+export async function fundTo(bankUrl: string, address: string, target: string): Promise<string> {
+  const limitRes = await fetch(new URL('api/faucet', bankUrl), { signal: AbortSignal.timeout(10_000) });
+  const maxPerMint = limitRes.ok
+    ? parseDcc(((await limitRes.json()) as { maxPerMint: string }).maxPerMint)
+    : 0n;
+  let missing = parseDcc(target) - parseDcc(await balanceOf(bankUrl, address), { sign: 'any' });
+  while (missing > 0n) {
+    const piece = maxPerMint > 0n && missing > maxPerMint ? maxPerMint : missing;
+    await mint(bankUrl, address, formatDcc(piece));
+    missing -= piece;
+  }
+  return balanceOf(bankUrl, address);
+}
