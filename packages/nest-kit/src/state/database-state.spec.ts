@@ -47,6 +47,22 @@ describe('database state (real SQLite files, under a live connection)', () => {
     expect(applied.length).toBe(readMigrations('sqlite').length);
   });
 
+  it('restores and clears past append-only triggers, which stay in force afterwards', async () => {
+    await live.exec(
+      `CREATE TRIGGER "accounts_append_only" BEFORE DELETE ON bank_accounts BEGIN SELECT RAISE(ABORT, 'append-only'); END;`,
+    );
+    await account('0xa', '1');
+    const file = join(dir, 'guarded.sqlite');
+    await saveDatabase(location, file);
+    await account('0xb', '2');
+    await restoreDatabase(location, file);
+    expect(await balances()).toEqual(['0xa=1']);
+    await clearDatabase(location);
+    expect(await balances()).toEqual([]);
+    await account('0xc', '3');
+    await expect(live.exec(`DELETE FROM bank_accounts`)).rejects.toThrow(/append-only/);
+  });
+
   it('saving twice under one name replaces the snapshot', async () => {
     const file = join(dir, 's.sqlite');
     await account('0xa', '1');

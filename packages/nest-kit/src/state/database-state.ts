@@ -33,6 +33,19 @@ async function stateTables(driver: SqlDriver, schema = 'main'): Promise<string[]
   return rows.map((r) => r.name).filter((t) => t !== MIGRATIONS_TABLE);
 }
 
+/**
+ * Runs `fn` with the triggers of `main` dropped (the ledger's append-only guards refuse the DELETEs a
+ * restore needs) and creates them again afterwards. Call inside a transaction: others never see the gap.
+ */
+async function withoutTriggers(driver: SqlDriver, fn: () => Promise<void>): Promise<void> {
+  const triggers = await driver.query<{ name: string; sql: string }>(
+    `SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL ORDER BY name`,
+  );
+  for (const t of triggers) await driver.exec(`DROP TRIGGER main.${quote(t.name)}`);
+  await fn();
+  for (const t of triggers) await driver.exec(t.sql);
+}
+
 async function migrationNames(driver: SqlDriver, schema: string): Promise<string[]> {
   const rows = await driver.query<{ name: string }>(
     `SELECT name FROM ${schema}.${MIGRATIONS_TABLE} ORDER BY name`,
@@ -103,18 +116,20 @@ export async function restoreDatabase(location: DatabaseLocation, file: string):
       const hasSequence =
         (await d.query(`SELECT 1 FROM main.sqlite_master WHERE name = 'sqlite_sequence'`)).length > 0 &&
         (await d.query(`SELECT 1 FROM snap.sqlite_master WHERE name = 'sqlite_sequence'`)).length > 0;
-      await d.lockedTransaction(async () => {
-        for (const t of tables) {
-          const cols = columns.get(t) as string;
-          await d.exec(
-            `DELETE FROM main.${quote(t)}; INSERT INTO main.${quote(t)} (${cols}) SELECT ${cols} FROM snap.${quote(t)};`,
-          );
-        }
-        if (hasSequence)
-          await d.exec(
-            'DELETE FROM main.sqlite_sequence; INSERT INTO main.sqlite_sequence SELECT * FROM snap.sqlite_sequence;',
-          );
-      });
+      await d.lockedTransaction(() =>
+        withoutTriggers(d, async () => {
+          for (const t of tables) {
+            const cols = columns.get(t) as string;
+            await d.exec(
+              `DELETE FROM main.${quote(t)}; INSERT INTO main.${quote(t)} (${cols}) SELECT ${cols} FROM snap.${quote(t)};`,
+            );
+          }
+          if (hasSequence)
+            await d.exec(
+              'DELETE FROM main.sqlite_sequence; INSERT INTO main.sqlite_sequence SELECT * FROM snap.sqlite_sequence;',
+            );
+        }),
+      );
       return { tables: tables.length };
     } finally {
       await d.exec('DETACH DATABASE snap');
@@ -134,11 +149,13 @@ export async function clearDatabase(location: DatabaseLocation): Promise<{ table
       return { tables: tables.length };
     }
     await d.exec('PRAGMA foreign_keys = OFF');
-    await d.lockedTransaction(async () => {
-      for (const t of tables) await d.exec(`DELETE FROM main.${quote(t)}`);
-      const seq = await d.query(`SELECT 1 FROM main.sqlite_master WHERE name = 'sqlite_sequence'`);
-      if (seq.length) await d.exec('DELETE FROM main.sqlite_sequence');
-    });
+    await d.lockedTransaction(() =>
+      withoutTriggers(d, async () => {
+        for (const t of tables) await d.exec(`DELETE FROM main.${quote(t)}`);
+        const seq = await d.query(`SELECT 1 FROM main.sqlite_master WHERE name = 'sqlite_sequence'`);
+        if (seq.length) await d.exec('DELETE FROM main.sqlite_sequence');
+      }),
+    );
     return { tables: tables.length };
   });
 }
