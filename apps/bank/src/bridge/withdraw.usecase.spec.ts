@@ -244,6 +244,21 @@ describe.each(BRIDGE_PROVIDERS)('bridge withdrawals, bank → emulated chain (%s
     await expectConsistent(f);
   });
 
+  it('the same request sent many times at once moves the money once; every answer is the same receipt', async () => {
+    const owner = await funded('3');
+    const request = await signedRequest(
+      'withdrawal',
+      { address: owner.address, amount: '2', nonce: 'race' },
+      owner,
+    );
+    const receipts = await Promise.all(Array.from({ length: 8 }, () => f.bridge.withdraw.execute(request)));
+    expect(receipts.filter((r) => !r.replayed)).toHaveLength(1);
+    for (const r of receipts) expect({ ...r, replayed: false }).toEqual({ ...receipts[0]!, replayed: false });
+    expect((await f.ledger.balance.execute(owner.address)).balance).toBe(dcc('1'));
+    expect((await f.bridge.account.execute(owner.address)).chainBalance).toBe(dcc('2'));
+    await expectConsistent(f);
+  });
+
   it('commits both sides or neither: a failure after the journal entry leaves nothing behind', async () => {
     const owner = await funded('4');
     const before = await bothLedgers(f);
