@@ -206,7 +206,8 @@ describe('bank ↔ scheduler: unmodified dcp-client jobs pay through escrow', ()
     );
     // find the job by its hold, then wait until the scheduler reports it short of funds
     let jobId: string | undefined;
-    let short: { shortSince: string | null; fundedSlices: number } | null = null;
+    type EscrowView = { shortSince: string | null; fundedSlices: number };
+    let short = null as EscrowView | null;
     const deadline = Date.now() + 60_000;
     while (!short?.shortSince) {
       if (Date.now() > deadline) throw new Error(`the job never went short:\n${client.out}`);
@@ -214,11 +215,11 @@ describe('bank ↔ scheduler: unmodified dcp-client jobs pay through escrow', ()
       const holds = (await account(payer)).openHolds as { refs: { job?: string } }[];
       jobId ??= holds[0]?.refs.job;
       if (jobId)
-        ({ escrow: short } = await getJson<{ escrow: typeof short }>(
+        ({ escrow: short } = await getJson<{ escrow: EscrowView | null }>(
           new URL(`api/jobs/${jobId}/escrow`, scheduler.url).href,
         ));
     }
-    expect(short.fundedSlices).toBe(1);
+    expect(short?.fundedSlices).toBe(1);
     const job = await getJson<{ slices: { done: number } }>(new URL(`api/jobs/${jobId}`, scheduler.url).href);
     expect(job.slices.done).toBeLessThan(4);
     expect(client.running).toBe(true);
