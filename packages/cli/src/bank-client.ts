@@ -1,5 +1,3 @@
-import { formatDcc, parseDcc } from '@dcp-emu/protocol';
-
 /** The few bank REST calls the CLI makes (`GET /api/accounts/:address`, `POST /api/faucet`). */
 export async function balanceOf(bankUrl: string, address: string): Promise<string> {
   const res = await fetch(new URL(`api/accounts/${address}`, bankUrl), {
@@ -23,6 +21,7 @@ async function mint(bankUrl: string, address: string, amount: string): Promise<v
 
 /** Tops `address` up to `target` DCC through the faucet (in pieces the faucet accepts); returns the balance. */
 export async function fundTo(bankUrl: string, address: string, target: string): Promise<string> {
+  const { formatDcc, parseDcc } = await import('@dcp-emu/protocol');
   const limitRes = await fetch(new URL('api/faucet', bankUrl), { signal: AbortSignal.timeout(10_000) });
   const maxPerMint = limitRes.ok
     ? parseDcc(((await limitRes.json()) as { maxPerMint: string }).maxPerMint)

@@ -1,13 +1,6 @@
 import { type Command, parseCommand, USAGE, UsageError } from './args';
-import {
-  envCommand,
-  logsCommand,
-  resetCommand,
-  runCommand,
-  snapshotCommand,
-  statusCommand,
-} from './commands';
-import { up } from './up';
+// each command loads only what it needs (`up` pulls in ethers, the build and process code)
+const commands = () => import('./commands.js');
 
 async function execute(c: Command): Promise<number> {
   switch (c.kind) {
@@ -15,21 +8,21 @@ async function execute(c: Command): Promise<number> {
       process.stdout.write(USAGE);
       return c.exitCode;
     case 'up':
-      return up({ ...c.up, readyTimeoutMs: 90_000 });
+      return (await import('./up.js')).up({ ...c.up, readyTimeoutMs: 90_000 });
     case 'env':
-      return envCommand(c.dataDir);
+      return (await commands()).envCommand(c.dataDir);
     case 'run':
-      return runCommand(c.dataDir, c.program, c.args);
+      return (await commands()).runCommand(c.dataDir, c.program, c.args);
     case 'status':
-      return statusCommand(c.dataDir, c.json);
+      return (await commands()).statusCommand(c.dataDir, c.json);
     case 'logs':
-      return logsCommand(c.dataDir, c.service, c.follow, c.lines);
+      return (await commands()).logsCommand(c.dataDir, c.service, c.follow, c.lines);
     case 'reset':
-      return resetCommand(c.dataDir);
+      return (await commands()).resetCommand(c.dataDir);
     case 'snapshot':
       return c.action === 'list'
-        ? snapshotCommand(c.dataDir, 'list')
-        : snapshotCommand(c.dataDir, c.action, c.name);
+        ? (await commands()).snapshotCommand(c.dataDir, 'list')
+        : (await commands()).snapshotCommand(c.dataDir, c.action, c.name);
   }
 }
 
