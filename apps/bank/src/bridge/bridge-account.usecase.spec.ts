@@ -60,6 +60,18 @@ describe.each(BRIDGE_PROVIDERS)('bridge accounts and chain history (%s)', (provi
     expect(auditBridge(forged).problems.join('\n')).toMatch(/Σ chain balances .* ≠ bridge account/);
   });
 
+  it('re-creates a missing chain head (a state reset empties every table) and keeps numbering blocks', async () => {
+    const owner = randomWallet();
+    await f.ledger.mint.execute({ to: owner.address, amount: dcc('2') });
+    const before = await f.store.snapshot();
+    expect(await f.execute('DELETE FROM "bridge_chain_head"')).toBe(1);
+    const receipt = await f.bridge.withdraw.execute(
+      await signedRequest('withdrawal', { address: owner.address, amount: '1', nonce: 'after-reset' }, owner),
+    );
+    expect(receipt.transaction.blockNumber).toBe(before.height + 1);
+    expect(auditBridge(await f.store.snapshot()).problems).toEqual([]);
+  });
+
   it('the database refuses rewriting the chain or a negative chain balance, even in raw SQL', async () => {
     const owner = randomWallet();
     await f.ledger.mint.execute({ to: owner.address, amount: dcc('1') });

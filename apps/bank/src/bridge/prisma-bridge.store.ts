@@ -139,17 +139,22 @@ export class PrismaBridgeStore implements BridgeStore {
       ledger,
       lockHead: async () => {
         // An UPDATE takes the row lock on PostgreSQL (and the write lock on SQLite) until commit.
-        const locked = await ptx.bridgeChainHead.updateMany({
-          where: { id: 1 },
-          data: { height: { increment: 0 } },
-        });
-        const head = await ptx.bridgeChainHead.findUnique({ where: { id: 1 }, select: { height: true } });
-        if (locked.count !== 1 || !head) {
-          throw new DcpError(
-            DcpErrorCode.EINTERNAL,
-            'the bridge chain head is missing (migration not applied?)',
+        const lock = () =>
+          ptx.bridgeChainHead.updateMany({ where: { id: 1 }, data: { height: { increment: 0 } } });
+        if ((await lock()).count !== 1) {
+          // The migration seeds the head; a state reset (`dcp-emu reset`) empties every table, head
+          // included. Re-create it from the chain itself; racing writers meet at ON CONFLICT.
+          await ptx.$executeRawUnsafe(
+            'INSERT INTO "bridge_chain_head" ("id", "height") SELECT 1, COALESCE(MAX("blockNumber"), 0) FROM "bridge_chain_transactions" WHERE true ON CONFLICT ("id") DO NOTHING',
           );
+          if ((await lock()).count !== 1) {
+            throw new DcpError(DcpErrorCode.EINTERNAL, 'the bridge chain head cannot be created');
+          }
         }
+        const head = await ptx.bridgeChainHead.findUniqueOrThrow({
+          where: { id: 1 },
+          select: { height: true },
+        });
         return head.height;
       },
       setHead: async (height) => {
