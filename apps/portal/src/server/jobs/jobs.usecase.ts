@@ -115,7 +115,9 @@ export async function jobPage(
   const rows: SliceRow[] = slices.value.slices.map((s) => {
     const r = resultBySlice.get(s.sliceNumber);
     const row: SliceRow = { ...s };
-    const p = paid.get(s.sliceNumber);
+    const p =
+      paid.get(s.sliceNumber) ??
+      (s.payment?.settled ? fromUnits(toUnits(s.payment.amount) + toUnits(s.payment.commission)) : undefined);
     if (p !== undefined) row.paid = p;
     if (r) {
       row.preview = preview(r.value);

@@ -13,7 +13,12 @@ export interface AttachLiveOptions {
   maxTopics?: number;
   /** most bytes one browser message may have */
   maxPayload?: number;
+  /** how often an open socket's session is checked again; a signed-out browser is disconnected (ms) */
+  sessionCheckMs?: number;
 }
+
+/** Close code for a socket whose session ended (signed out, expired, password changed). */
+export const SESSION_ENDED = 4001;
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -64,7 +69,8 @@ export function attachLive(
       }
       void (async () => {
         const p = await portal();
-        const session = await resolveSession(p, cookieValue(request.headers.cookie, SESSION_COOKIE));
+        const token = cookieValue(request.headers.cookie, SESSION_COOKIE);
+        const session = await resolveSession(p, token);
         if (!session) {
           refuse(socket, 401, 'Unauthorized');
           return;
@@ -83,8 +89,15 @@ export function attachLive(
             },
           );
           sessions.add(live);
+          const recheck = setInterval(() => {
+            void resolveSession(p, token).then((still) => {
+              if (!still) ws.close(SESSION_ENDED, 'signed out');
+            });
+          }, options.sessionCheckMs ?? 30_000);
+          recheck.unref?.();
           ws.on('message', (data) => live.receive(data.toString()));
           ws.on('close', () => {
+            clearInterval(recheck);
             live.close();
             sessions.delete(live);
           });

@@ -49,6 +49,11 @@ export const sliceSchema = z.object({
     .object({ cpuMs: z.number().nullish(), bytesIn: z.number().nullish(), bytesOut: z.number().nullish() })
     .nullish(),
   completedAt: optionalString,
+  /** metered schedulers: what the slice pays, to whom, and whether the bank settled it */
+  payment: z
+    .object({ payTo: z.string(), amount: z.string(), commission: z.string(), settled: z.boolean() })
+    .loose()
+    .nullish(),
 });
 export type SliceView = z.output<typeof sliceSchema>;
 
