@@ -7,6 +7,7 @@ import { setDefaultCrypto } from './crypto/port';
 
 setDefaultCrypto(nobleCrypto);
 
+export { type AckJournal, memoryAckJournal } from './ack-journal';
 export { authorizedResources } from './auth';
 export { nobleCrypto } from './crypto/noble';
 export {

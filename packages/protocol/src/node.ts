@@ -10,6 +10,7 @@ export * from './index';
 
 setDefaultCrypto(nativeCrypto);
 
+export { fileAckJournal } from './ack-journal-file';
 export { nativeCrypto } from './crypto/native';
 export {
   identityFromKeystore,

@@ -1,3 +1,4 @@
+import type { AckJournal } from './ack-journal';
 import { authorizedResources } from './auth';
 import { type CryptoPort, getDefaultCrypto, isAddress, sameAddress } from './crypto/port';
 import { Emitter } from './emitter';
@@ -52,6 +53,16 @@ export interface SessionOptions {
   maxRttMs?: number;
   /** how long close() waits for the peer's 'goodbye' */
   closeTimeoutMs?: number;
+  /**
+   * close(): before sending `close`, wait until nothing of ours is unacked and no message from the peer
+   * arrived for this long (default: 250 ms for targets, 0 for initiators). dcp-client rejects the
+   * responses still in its queue when a close arrives, and its event subscriber does not catch that.
+   */
+  closeQuietMs?: number;
+  /** upper bound of that wait (default 3 s) */
+  closeQuietMaxMs?: number;
+  /** targets: where the token of each ack is recorded before it is sent (see AckJournal) */
+  ackJournal?: AckJournal;
   /** default ttl (seconds) of our requests' validity stamps */
   ttl?: number;
   /** extra label for logs */
@@ -165,10 +176,16 @@ export class DcpSession extends Emitter<SessionEvents> {
   /** message counters (DcpMessages; a batch counts once in *Messages and once in *Batches) */
   readonly stats = { rxMessages: 0, rxBatches: 0, txMessages: 0, txBatches: 0, rxAcks: 0, txAcks: 0 };
 
-  readonly #opts: Required<Pick<SessionOptions, 'maxBatch' | 'maxRttMs' | 'closeTimeoutMs' | 'ttl'>> & {
+  readonly #opts: Required<
+    Pick<
+      SessionOptions,
+      'maxBatch' | 'maxRttMs' | 'closeTimeoutMs' | 'ttl' | 'closeQuietMs' | 'closeQuietMaxMs'
+    >
+  > & {
     validity: ValidityOptions;
   };
   readonly #stamps: StampCache;
+  readonly #journal: AckJournal | undefined;
   #link: MessageLink | null = null;
   #attachCount = 0;
   #msgSeq = 0;
@@ -186,6 +203,10 @@ export class DcpSession extends Emitter<SessionEvents> {
   #sid: string | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #closingError: DcpError | undefined;
+  /** close(): armed while we wait for the peer to fall quiet; re-armed by every message it sends */
+  #quiet:
+    | { timer?: ReturnType<typeof setTimeout>; max: ReturnType<typeof setTimeout>; go: () => void }
+    | undefined;
   /** target: our clock minus the initiator's own clock, from its connect request */
   #peerClockOffset = 0;
   #closedPromise: Promise<void>;
@@ -204,10 +225,13 @@ export class DcpSession extends Emitter<SessionEvents> {
     this.logger = options.logger ?? consoleLogger;
     this.generation = options.generation ?? 5;
     this.#stamps = options.stampCache ?? new StampCache();
+    this.#journal = options.ackJournal;
     this.#opts = {
       maxBatch: options.maxBatch ?? 20,
       maxRttMs: options.maxRttMs ?? 120_000,
       closeTimeoutMs: options.closeTimeoutMs ?? 7_000,
+      closeQuietMs: options.closeQuietMs ?? (options.role === 'target' ? 250 : 0),
+      closeQuietMaxMs: options.closeQuietMaxMs ?? 3_000,
       ttl: options.ttl ?? 120,
       validity: options.validity ?? defaultValidityOptions,
     };
@@ -351,16 +375,54 @@ export class DcpSession extends Emitter<SessionEvents> {
     }
     this.state = 'closing';
     this.#closingError = error;
-    const entry = this.#makeRequestEntry('close', code);
-    entry.promise.then(
-      () => this.#finalize(error),
-      () => this.#finalize(error),
-    );
-    this.#pending.set(entry.id, entry);
-    this.#txQueue.push(entry);
-    this.#closeTimer = timer(() => this.#finalize(error), this.#opts.closeTimeoutMs);
-    this.#scheduleService();
+    const send = () => {
+      if (this.state !== 'closing' || this.#closeTimer) return; // closed, or the peer closed first
+      const entry = this.#makeRequestEntry('close', code);
+      entry.promise.then(
+        () => this.#finalize(error),
+        () => this.#finalize(error),
+      );
+      this.#pending.set(entry.id, entry);
+      this.#txQueue.push(entry);
+      this.#closeTimer = timer(() => this.#finalize(error), this.#opts.closeTimeoutMs);
+      this.#scheduleService();
+    };
+    if (this.#opts.closeQuietMs > 0) this.#whenQuiet(send);
+    else send();
     return this.#closedPromise;
+  }
+
+  /**
+   * Run `go` once the peer has drained its queue as far as we can tell: nothing of ours is on deck or
+   * queued (so the peer owes us no ack) and no message from it arrived for closeQuietMs; at the latest
+   * after closeQuietMaxMs.
+   */
+  #whenQuiet(go: () => void): void {
+    let done = false;
+    const fire = () => {
+      if (done) return;
+      done = true;
+      const q = this.#quiet;
+      this.#quiet = undefined;
+      if (q?.timer) clearTimeout(q.timer);
+      if (q) clearTimeout(q.max);
+      go();
+    };
+    this.#quiet = { max: timer(fire, this.#opts.closeQuietMaxMs), go: fire };
+    this.#armQuiet();
+  }
+
+  /** (Re)start the quiet timer of a pending close; called on close() and on every message received. */
+  #armQuiet(): void {
+    const q = this.#quiet;
+    if (!q) return;
+    if (q.timer) clearTimeout(q.timer);
+    q.timer = timer(() => {
+      q.timer = undefined;
+      // our own messages still in flight: their acks (which re-arm this timer) are still to come
+      if (this.#onDeck || this.#txQueue.length) return;
+      q.go();
+    }, this.#opts.closeQuietMs);
   }
 
   /** Close at once without telling the peer. */
@@ -373,6 +435,7 @@ export class DcpSession extends Emitter<SessionEvents> {
   /** Feed one sealed message from the link. Never throws. */
   receive(sealed: string, envelope?: Envelope, link: MessageLink | null = this.#link): void {
     if (this.state === 'closed') return;
+    this.#armQuiet();
     let env: Envelope;
     try {
       env = envelope ?? parseEnvelope(sealed);
@@ -455,6 +518,8 @@ export class DcpSession extends Emitter<SessionEvents> {
       this.dcpsid ?? (this.role === 'initiator' && msg.type === 'response' ? msg.dcpsid : undefined);
     const ack: AckBody = { type: 'ack', dcpsid, token: msg.ackToken as string, nonce, messageId: msg.id };
     const sealed = seal(this.identity, ack);
+    if (dcpsid && this.#journal && typeof msg.ackToken === 'string')
+      this.#journal.record(dcpsid, msg.ackToken);
     this.#transmit(sealed);
     this.#lastTxNonce = nonce;
     this.#lastTxAckSealed = sealed;
@@ -887,6 +952,11 @@ export class DcpSession extends Emitter<SessionEvents> {
     this.state = 'closed';
     this.closeError = error;
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
+    if (this.#quiet) {
+      if (this.#quiet.timer) clearTimeout(this.#quiet.timer);
+      clearTimeout(this.#quiet.max);
+      this.#quiet = undefined;
+    }
     if (this.#onDeck?.rttTimer) clearTimeout(this.#onDeck.rttTimer);
     const deck = this.#onDeck;
     this.#onDeck = null;
@@ -903,6 +973,7 @@ export class DcpSession extends Emitter<SessionEvents> {
       // let already-written frames (e.g. our goodbye) flush before the socket goes
       defer(() => link.close(error.code));
     }
+    if (this.dcpsid) this.#journal?.forget(this.dcpsid);
     this.emit('closed', error);
     this.#resolveClosed();
     this.removeAllListeners();

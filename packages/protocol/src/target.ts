@@ -1,3 +1,4 @@
+import type { AckJournal } from './ack-journal';
 import { type CryptoPort, getDefaultCrypto, sameAddress } from './crypto/port';
 import { Emitter } from './emitter';
 import { type Envelope, parseEnvelope, seal, verifyEnvelope } from './envelope';
@@ -27,9 +28,23 @@ export interface TargetOptions {
   logger?: Logger;
   /** how long a session whose transport dropped waits for the initiator to resume (default 10 min) */
   lingerMs?: number;
-  /** delay before telling an initiator with an unknown dcpsid to close (rate limit; default 50 ms) */
+  /** least delay before telling an initiator with an unknown dcpsid to close (rate limit; default 50 ms) */
   noSessionCloseDelayMs?: number;
   closeTimeoutMs?: number;
+  /**
+   * Before we close a session (ours, or an unknown one an initiator resumes), the initiator must have
+   * been silent this long with nothing of ours unacked (default 250 ms): dcp-client 5.6.1 rejects
+   * the responses still in its queue when our close arrives, and crashes where it does not catch that.
+   */
+  closeQuietMs?: number;
+  /** upper bound of that wait (default 3 s) */
+  closeQuietMaxMs?: number;
+  /**
+   * Durable record of the last ack sent on each session (`fileAckJournal` in a data directory): after
+   * a restart it lets the target make a resuming dcp-client retransmit its unacked message before the
+   * close, instead of dcp-client rejecting it (fatal in 5.6.1's event subscriber).
+   */
+  ackJournal?: AckJournal;
   /** close sockets that send no DCP message within this time (default 30 s) */
   firstMessageTimeoutMs?: number;
   validity?: ValidityOptions;
@@ -216,6 +231,9 @@ export class DcpTarget extends Emitter<TargetEvents> {
       stampCache: this.stampCache,
       validity: this.#options.validity,
       closeTimeoutMs: this.#options.closeTimeoutMs,
+      closeQuietMs: this.#options.closeQuietMs,
+      closeQuietMaxMs: this.#options.closeQuietMaxMs,
+      ackJournal: this.#options.ackJournal,
     });
     this.#wire(session, info);
     this.#bind(session, link);
@@ -271,14 +289,78 @@ export class DcpTarget extends Emitter<TargetEvents> {
    * The initiator resumes a session we do not know (e.g. we restarted): send a signed `close` for its
    * dcpsid carrying the nonce from its retransmitted ack, so it ends the session and opens a new one.
    * Messages other than acks carry the wrong nonce for that, so we wait (bounded) for the ack; those
-   * messages are acked so the initiator settles them.
+   * messages are acked so the initiator settles them. The close goes out once the initiator has
+   * drained its queue: no message from it for the quiet period (bounded by closeQuietMaxMs), since
+   * dcp-client rejects whatever is still queued when the close arrives.
+   *
+   * dcp-client resumes by retransmitting its last ack only; its unacked on-deck message goes out again
+   * only on a duplicate of the last ack it received. So when, by the end of the quiet period, the
+   * initiator sent nothing but acks (one with an empty queue would already have sent its resume
+   * keepalive) and the ack journal knows the session, we send that ack once, ack what it retransmits,
+   * and close after the next quiet period.
    */
   #noSession(link: FramedLink, first: Envelope, info: AcceptInfo): void {
     const dcpsid = (first.body as { dcpsid: string }).dcpsid;
     this.logger.debug({ dcpsid, service: info.service }, 'unknown dcpsid; telling peer to close');
     let sent = false;
-    const done = timer(() => link.close('no session'), this.#options.closeTimeoutMs ?? 7_000);
-    link.on('close', () => clearTimeout(done));
+    /** the nonce of the initiator's latest ack: what our close must carry */
+    let nonce: string | undefined;
+    /** the token of the last ack the old target sent on this session, if journaled */
+    let journaled = this.#options.ackJournal?.last(dcpsid);
+    let onlyAcks = true;
+    let quiet: ReturnType<typeof setTimeout> | undefined;
+    let max: ReturnType<typeof setTimeout> | undefined;
+    const quietMs = Math.max(this.#options.noSessionCloseDelayMs ?? 50, this.#options.closeQuietMs ?? 250);
+    const done = timer(
+      () => link.close('no session'),
+      (this.#options.closeQuietMaxMs ?? 3_000) + (this.#options.closeTimeoutMs ?? 7_000),
+    );
+    link.on('close', () => {
+      clearTimeout(done);
+      if (quiet) clearTimeout(quiet);
+      if (max) clearTimeout(max);
+    });
+    const sendClose = () => {
+      if (sent || link.closed || nonce === undefined) return;
+      if (journaled !== undefined && onlyAcks) {
+        // make the initiator retransmit (or settle) its on-deck message first
+        const token = journaled;
+        journaled = undefined;
+        link.send(
+          seal(this.identity, {
+            type: 'ack',
+            dcpsid,
+            token,
+            nonce: `NNt0-${this.random.string(21)}`,
+            messageId: '',
+          }),
+        );
+        if (quiet) clearTimeout(quiet);
+        quiet = timer(sendClose, quietMs);
+        return;
+      }
+      sent = true;
+      this.#options.ackJournal?.forget(dcpsid);
+      if (quiet) clearTimeout(quiet);
+      if (max) clearTimeout(max);
+      const now = this.clock.now() / 1000;
+      const close = {
+        id: `0-0-${this.random.string(21)}`,
+        type: 'request',
+        payload: {
+          operation: 'close',
+          data: DcpErrorCode.ENOSESSION,
+          allow: [],
+          validity: { stamp: this.random.string(21), ttl: 120, time: now },
+        },
+        auth: {},
+        dcpsid,
+        time: now,
+        ackToken: `ATt0-${this.random.string(21)}`,
+        nonce,
+      };
+      link.send(seal(this.identity, close));
+    };
     const consider = (env: Envelope) => {
       const body = env.body as {
         type?: unknown;
@@ -288,6 +370,7 @@ export class DcpTarget extends Emitter<TargetEvents> {
         id?: unknown;
       };
       if (!sameAddress(env.owner, first.owner) || body.dcpsid !== dcpsid) return;
+      if (body.type !== 'ack') onlyAcks = false;
       if (body.type !== 'ack' && typeof body.ackToken === 'string' && typeof body.id === 'string') {
         // A message the initiator retransmits on resume (e.g. its answer to one of our event pushes)
         // is acked, so it settles instead of being rejected by our close: dcp-client does not catch
@@ -308,26 +391,12 @@ export class DcpTarget extends Emitter<TargetEvents> {
         link.close('no session');
         return;
       }
-      if (sent || body.type !== 'ack' || typeof body.nonce !== 'string') return;
-      sent = true;
-      const now = this.clock.now() / 1000;
-      const close = {
-        id: `0-0-${this.random.string(21)}`,
-        type: 'request',
-        payload: {
-          operation: 'close',
-          data: DcpErrorCode.ENOSESSION,
-          allow: [],
-          validity: { stamp: this.random.string(21), ttl: 120, time: now },
-        },
-        auth: {},
-        dcpsid,
-        time: now,
-        ackToken: `ATt0-${this.random.string(21)}`,
-        nonce: body.nonce,
-      };
-      const sealed = seal(this.identity, close);
-      timer(() => link.send(sealed), this.#options.noSessionCloseDelayMs ?? 50);
+      if (sent) return;
+      if (body.type === 'ack' && typeof body.nonce === 'string') nonce = body.nonce;
+      if (nonce === undefined) return;
+      max ??= timer(sendClose, this.#options.closeQuietMaxMs ?? 3_000);
+      if (quiet) clearTimeout(quiet);
+      quiet = timer(sendClose, quietMs);
     };
     link.on('message', (m) => {
       try {

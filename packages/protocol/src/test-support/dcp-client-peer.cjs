@@ -9,6 +9,7 @@
  * Commands: {id, cmd:'request', op, data} · {id, cmd:'burst', op, n} · {id, cmd:'keepalive'} ·
  * {id, cmd:'push', op, data} (target → latest session) · {id, cmd:'drop'} (target: cut transport) ·
  * {id, cmd:'close'} · {id, cmd:'renew'} (initiator: new Connection) · {cmd:'exit'}
+ * Pushed operation 'bare' is answered without catching respond() (like dcp-client's event subscriber).
  */
 const mode = process.env.PEER_MODE;
 const location = process.env.PEER_LOCATION;
@@ -77,6 +78,20 @@ async function main() {
     connection.on('request', async (req) => {
       const { operation, data } = req.payload;
       out({ event: 'pushed', operation, data });
+      if (operation === 'bare') {
+        // answered like dcp-client's event subscriber does: the respond() promise is not caught, so a
+        // rejection surfaces as 'unhandledRejection'; {afterConnectMs}: answer that long after the
+        // transport next (re)connects; {delayMs}: answer that much later
+        const answer = () => {
+          out({ event: 'answered', data });
+          req.respond({ bare: data });
+        };
+        if (typeof data?.afterConnectMs === 'number')
+          connection.once('connect', () => setTimeout(answer, data.afterConnectMs));
+        else if (typeof data?.delayMs === 'number') setTimeout(answer, data.delayMs);
+        else answer();
+        return;
+      }
       try {
         if (operation === 'echo') await req.respond(data);
         else if (operation === 'fail') {
