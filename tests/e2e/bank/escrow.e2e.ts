@@ -45,6 +45,7 @@ function chownTree(path: string): void {
 
 describe('bank ↔ scheduler: unmodified dcp-client jobs pay through escrow', () => {
   let bank: RunningService;
+  let bankConfig: ReturnType<typeof loadBankConfig>;
   let scheduler: Proc & { url: string };
   let evaluator: Proc & { port: number };
   let worker: Proc & { home: string };
@@ -74,17 +75,20 @@ describe('bank ↔ scheduler: unmodified dcp-client jobs pay through escrow', ()
     chownTree(home);
     return { home, payer: payer.address };
   };
-  const run = async (home: string, mode: string) => {
-    const proc = runClient(
+  const start = (home: string, mode: string, env: Record<string, string> = {}) =>
+    runClient(
       home,
       CLIENT_SCRIPT,
       {
         DCP_SCHEDULER_LOCATION: scheduler.url,
         DCP_CLIENT_DIR: DCP_CLIENT[5],
         DCP_BUNDLE_AUTOUPDATE: 'false',
+        ...env,
       },
       [mode],
     );
+  const run = async (home: string, mode: string) => {
+    const proc = start(home, mode);
     const code = await Promise.race([
       proc.exited,
       new Promise((r) => setTimeout(() => r('timeout'), 120_000)),
@@ -112,13 +116,13 @@ describe('bank ↔ scheduler: unmodified dcp-client jobs pay through escrow', ()
     const schedDir = mkdtempSync(join(tmpdir(), 'dcp-emu-escrow-sched-'));
     dirs.push(bankDir, schedDir);
     const schedulerPort = await freePort();
-    const cfg = loadBankConfig({
+    bankConfig = loadBankConfig({
       DCP_EMU_DATA_DIR: bankDir,
       DCP_EMU_BANK_PORT: '0',
       DCP_EMU_LOG_LEVEL: 'warn',
       DCP_EMU_SCHEDULER_URL: `http://127.0.0.1:${schedulerPort}/`,
     });
-    bank = await startService(AppModule.forRoot(cfg), { name: 'bank', ...cfg });
+    bank = await startService(AppModule.forRoot(bankConfig), { name: 'bank', ...bankConfig });
     scheduler = await startScheduler(
       schedDir,
       { DCP_EMU_BANK_URL: bankUrl(), DCP_EMU_SETTLE_MS: '200' },
@@ -253,4 +257,28 @@ describe('bank ↔ scheduler: unmodified dcp-client jobs pay through escrow', ()
     expect(dcc(after.balance)).toBe(dcc('1') - spent);
     expect(dcc(trail.refunded)).toBe(dcc(trail.escrowed) - spent);
   }, 150_000);
+
+  it('payments owed while the bank is down are settled once it is back; nothing is paid twice', async () => {
+    const { home, payer } = clientHome();
+    await faucet(payer, '1');
+    const workerBefore = await balanceOf(workerPays);
+    const client = start(home, 'slow', { NO_CANCEL: '1' });
+    await client.waitFor(/OUT \{"result":\d+\}/, 90_000);
+    await bank.close(); // the scheduler's captures now fail; the job goes on
+    const code = await Promise.race([
+      client.exited,
+      new Promise((r) => setTimeout(() => r('timeout'), 90_000)),
+    ]);
+    expect(code, client.out).toBe(0);
+    expect(client.out).toContain('"results":[1,2,3,4,5,6,7,8]');
+
+    bank = await startService(AppModule.forRoot(bankConfig), {
+      name: 'bank',
+      ...bankConfig,
+      port: Number(new URL(bank.listening.url).port),
+    });
+    const after = await settled(payer);
+    expect(dcc(after.balance)).toBe(dcc('1') - 8n * (PER_SLICE + COMMISSION));
+    expect((await balanceOf(workerPays)) - workerBefore).toBe(8n * PER_SLICE);
+  }, 200_000);
 });

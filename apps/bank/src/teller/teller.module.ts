@@ -5,7 +5,7 @@ import {
   Injectable,
   Module,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { Readiness } from '@dcp-emu/nest-kit';
@@ -36,7 +36,7 @@ const SCHEDULER_TRUST = Symbol('SCHEDULER_TRUST');
  * channel at `/escrow/dcp5/socketio`.
  */
 @Injectable()
-export class TellerServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TellerServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   #attached?: AttachedTarget;
 
   constructor(
@@ -56,7 +56,11 @@ export class TellerServer implements OnApplicationBootstrap, OnApplicationShutdo
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before Nest closes the http server: that close waits for every open connection, and the DCP
+   * peers' socket.io connections only end when the target closes them.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.target.close();
     await this.#attached?.close();
   }

@@ -6,7 +6,7 @@ import {
   Injectable,
   Module,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
   Param,
   Query,
   Req,
@@ -49,7 +49,7 @@ export const CLOCK = Symbol('CLOCK');
 
 /** Mounts the DCP target on Nest's http server once the app is up; closes it on shutdown. */
 @Injectable()
-export class DcpServer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DcpServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   #attached?: AttachedTarget;
 
   constructor(
@@ -78,7 +78,11 @@ export class DcpServer implements OnApplicationBootstrap, OnApplicationShutdown 
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before Nest closes the http server: that close waits for every open connection, and the DCP
+   * peers' socket.io connections only end when the target closes them.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.core.stop();
     await this.core.submitResult.idle();
     await this.core.ctx.escrow.close();
