@@ -1,20 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearState, restoreState, saveState, stateOwners } from './admin';
-import { fundTo } from './bank-client';
+import { balanceOf, fundTo } from './bank-client';
 import type { StackInfo } from './stack-file';
 
 /** The snapshot `up` takes right after seeding a fresh data dir; `reset` restores it. */
 export const SEED_SNAPSHOT = '@seed';
 
 /**
- * Funds the dev accounts up to their start balance and, on a fresh SQLite data dir, records the
- * `@seed` snapshot that `reset` returns to.
+ * Funds the dev accounts that have never been funded and, on SQLite, records the `@seed` snapshot
+ * that `reset` returns to.
  */
 export async function seed(info: StackInfo, accounts: { address: string }[], fund: string): Promise<void> {
   const bank = info.urls.bank;
   if (!bank) throw new Error('the stack has no bank');
-  for (const a of accounts) await fundTo(bank, a.address, fund);
+  // accounts someone already used keep their balance (PostgreSQL stacks are seeded on every start)
+  for (const a of accounts)
+    if ((await balanceOf(bank, a.address)) === '0') await fundTo(bank, a.address, fund);
   for (const { service, state } of await stateOwners(info))
     if (state.snapshots) await saveState(info, service, SEED_SNAPSHOT);
 }

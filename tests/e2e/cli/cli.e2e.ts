@@ -245,7 +245,9 @@ describe('dcp-emu CLI against a real stack', () => {
     for (const l of lines) expect(JSON.parse(l)).toHaveProperty('service');
   });
 
-  it('snapshot save / reset / snapshot restore round-trip a stack with a finished job', async () => {
+  it('snapshot save / reset / snapshot restore round-trip a stack with a finished job', {
+    timeout: 180_000,
+  }, async () => {
     const scheduler = `http://127.0.0.1:${base}/`;
     const bank = `http://127.0.0.1:${base + 1}/`;
     const jobs = async () =>
@@ -284,6 +286,18 @@ describe('dcp-emu CLI against a real stack', () => {
       results: unknown[];
     };
     expect(results.results).toHaveLength(4);
+
+    // the scheduler keeps working on the restored state: a new job runs to its results
+    const home = freshHome();
+    homes.push(home);
+    const again = await cli(['run', ...dd, SIMPLE_JOB], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C' },
+      home,
+      asPeer: true,
+      timeoutMs: 120_000,
+    });
+    expect(again.out).toContain('[ 2, 4, 6, 8 ]');
+    expect((await jobs()).map((j) => j.status).sort()).toEqual(['finished', 'finished']);
 
     const missing = await cli(['snapshot', 'restore', 'never-saved', ...dd]);
     expect(missing.code).toBe(1);
