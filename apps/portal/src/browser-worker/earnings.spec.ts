@@ -6,6 +6,7 @@ import { accountEarnings } from './earnings';
 
 const mine = '0x00000000000000000000000000000000000000a1';
 const theirs = '0x00000000000000000000000000000000000000b2';
+const fresh = '0x00000000000000000000000000000000000000c3';
 const summary = (kind: 'bank' | 'identity', address: string): KeystoreSummary => ({
   id: `${kind}-${address}`,
   kind,
@@ -26,6 +27,12 @@ describe('accountEarnings', () => {
       if (address === mine) {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ address: mine, balance: '1.25', held: '0', openHolds: [] }));
+      } else if (address === fresh) {
+        res.statusCode = 404;
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({ error: { code: 'ENOACCOUNT', message: `bank account ${fresh} does not exist` } }),
+        );
       } else {
         res.statusCode = 500;
         res.end('{}');
@@ -38,13 +45,20 @@ describe('accountEarnings', () => {
 
   const keystores = {
     list: async (userId: string) =>
-      userId === 'u1' ? [summary('bank', mine), summary('identity', theirs)] : [],
+      userId === 'u1' ? [summary('bank', mine), summary('identity', theirs), summary('bank', fresh)] : [],
   };
 
   it('reads the balance of one of the user bank accounts from the bank', async () => {
     const r = await accountEarnings({ keystores, bankUrl }, 'u1', mine.toUpperCase().replace('0X', '0x'));
     expect(r).toEqual({ ok: true, value: { address: mine, balance: '1.25', held: '0' } });
     expect(asked.at(-1)).toBe(`/api/accounts/${mine}`);
+  });
+
+  it('shows an account the bank has not opened yet (never credited) as empty', async () => {
+    expect(await accountEarnings({ keystores, bankUrl }, 'u1', fresh)).toEqual({
+      ok: true,
+      value: { address: fresh, balance: '0', held: '0' },
+    });
   });
 
   it('refuses addresses that are not the user bank keystores, without asking the bank', async () => {

@@ -40,6 +40,9 @@ export async function accountEarnings(
   let body: unknown;
   try {
     const res = await get(url, { signal: AbortSignal.timeout(deps.timeoutMs ?? 5_000), cache: 'no-store' });
+    if (res.status === 404 && (await bankErrorCode(res)) === DcpErrorCode.ENOACCOUNT)
+      // the bank opens accounts on their first credit: nothing earned yet
+      return ok({ address: address.toLowerCase(), balance: '0', held: '0' });
     if (!res.ok) return fail(DcpErrorCode.EFETCH, `the bank answered HTTP ${res.status}`);
     body = await res.json();
   } catch (e) {
@@ -48,4 +51,13 @@ export async function accountEarnings(
   const parsed = bankAccount.safeParse(body);
   if (!parsed.success) return fail(DcpErrorCode.EFETCH, 'the bank sent an account in an unknown shape');
   return ok({ address: parsed.data.address, balance: parsed.data.balance, held: parsed.data.held });
+}
+
+async function bankErrorCode(res: Response): Promise<string | undefined> {
+  try {
+    const body = (await res.json()) as { error?: { code?: unknown } };
+    return typeof body.error?.code === 'string' ? body.error.code : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,7 +16,11 @@ const FILES = {
  */
 export function findRepoRoot(start: string = process.cwd()): string {
   for (let dir = resolve(/*turbopackIgnore: true*/ start); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, FILES.prelude)) && existsSync(join(dir, FILES.kvinV9))) return dir;
+    if (
+      existsSync(/*turbopackIgnore: true*/ join(dir, FILES.prelude)) &&
+      existsSync(/*turbopackIgnore: true*/ join(dir, FILES.kvinV9))
+    )
+      return dir;
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`cannot find ${FILES.prelude} above ${start}`);
   }
@@ -34,7 +38,7 @@ export function sandboxScript(options: { root?: string; polyfills?: boolean } = 
   const key = `${root} ${options.polyfills === true}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const read = (file: string) => readFileSync(join(/*turbopackIgnore: true*/ root, file), 'utf8');
+  const read = (file: string) => readFileSync(/*turbopackIgnore: true*/ join(root, file), 'utf8');
   const script = assembleSandboxScript({
     kvinV9: read(FILES.kvinV9),
     kvinV8: read(FILES.kvinV8),

@@ -258,11 +258,15 @@ export function WorkerPanel({
                     <td>{s.sliceNumber}</td>
                     <td>{s.state}</td>
                     <td>
-                      <progress
-                        max={100}
-                        value={s.progress ?? undefined}
-                        aria-label={`slice ${s.sliceNumber} progress`}
-                      />
+                      {s.state === 'queued' ? (
+                        '—'
+                      ) : (
+                        <progress
+                          max={100}
+                          value={s.progress ?? undefined}
+                          aria-label={`slice ${s.sliceNumber} progress`}
+                        />
+                      )}
                     </td>
                   </tr>
                 ))}
