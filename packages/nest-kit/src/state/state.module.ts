@@ -23,7 +23,7 @@ import { clearDatabase, restoreDatabase, StateError, saveDatabase } from './data
  * …): stopped before the database is replaced and rebuilt from it afterwards.
  */
 export interface StateParticipant {
-  stop(): void;
+  stop(): void | Promise<void>;
   recover(): Promise<void>;
 }
 
@@ -115,7 +115,7 @@ export class StateService {
         ? this.modules.get<StateParticipant>(this.opts.participant, { strict: false })
         : undefined;
       const started = Date.now();
-      participant?.stop();
+      await participant?.stop();
       try {
         return await fn();
       } finally {
