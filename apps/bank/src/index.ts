@@ -10,8 +10,16 @@ export {
 export { type JobTrail, JobTrailUseCase } from './api/job-trail.usecase';
 export { openApiDocument } from './api/openapi';
 export { AppModule } from './app.module';
+export * from './bridge';
 export { type BankConfig, loadBankConfig } from './config';
 export * from './escrow';
+export {
+  ConfiguredSchedulerTrust,
+  ESCROW_PATH,
+  ESCROW_SERVICE,
+  escrowOperations,
+  type SchedulerTrust,
+} from './escrow/escrow-service';
 export * from './faucet';
 export * from './ledger';
 export { BANK_LEDGER, LedgerModule } from './ledger.module';
