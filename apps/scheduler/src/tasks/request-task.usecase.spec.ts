@@ -8,7 +8,7 @@ import { SchedulerCore } from '../core';
 import { EventRouter } from '../events/event-router';
 import { NoEscrow } from '../escrow/escrow';
 import { SchedulerStore } from '../store/scheduler-store';
-import { eh1, joinHash } from './matching';
+import { CAPABILITY_BITS, eh1, joinHash } from './matching';
 
 const client = Identity.random();
 const workerId = Identity.random();
@@ -57,13 +57,15 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
   });
 
   const publicGroup = () => [{ joinKey: 'public', joinHashHash: eh1(session.dcpsid + joinHash('public')) }];
-  const ask = (extra: Record<string, unknown> = {}) =>
+  const ask = (extra: Record<string, unknown> = {}, generation: 4 | 5 = 4) =>
     core.requestTask.execute(
       { targetLoad: { cpu: 2 }, coreStats: { worker: 'w1' }, workerComputeGroups: publicGroup(), ...extra },
       workerId.address,
-      4,
+      generation,
       session,
     ) as Promise<Task>;
+  /** the slices of `job` a task leased (5.x workers get `{}` when there is no work) */
+  const slicesOf = (task: Partial<Task>, job: string) => task.auth?.authSlices?.[job] ?? [];
 
   it('hands a range job to a worker that proved public-group membership, sized to its cores', async () => {
     const k = kvinFor(5);
@@ -149,5 +151,71 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
     expect((await core.ctx.store.slices('job-range', { numbers: [5] }))[0]?.result?.string).toBe(
       kvinFor(4).serialize(15),
     );
+  });
+
+  it('matches 5.x capability masks: a GPU job goes only to workers reporting webgpu, 4.x or 5.x', async () => {
+    const { environment, engine, KVINv9 } = CAPABILITY_BITS;
+    // dcp-client 5.6.1: requirements = capabilities.toBits(job.requirements) + KVINv9
+    await core.submit.execute(
+      {
+        paymentAccount: account,
+        workFunctionURI: 'data:,(x)%3D%3Ex',
+        job: 'job-gpu',
+        dataRange: { start: 1, end: 3, step: 1 },
+        requirements: environment.webgpu | KVINv9,
+      },
+      client.address,
+      5,
+      true,
+    );
+    await core.addJobToGroups.execute({ job: 'job-gpu', cgArray: [] }, client.address, 'client-dcpsid');
+    const one = { targetLoad: { cpu: 1 } };
+    const cpuOnly5 = engine.v8 | environment.fdlibm | KVINv9;
+    const cpuOnly4 = {
+      engine: { es7: false, spidermonkey: false },
+      environment: { webgpu: false, fdlibm: true },
+    };
+    expect(slicesOf(await ask({ ...one, capabilities: cpuOnly5 }, 5), 'job-gpu')).toEqual([]);
+    expect(slicesOf(await ask({ ...one, capabilities: cpuOnly4 }), 'job-gpu')).toEqual([]);
+    expect(slicesOf(await ask({ ...one }), 'job-gpu')).toEqual([]);
+    // a 5.x worker without KVINv9 does not get a job that needs it
+    expect(
+      slicesOf(await ask({ ...one, capabilities: engine.v8 | environment.webgpu }, 5), 'job-gpu'),
+    ).toEqual([]);
+
+    const gpu5 = await ask({ ...one, capabilities: cpuOnly5 | environment.webgpu }, 5);
+    expect(slicesOf(gpu5, 'job-gpu')).toEqual([1]);
+    const gpu4 = await ask({ ...one, capabilities: { ...cpuOnly4, environment: { webgpu: true } } });
+    expect(slicesOf(gpu4, 'job-gpu')).toEqual([2]);
+    // the 4.x sandbox is told to expose WebGPU
+    const job = gpu4.body.newJobs?.['job-gpu'] as unknown as {
+      requirements: unknown;
+      needCapabilities: number;
+    };
+    expect(job.requirements).toMatchObject({ environment: { webgpu: true } });
+    expect(job.needCapabilities).toBe(environment.webgpu | KVINv9);
+  });
+
+  it('matches 4.x requirement trees against 5.x capability masks', async () => {
+    await core.submit.execute(
+      {
+        paymentAccount: account,
+        id: 'job-canvas-4',
+        workFunctionURI: 'data:,(x)%3D%3Ex',
+        dataRange: { start: 1, end: 1, step: 1 },
+        requirements: { environment: { offscreenCanvas: true }, engine: { es7: false }, discrete: false },
+      },
+      client.address,
+      4,
+      true,
+    );
+    const id = (await core.ctx.store.runnableJobs()).find((j) => j.id !== 'job-gpu')?.id;
+    expect(id).toBeDefined();
+    await core.addJobToGroups.execute({ job: id, cgArray: [] }, client.address, 'client-dcpsid');
+    const { environment, engine, KVINv9 } = CAPABILITY_BITS;
+    const one = { targetLoad: { cpu: 1 }, jobIds: [id] };
+    expect(slicesOf(await ask({ ...one, capabilities: engine.v8 | KVINv9 }, 5), id as string)).toEqual([]);
+    const task = await ask({ ...one, capabilities: engine.v8 | environment.offscreenCanvas | KVINv9 }, 5);
+    expect(slicesOf(task, id as string)).toEqual([1]);
   });
 });

@@ -6,7 +6,7 @@ import { canonicalJson } from '../results/authorization';
 import type { JobRecord, LeasedSlice } from '../store/scheduler-store';
 import type { LeaseKeeper } from './lease-keeper';
 import { privateKeys, verifiedGroups } from '../groups/membership';
-import { meetsRequirements, paysMinimumWage, taskSize } from './matching';
+import { meetsRequirements, paysMinimumWage, sandboxRequirements, taskSize } from './matching';
 
 const ids = z.array(z.string()).nullish();
 
@@ -83,8 +83,7 @@ export class RequestTask {
       if (skip.has(job.id)) continue;
       if (job.options.discrete && worked.has(job.id)) continue;
       if (!job.options.localExec && !job.options.groups.some((g) => groups.has(g))) continue;
-      if (typeof job.requirements === 'object' && !meetsRequirements(job.requirements, data.capabilities))
-        continue;
+      if (!meetsRequirements(job.requirements, data.capabilities)) continue;
       if (!paysMinimumWage(job, this.ctx.tuning, data.minimumWage ?? undefined)) continue;
       const want = Math.min(budget, taskSize(job, cores, this.ctx.tuning));
       const now = this.ctx.clock.now();
@@ -146,10 +145,7 @@ export class RequestTask {
   }
 
   #jobMessage(job: JobRecord, generation: Generation): Record<string, unknown> {
-    const requirements =
-      job.requirements && typeof job.requirements === 'object'
-        ? { environment: {}, ...(job.requirements as Record<string, unknown>) }
-        : { environment: {}, discrete: job.options.discrete, useStrict: job.options.useStrict };
+    const requirements = sandboxRequirements(job.requirements, job.options);
     return {
       address: job.id,
       jobId: job.id,
