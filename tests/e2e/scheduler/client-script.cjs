@@ -114,6 +114,21 @@ init()
         job.requires('dcp-emu-test-pkg/triple');
         break;
       }
+      case 'localexec': {
+        // job.localExec(): the client's own worker (dcp-client's node evaluator) computes the slices.
+        // Its supervisor signs with identity.get(), which in 5.6.1 needs an identity session: log in
+        // with the default identity (~/.dcp/id.keystore) as a node program has to, whatever the scheduler
+        await require('dcp/identity').login();
+        job = compute.for(
+          [1, 2, 3, 4],
+          (x, a) => {
+            progress(1);
+            return x * a;
+          },
+          [10],
+        );
+        break;
+      }
       default:
         throw new Error(`unknown mode ${mode}`);
     }
@@ -124,7 +139,7 @@ init()
     });
     job.on('accepted', () => out({ accepted: job.id }));
     try {
-      const r = await job.exec(compute.marketRate);
+      const r = mode === 'localexec' ? await job.localExec(1) : await job.exec(compute.marketRate);
       out({
         done: Array.from(r).map((v) => (v instanceof Error ? { error: v.message } : v)),
         resultEvents: results,
