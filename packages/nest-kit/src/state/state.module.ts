@@ -115,8 +115,9 @@ export class StateService {
         ? this.modules.get<StateParticipant>(this.opts.participant, { strict: false })
         : undefined;
       const started = Date.now();
-      await participant?.stop();
       try {
+        // inside the try: a participant whose stop fails is still rebuilt from the database
+        await participant?.stop();
         return await fn();
       } finally {
         await participant?.recover();
