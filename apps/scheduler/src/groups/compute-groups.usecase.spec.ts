@@ -9,7 +9,8 @@ import { EventRouter } from '../events/event-router';
 import { NoEscrow } from '../escrow/escrow';
 import { SchedulerStore } from '../store/scheduler-store';
 import { eh1, joinHash } from '../tasks/matching';
-import { ComputeGroups } from './compute-groups.usecase';
+import { ComputeGroups, createComputeGroupSchema } from './compute-groups.usecase';
+import { groupOpaqueId, PUBLIC_GROUP } from './membership';
 
 const client = Identity.random();
 const worker = Identity.random();
@@ -147,5 +148,56 @@ describe('compute-group registry, addJobToGroups and private-group matching (SQL
       { joinKey: 'lab', joinHashHash: proof(workerSid, 'lab', 's3cret') },
     ]);
     expect(member.body.task?.['job-lab']).toHaveLength(2);
+  });
+
+  it('names groups by id / joinAddress as dcp-client 5.6.1 does without a joinKey', async () => {
+    // a group joined as {id, joinAddress, joinSecret}: dcp-client salts its joinHash with the address
+    const address = Identity.random().address;
+    expect(createComputeGroupSchema.safeParse({ name: 'x', commissionRate: '0' }).success).toBe(false);
+    expect(
+      createComputeGroupSchema.safeParse({
+        joinKey: 'k',
+        joinAddress: address,
+        name: 'x',
+        commissionRate: '0',
+      }).success,
+    ).toBe(false);
+    const made = await groups.create({
+      joinAddress: address.toLowerCase(),
+      joinSecret: 'pw',
+      name: 'By address',
+      commissionRate: '0',
+    });
+    const id = made.group.id;
+    expect(made.group.joinKey).toBe(address); // stored under the EIP-55 form dcp's Address prints
+    expect(id).toMatch(/^[0-9A-Za-z]{22}$/);
+    expect(id).toBe(groupOpaqueId(address));
+    expect((await groups.list()).find((g) => g.joinKey === 'lab')?.id).toBe(groupOpaqueId('lab'));
+
+    // buildCGJoinMessage({id, joinAddress, joinSecret}) → {id, joinAddress, joinHashHash}
+    const joinHashHash = eh1(clientSid + eh1(`${address} pw`));
+    expect(await groups.verifyClaim({ id, joinAddress: address, joinHashHash }, clientSid)).toBe(address);
+    expect(await groups.verifyClaim({ id, joinHashHash }, clientSid)).toBe(address);
+    expect(await groups.verifyClaim({ joinAddress: address.toLowerCase(), joinHashHash }, clientSid)).toBe(
+      address,
+    );
+    const wrong = eh1(clientSid + eh1(`${address} guess`));
+    expect(
+      (await refusal(groups.verifyClaim({ id, joinAddress: address, joinHashHash: wrong }, clientSid))).code,
+    ).toBe('EGROUP');
+    // {id, joinAddress} alone (a descriptor with only a joinKeystore) proves nothing
+    expect((await refusal(groups.verifyClaim({ id, joinAddress: address }, clientSid))).code).toBe('EGROUP');
+    expect(
+      (await refusal(groups.verifyClaim({ id: 'unknownGroupId00000000', joinHashHash }, clientSid))).code,
+    ).toBe('EGROUP');
+    // the public group's own descriptor (dcp-client sends it as is)
+    const publicDescriptor = { ...PUBLIC_GROUP, name: 'Public Compute Group (open access)', joinHash: '' };
+    expect(await groups.verifyClaim(publicDescriptor, clientSid)).toBe('public');
+    expect(
+      await groups.verifyClaim(
+        { joinKey: 'lab', joinHashHash: proof(clientSid, 'lab', 's3cret') },
+        clientSid,
+      ),
+    ).toBe('lab');
   });
 });

@@ -1,30 +1,44 @@
-import { DcpError, DcpErrorCode } from '@dcp-emu/protocol/node';
+import { DcpError, DcpErrorCode, getDefaultCrypto, toChecksumAddress } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import type { ComputeGroupRecord } from '../store/scheduler-store';
 import { joinHash } from '../tasks/matching';
-import { provesMembership } from './membership';
+import { type ClaimedGroup, claimedKey, groupOpaqueId, PUBLIC_GROUP, provesMembership } from './membership';
 
-export const createComputeGroupSchema = z.strictObject({
-  joinKey: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[^\s,]+$/, 'no spaces or commas')
-    .refine((k) => k !== 'public', 'the public group exists already'),
-  joinSecret: z.string().min(1).max(500).optional(),
-  name: z.string().min(1).max(200),
-  commissionRate: z.string().regex(/^\d+(\.\d+)?$/, 'a decimal string'),
-  /** identity address of the creator (the scheduler's own address when absent) */
-  owner: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{40}$/)
-    .optional(),
-});
+export const createComputeGroupSchema = z
+  .strictObject({
+    joinKey: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^\s,]+$/, 'no spaces or commas')
+      .refine((k) => k !== 'public', 'the public group exists already')
+      .optional(),
+    /**
+     * instead of a joinKey: a group joined as `{id, joinAddress, joinSecret}`, whose joinHash dcp-client
+     * salts with the joinAddress (`eh1(joinAddress + ' ' + secret)`, the EIP-55 form dcp's Address prints)
+     */
+    joinAddress: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/)
+      .optional(),
+    joinSecret: z.string().min(1).max(500).optional(),
+    name: z.string().min(1).max(200),
+    commissionRate: z.string().regex(/^\d+(\.\d+)?$/, 'a decimal string'),
+    /** identity address of the creator (the scheduler's own address when absent) */
+    owner: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/)
+      .optional(),
+  })
+  .refine((d) => !d.joinKey !== !d.joinAddress, 'either a joinKey or a joinAddress');
 
 /** A group as listed: no joinHash, no secret. */
 export interface ComputeGroupView {
+  /** the registry key: the joinKey, or the joinAddress of an address-salted group */
   joinKey: string;
+  /** its opaque id, by which dcp-client may name it (`{id, joinAddress}`) */
+  id: string;
   name: string;
   owner: string;
   commissionRate: string;
@@ -34,6 +48,7 @@ export interface ComputeGroupView {
 export function groupView(g: ComputeGroupRecord): ComputeGroupView {
   return {
     joinKey: g.joinKey,
+    id: groupOpaqueId(g.joinKey),
     name: g.name,
     owner: g.owner,
     commissionRate: g.commissionRate,
@@ -50,16 +65,17 @@ export class ComputeGroups {
   ): Promise<{ group: ComputeGroupView; joinSecret?: string }> {
     const generated = data.joinSecret ? undefined : this.ctx.random.string(32);
     const secret = data.joinSecret ?? (generated as string);
+    const key = data.joinKey ?? toChecksumAddress(getDefaultCrypto(), data.joinAddress as string);
     const record: ComputeGroupRecord = {
-      joinKey: data.joinKey,
-      joinHash: joinHash(data.joinKey, secret),
+      joinKey: key,
+      joinHash: joinHash(key, secret),
       name: data.name,
       owner: data.owner ?? this.ctx.identity.address,
       commissionRate: data.commissionRate,
       createdAt: new Date(this.ctx.clock.now()),
     };
     if (!(await this.ctx.store.createComputeGroup(record)))
-      throw new DcpError(DcpErrorCode.EGROUP, `compute group ${data.joinKey} exists already`);
+      throw new DcpError(DcpErrorCode.EGROUP, `compute group ${key} exists already`);
     return generated ? { group: groupView(record), joinSecret: generated } : { group: groupView(record) };
   }
 
@@ -75,6 +91,26 @@ export class ComputeGroups {
    * Check a client's `{joinKey, joinHashHash}` (computed with the dcpsid of ITS compute-groups
    * connection) against the registry; EGROUP when the group is unknown or the proof is wrong.
    */
+  /**
+   * Check one entry of a job's `cgArray` however dcp-client names the group (joinKey, the public
+   * group's descriptor, `{id, joinAddress}`, see ClaimedGroup) and return its registry key ('public'
+   * for the public group); EGROUP when it names no registered group or its proof is wrong.
+   */
+  async verifyClaim(claim: ClaimedGroup, dcpsid: string | undefined): Promise<string> {
+    const keys = claim.joinKey
+      ? [claim.joinKey]
+      : (await this.ctx.store.listComputeGroups()).map((g) => g.joinKey);
+    const key = claimedKey(claim, keys);
+    if (key === PUBLIC_GROUP.joinKey) return key;
+    if (key === undefined)
+      throw new DcpError(
+        DcpErrorCode.EGROUP,
+        `no compute group ${JSON.stringify(claim.id ?? claim.joinAddress ?? null)}`,
+      );
+    await this.verifyJoin(key, claim.joinHashHash, dcpsid);
+    return key;
+  }
+
   async verifyJoin(joinKey: string, joinHashHash: string | undefined, dcpsid: string | undefined) {
     const group = await this.ctx.store.computeGroup(joinKey);
     if (!group) throw new DcpError(DcpErrorCode.EGROUP, `no compute group with join key ${joinKey}`);

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { eh1, joinHash } from '../tasks/matching';
-import { PUBLIC_JOIN_HASH, privateKeys, provesMembership, verifiedGroups } from './membership';
+import {
+  claimedKey,
+  groupOpaqueId,
+  needsRegistryScan,
+  PUBLIC_GROUP,
+  PUBLIC_JOIN_HASH,
+  privateKeys,
+  provesMembership,
+  verifiedGroups,
+} from './membership';
 
 const dcpsid = `${'a'.repeat(21)}${'B'.repeat(21)}`;
 const otherDcpsid = `${'c'.repeat(21)}${'D'.repeat(21)}`;
@@ -62,5 +71,41 @@ describe('compute-group membership (joinHashHash = eh1(dcpsid + joinHash))', () 
       'lab',
     ]);
     expect(privateKeys(undefined)).toEqual([]);
+  });
+
+  it('names groups by opaque id, by joinAddress, by the public descriptor, or by a bare proof', () => {
+    const address = '0x52908400098527886E0F7030069857D2E4169EE7';
+    const reg = new Map([...registry, [address, { joinHash: eh1(`${address} pw`) }]]);
+    const proofOf = (hash: string) => eh1(dcpsid + hash);
+    expect(claimedKey({ id: groupOpaqueId('lab') }, reg.keys())).toBe('lab');
+    expect(claimedKey({ joinAddress: address.toLowerCase() }, reg.keys())).toBe(address);
+    expect(claimedKey({ id: 1 }, reg.keys())).toBe('public');
+    expect(claimedKey({ opaqueId: PUBLIC_GROUP.opaqueId }, reg.keys())).toBe('public');
+    expect(claimedKey({ id: 'nope' }, reg.keys())).toBeUndefined();
+    expect(groupOpaqueId('lab')).not.toBe(groupOpaqueId('team'));
+
+    const groups = verifiedGroups(
+      [
+        { id: groupOpaqueId('lab'), joinHashHash: proofOf(joinHash('lab', 's3cret')) },
+        { id: groupOpaqueId(address), joinAddress: address, joinHashHash: proofOf(eh1(`${address} pw`)) },
+        // a worker configured without a joinKey sends its proof alone
+        { joinHashHash: proofOf(joinHash('team', 'other')) },
+      ],
+      dcpsid,
+      reg,
+    );
+    expect([...groups].sort()).toEqual([address, 'lab', 'team'].sort());
+    // a bare proof opens nothing it does not prove; an id naming one group cannot borrow another's proof
+    expect(verifiedGroups([{ joinHashHash: proofOf(joinHash('lab', 'guess')) }], dcpsid, reg).size).toBe(0);
+    expect(
+      verifiedGroups(
+        [{ id: groupOpaqueId('team'), joinHashHash: proofOf(joinHash('lab', 's3cret')) }],
+        dcpsid,
+        reg,
+      ).size,
+    ).toBe(0);
+    expect(needsRegistryScan([{ joinKey: 'lab' }, { id: 1 }])).toBe(false);
+    expect(needsRegistryScan([{ joinHashHash: 'x' }])).toBe(true);
+    expect(needsRegistryScan([{ id: 'abc' }])).toBe(true);
   });
 });

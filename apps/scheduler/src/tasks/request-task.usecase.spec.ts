@@ -209,13 +209,13 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
       4,
       true,
     );
-    const id = (await core.ctx.store.runnableJobs()).find((j) => j.id !== 'job-gpu')?.id;
-    expect(id).toBeDefined();
+    const id = (await core.ctx.store.runnableJobs()).find((j) => j.id !== 'job-gpu')?.id ?? '';
+    expect(id).not.toBe('');
     await core.addJobToGroups.execute({ job: id, cgArray: [] }, client.address, 'client-dcpsid');
     const { environment, engine, KVINv9 } = CAPABILITY_BITS;
     const one = { targetLoad: { cpu: 1 }, jobIds: [id] };
-    expect(slicesOf(await ask({ ...one, capabilities: engine.v8 | KVINv9 }, 5), id as string)).toEqual([]);
+    expect(slicesOf(await ask({ ...one, capabilities: engine.v8 | KVINv9 }, 5), id)).toEqual([]);
     const task = await ask({ ...one, capabilities: engine.v8 | environment.offscreenCanvas | KVINv9 }, 5);
-    expect(slicesOf(task, id as string)).toEqual([1]);
+    expect(slicesOf(task, id)).toEqual([1]);
   });
 });

@@ -5,7 +5,7 @@ import { argumentUri, datumUri } from '../jobs/job-input';
 import { canonicalJson } from '../results/authorization';
 import type { JobRecord, LeasedSlice } from '../store/scheduler-store';
 import type { LeaseKeeper } from './lease-keeper';
-import { privateKeys, verifiedGroups } from '../groups/membership';
+import { needsRegistryScan, privateKeys, verifiedGroups } from '../groups/membership';
 import { meetsRequirements, paysMinimumWage, sandboxRequirements, taskSize } from './matching';
 
 const ids = z.array(z.string()).nullish();
@@ -23,7 +23,17 @@ export const requestTaskSchema = z
     jobAddresses: ids,
     jobIds: ids,
     workerComputeGroups: z
-      .array(z.object({ joinKey: z.string().optional(), joinHashHash: z.string().optional() }).loose())
+      .array(
+        z
+          .object({
+            joinKey: z.string().optional(),
+            joinHashHash: z.string().optional(),
+            id: z.unknown().optional(),
+            opaqueId: z.unknown().optional(),
+            joinAddress: z.unknown().optional(),
+          })
+          .loose(),
+      )
       .nullish(),
     minimumWage: z.object({ CPU: z.number().optional() }).loose().nullish(),
     previouslyWorkedJobs: ids,
@@ -71,7 +81,9 @@ export class RequestTask {
     const skip = new Set([...(data.rejectedJobs ?? []), ...(data.unresolvedJobs ?? [])]);
     const worked = new Set(data.previouslyWorkedJobs ?? []);
     const claims = data.workerComputeGroups ?? undefined;
-    const registry = await this.ctx.store.computeGroupsByKey(privateKeys(claims));
+    const registry = needsRegistryScan(claims)
+      ? new Map((await this.ctx.store.listComputeGroups()).map((g) => [g.joinKey, g]))
+      : await this.ctx.store.computeGroupsByKey(privateKeys(claims));
     const groups = verifiedGroups(claims, session.dcpsid, registry);
     const cores = Math.max(1, Math.floor(data.targetLoad.cpu));
     let budget = Math.max(cores, this.ctx.tuning.maxTaskSlices);
