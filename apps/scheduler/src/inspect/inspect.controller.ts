@@ -191,8 +191,11 @@ export class InspectController {
 
   /** Registered compute groups (no join hashes, no secrets) with their running jobs. */
   @Get('compute-groups')
-  async groups() {
-    const jobs = await this.core.ctx.store.listJobs({ status: ['running'], limit: 1000 });
+  async groups(@Query('jobs') which?: string) {
+    // `?jobs=all`: jobs of every status (newest first), not only the running ones
+    const jobs = await this.core.ctx.store.listJobs(
+      which === 'all' ? { limit: 1000 } : { status: ['running'], limit: 1000 },
+    );
     const byGroup = new Map<string, string[]>();
     for (const j of jobs) for (const g of j.options.groups) byGroup.set(g, [...(byGroup.get(g) ?? []), j.id]);
     const groups = await this.#groups.list();

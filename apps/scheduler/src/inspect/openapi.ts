@@ -74,6 +74,15 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary:
             'Registered compute groups (joinKey, name, owner, commissionRate, createdAt, running jobs)',
+          parameters: [
+            {
+              name: 'jobs',
+              in: 'query',
+              required: false,
+              schema: { type: 'string', enum: ['all'] },
+              description: '`all`: list jobs of every status, not only the running ones',
+            },
+          ],
           responses: { '200': { description: '{groups}', ...json(obj) } },
         },
         post: {
