@@ -1,12 +1,11 @@
 'use client';
 
-import Link from 'next/link';
 import { type FormEvent, useRef, useState } from 'react';
 import { type ApiError, api, sentence } from '../../lib/api';
 import { useLive } from '../../lib/live';
 import { ErrorNotice } from '../error-notice';
 import { Field } from '../field';
-import { Progress } from '../jobs/progress';
+import { Progress, StatusBadge } from '../jobs/progress';
 
 export interface GroupRow {
   joinKey: string;
@@ -114,9 +113,10 @@ export function GroupsManager({
       <section className="card narrow-wide" aria-labelledby="create-group-heading">
         <h2 id="create-group-heading">Create a compute group</h2>
         <form onSubmit={create} noValidate>
-          <Field id="group-name" label="Name" required error={err('group-name')} />
+          <Field id="group-name" type="text" label="Name" required error={err('group-name')} />
           <Field
             id="group-key"
+            type="text"
             label="Join key"
             required
             hint="Workers and jobs name the group by this key; no spaces or commas."
@@ -124,6 +124,7 @@ export function GroupsManager({
           />
           <Field
             id="group-rate"
+            type="text"
             label="Commission rate"
             defaultValue="0.05"
             inputMode="decimal"
@@ -200,7 +201,7 @@ export function GroupsManager({
                 <dt>Created</dt>
                 <dd>{new Date(g.createdAt).toLocaleString()}</dd>
               </dl>
-              <h4>Running jobs</h4>
+              <h4>Jobs</h4>
               {g.jobs.length === 0 ? (
                 <p className="hint">
                   None. Deploy with{' '}
@@ -210,25 +211,28 @@ export function GroupsManager({
                 <ul className="plain" data-testid="group-jobs">
                   {g.jobs.map((j) => (
                     <li key={j.id} data-testid="group-job" data-job={j.id}>
-                      <Link href={`/jobs/${encodeURIComponent(j.id)}`}>{j.name || j.id}</Link>{' '}
+                      <span>{j.name || 'Unnamed job'}</span> <span className="mono hint">{j.id}</span>{' '}
+                      <StatusBadge status={j.status} />
                       <Progress
                         done={j.completedSlices}
                         total={j.totalSlices}
                         label={`Progress of ${j.name || j.id}`}
                       />
-                      <button
-                        type="button"
-                        className="secondary small"
-                        onClick={() =>
-                          void call(
-                            `/api/groups/${encodeURIComponent(g.joinKey)}/jobs/${encodeURIComponent(j.id)}`,
-                            'remove the job',
-                            `${g.joinKey}/${j.id}`,
-                          )
-                        }
-                      >
-                        Remove from group
-                      </button>
+                      {j.status === 'running' ? (
+                        <button
+                          type="button"
+                          className="secondary small"
+                          onClick={() =>
+                            void call(
+                              `/api/groups/${encodeURIComponent(g.joinKey)}/jobs/${encodeURIComponent(j.id)}`,
+                              'remove the job',
+                              `${g.joinKey}/${j.id}`,
+                            )
+                          }
+                        >
+                          Remove from group
+                        </button>
+                      ) : null}
                     </li>
                   ))}
                 </ul>

@@ -1,4 +1,5 @@
 import { DcpErrorCode } from '@dcp-emu/protocol';
+import { getAddress } from 'ethers';
 import { z } from 'zod';
 import { fromUnits, toUnits } from '../../lib/dcc';
 import { type UserAddresses, ownsJob, userAddresses } from '../ownership';
@@ -21,7 +22,9 @@ const jobId = z.string().min(1).max(256);
 export async function listJobs(deps: JobDeps, userId: string): Promise<Result<JobSummary[]>> {
   const addresses = await userAddresses(deps, userId);
   const byId = new Map<string, JobSummary>();
-  for (const owner of addresses.all) {
+  // the scheduler matches owners as stored (dcp-client sends checksummed addresses): ask both ways
+  const spellings = new Set([...addresses.all].flatMap((a) => [a, getAddress(a)]));
+  for (const owner of spellings) {
     const answer = await deps.scheduler.jobsOf(owner);
     if (!answer.ok) return answer;
     for (const j of answer.value.jobs) if (ownsJob(addresses, j)) byId.set(j.id, j);

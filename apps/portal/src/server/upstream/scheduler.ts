@@ -110,7 +110,7 @@ export function schedulerApi(up: Upstream) {
     cancel: (id: string, reason: string) =>
       up.call('POST', `api/jobs/${enc(id)}/cancel`, z.object({ cancelled: z.boolean() }), { reason }),
     workers: () => up.call('GET', 'api/workers', z.object({ workers: z.array(workerSchema) })),
-    groups: () => up.call('GET', 'api/compute-groups', z.object({ groups: z.array(groupSchema) })),
+    groups: () => up.call('GET', 'api/compute-groups?jobs=all', z.object({ groups: z.array(groupSchema) })),
     createGroup: (body: { joinKey: string; name: string; commissionRate: string; owner?: string }) =>
       up.call(
         'POST',
