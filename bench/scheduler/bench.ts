@@ -17,7 +17,7 @@ import {
   startEvaluator,
   startScheduler,
   writePeerFile,
-} from '../../tests/e2e/scheduler/harness';
+} from '@dcp-emu/testing';
 
 async function main(): Promise<void> {
   const slices = Number(process.argv[2] ?? 2000);

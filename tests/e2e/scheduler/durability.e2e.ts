@@ -13,14 +13,7 @@ import {
   startEvaluator,
   startScheduler,
   writePeerFile,
-} from './harness';
-
-function outputs(p: Proc): Record<string, unknown>[] {
-  return p.out
-    .split('\n')
-    .filter((l) => l.startsWith('OUT '))
-    .map((l) => JSON.parse(l.slice(4)) as Record<string, unknown>);
-}
+} from '@dcp-emu/testing';
 
 interface JobView {
   status: string;
@@ -78,7 +71,7 @@ describe('every slice completes', () => {
     procs.push(second);
 
     await client.waitFor(/^OUT \{"(done|failed|fatal)"/m, 120_000);
-    const out = outputs(client);
+    const out = client.outputs();
     const done = out.find((o) => 'done' in o) as { done: number[]; resultEvents: number[] } | undefined;
     expect(done?.done).toEqual(Array.from({ length: n }, (_, i) => (i + 1) ** 2));
     // each result event reached the client at most once
@@ -124,7 +117,7 @@ describe('every slice completes', () => {
     dirs.push(rescuer.home);
 
     await client.waitFor(/^OUT \{"(done|failed|fatal)"/m, 120_000);
-    expect(outputs(client).find((o) => 'done' in o)?.done).toEqual([1, 4, 9, 16]);
+    expect(client.outputs().find((o) => 'done' in o)?.done).toEqual([1, 4, 9, 16]);
     const slices = await getJson<{ slices: { attempts: number; status: string }[] }>(
       `${scheduler.url}api/jobs/${id}/slices`,
     );

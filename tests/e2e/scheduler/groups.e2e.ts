@@ -1,52 +1,18 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { Identity } from '@dcp-emu/protocol/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../apps/worker/src/supervisor/test-support';
 import {
   cleanup,
   DCP_CLIENT,
   getJson,
   peerHome,
-  Proc,
-  ROOT,
+  type Proc,
   runClient,
+  startOurWorker,
   startScheduler,
   writePeerFile,
-} from './harness';
-
-/** Our worker (apps/worker) from its sources, optionally joining compute groups with `-g`. */
-async function startOurWorker(schedulerUrl: string, dataDir: string, groups: string[]): Promise<Proc> {
-  const args = [
-    join(ROOT, 'apps/worker/bin/dcp-emu-worker.js'),
-    '--dcp-scheduler',
-    schedulerUrl,
-    '-o',
-    'console',
-    '-c',
-    '2',
-    '-p',
-    String(await freePort()),
-    '--paymentAddress',
-    Identity.random().address,
-    '--data-dir',
-    dataDir,
-    '-W',
-    '500',
-    ...groups.flatMap((g) => ['-g', g]),
-  ];
-  const proc = new Proc(
-    spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { ...process.env, DCP_EMU_WORKER_FROM_SOURCE: '1', DCP_EMU_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-  await proc.waitFor(/Sandboxes: 2/, 60_000);
-  return proc;
-}
+} from '@dcp-emu/testing';
 
 const jobScript = (joinSecret: string) => `require(${JSON.stringify(DCP_CLIENT[5])}).init().then(async () => {
   const compute = require('dcp/compute');
@@ -136,9 +102,9 @@ describe('private compute groups: registry over REST, unmodified dcp-client 5.6.
     const d2 = mkdtempSync(join(tmpdir(), 'wdata-'));
     const d3 = mkdtempSync(join(tmpdir(), 'wdata-'));
     dirs.push(d1, d2, d3);
-    outsider = await startOurWorker(scheduler.url, d1, []);
-    forger = await startOurWorker(scheduler.url, d3, ['lab,guess']);
-    member = await startOurWorker(scheduler.url, d2, ['lab,s3cret']);
+    outsider = await startOurWorker(scheduler.url, d1);
+    forger = await startOurWorker(scheduler.url, d3, { groups: ['lab,guess'] });
+    member = await startOurWorker(scheduler.url, d2, { groups: ['lab,s3cret'] });
 
     const client = runClient(home, writePeerFile(home, 'lab-job.js', jobScript('s3cret')), {
       DCP_SCHEDULER_LOCATION: scheduler.url,

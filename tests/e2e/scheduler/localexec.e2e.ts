@@ -11,14 +11,7 @@ import {
   runClient,
   startScheduler,
   writePeerFile,
-} from './harness';
-
-function outputs(p: Proc): Record<string, unknown>[] {
-  return p.out
-    .split('\n')
-    .filter((l) => l.startsWith('OUT '))
-    .map((l) => JSON.parse(l.slice(4)) as Record<string, unknown>);
-}
+} from '@dcp-emu/testing';
 
 /** `job.localExec()` of the unmodified dcp-client 5.6.1: its own in-process worker computes the job. */
 describe('localExec with unmodified dcp-client 5.6.1', () => {
@@ -52,7 +45,7 @@ describe('localExec with unmodified dcp-client 5.6.1', () => {
     } finally {
       await client.stop('SIGKILL');
     }
-    const out = outputs(client);
+    const out = client.outputs();
     const done = out.find((o) => 'done' in o) as { done: number[]; resultEvents: number[] } | undefined;
     expect(done?.done, client.out.slice(-3000)).toEqual([10, 20, 30, 40]);
     expect([...(done?.resultEvents ?? [])].sort()).toEqual([1, 2, 3, 4]);

@@ -13,22 +13,15 @@ import {
   startEvaluator,
   startScheduler,
   writePeerFile,
-} from './harness';
+} from '@dcp-emu/testing';
 
 const SIMPLE_JOB = join(DCP_CLIENT[5], 'examples/nodejs/simple-job.js');
 const SCRIPT = join(__dirname, 'client-script.cjs');
 
-function outputs(p: Proc): Record<string, unknown>[] {
-  return p.out
-    .split('\n')
-    .filter((l) => l.startsWith('OUT '))
-    .map((l) => JSON.parse(l.slice(4)) as Record<string, unknown>);
-}
-
 async function finished(p: Proc, ms = 90_000): Promise<Record<string, unknown>[]> {
   await p.waitFor(/^OUT \{"(done|failed|fatal)"/m, ms);
   await Promise.race([p.exited, new Promise((r) => setTimeout(r, 15_000))]);
-  return outputs(p);
+  return p.outputs();
 }
 
 /**
