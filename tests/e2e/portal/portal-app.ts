@@ -7,8 +7,11 @@ import { freePort } from '@dcp-emu/testing';
 export const REPO = resolve(__dirname, '../../..');
 export const PORTAL_DIR = join(REPO, 'apps/portal');
 const NEXT_BIN = join(REPO, 'node_modules/next/dist/bin/next');
-/** This suite's own build folder (see distDir in next.config.ts), relative to apps/portal. */
-const DIST_DIR = '.next/cache/e2e-build';
+/**
+ * The suites' build folder (see distDir in next.config.ts), relative to apps/portal. A suite may use
+ * its own, so that another suite rebuilding the portal does not swap the files under its server.
+ */
+export const DIST_DIR = '.next/cache/e2e-build';
 
 function newestMtime(path: string): number {
   const s = statSync(path);
@@ -29,21 +32,34 @@ const BUILD_INPUTS = [
   'prisma/models',
 ];
 
-/** Builds the portal with `next build` unless `.next` is newer than every input. */
-export function ensurePortalBuild(): void {
-  const buildId = join(PORTAL_DIR, DIST_DIR, 'BUILD_ID');
-  if (existsSync(buildId)) {
-    const built = statSync(buildId).mtimeMs;
-    const inputs = BUILD_INPUTS.map((p) => join(REPO, p)).filter(existsSync);
-    if (inputs.every((p) => newestMtime(p) < built)) return;
+function buildIsFresh(distDir: string): boolean {
+  const buildId = join(PORTAL_DIR, distDir, 'BUILD_ID');
+  if (!existsSync(buildId)) return false;
+  const built = statSync(buildId).mtimeMs;
+  const inputs = BUILD_INPUTS.map((p) => join(REPO, p)).filter(existsSync);
+  return inputs.every((p) => newestMtime(p) < built);
+}
+
+/**
+ * Builds the portal with `next build` unless the build is newer than every input. Suites share the
+ * build folder: when another suite is building it right now, wait for that build (bounded) and use it.
+ */
+export function ensurePortalBuild(distDir: string = DIST_DIR): void {
+  const deadline = Date.now() + 540_000;
+  for (;;) {
+    if (buildIsFresh(distDir)) return;
+    const out = spawnSync(process.execPath, [NEXT_BIN, 'build'], {
+      cwd: PORTAL_DIR,
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DCP_EMU_PORTAL_DIST_DIR: distDir },
+      encoding: 'utf8',
+      timeout: Math.max(1_000, deadline - Date.now()),
+    });
+    if (out.status === 0) return;
+    const busy = /Another next build process is already running/.test(`${out.stdout}${out.stderr}`);
+    if (!busy || Date.now() > deadline)
+      throw new Error(`next build failed (${out.status}):\n${out.stdout}\n${out.stderr}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_000);
   }
-  const out = spawnSync(process.execPath, [NEXT_BIN, 'build'], {
-    cwd: PORTAL_DIR,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DCP_EMU_PORTAL_DIST_DIR: DIST_DIR },
-    encoding: 'utf8',
-    timeout: 540_000,
-  });
-  if (out.status !== 0) throw new Error(`next build failed (${out.status}):\n${out.stdout}\n${out.stderr}`);
 }
 
 export interface RunningPortal {
@@ -53,24 +69,35 @@ export interface RunningPortal {
   stop(): Promise<void>;
 }
 
-/** `next start` on a free loopback port with its own data dir (SQLite), ready when /api/ready says ok. */
-export async function startPortal(): Promise<RunningPortal> {
+/**
+ * The portal's own server (`apps/portal/server.ts`: Next.js plus the `/api/live` WebSocket, as `npm
+ * start` runs it) on this suite's build, a free loopback port and its own data dir (SQLite); ready
+ * when /api/ready says ok. `env` adds settings (e.g. the scheduler and bank URLs).
+ */
+export async function startPortal(
+  env: Record<string, string> = {},
+  distDir: string = DIST_DIR,
+): Promise<RunningPortal> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'dcp-emu-portal-'));
   let output = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'],
+    ['--conditions=source', '--import', 'tsx', join(PORTAL_DIR, 'server.ts')],
     {
       cwd: PORTAL_DIR,
       env: {
         ...process.env,
         NODE_ENV: 'production',
         NEXT_TELEMETRY_DISABLED: '1',
+        DCP_EMU_PORTAL_DIST_DIR: distDir,
+        DCP_EMU_HOST: '127.0.0.1',
+        DCP_EMU_PORTAL_PORT: String(port),
         DCP_EMU_DATA_DIR: dataDir,
         DCP_EMU_DATABASE_URL: `file:${join(dataDir, 'portal.sqlite')}`,
         DCP_EMU_PORTAL_PASSWORD_LOG2N: '12',
         DCP_EMU_LOG_LEVEL: 'warn',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
