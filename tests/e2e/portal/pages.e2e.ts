@@ -584,5 +584,12 @@ describe('portal pages on a real stack', () => {
       ws.on('error', () => undefined);
     });
     expect(refused).toBe(401);
+
+    // alice deletes her group from the page (after confirming); the scheduler forgets it too
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.goto('/groups');
+    await page.getByRole('button', { name: `Delete group ${aliceKey}` }).click();
+    await expect.poll(() => page.getByTestId('groups-empty').isVisible(), WAIT).toBe(true);
+    expect(await (await fetch(new URL('api/compute-groups', scheduler.url))).text()).not.toContain(aliceKey);
   }, 200_000);
 });
