@@ -3,6 +3,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { type ApiError, api, sentence } from '../../lib/api';
 import { shortDcc } from '../../lib/dcc';
+import { useLive } from '../../lib/live';
 import { bridgeMessage, newNonce, signWithKeystore, transferMessage } from '../../lib/sign';
 
 export interface BankKeystore {
@@ -164,6 +165,9 @@ export function BridgePanel({ accounts }: { accounts: BankKeystore[] }) {
   const [notice, setNotice] = useState<Notice>(null);
   const [version, setVersion] = useState(0);
   const account = accounts.find((a) => a.id === accountId);
+  // reload when the account's bank balance moves (faucet, jobs, transfers), as the accounts table shows
+  const { data: balances } = useLive<{ address: string; balance: string }[]>('accounts', []);
+  const bankBalance = balances.find((b) => b.address === account?.address)?.balance;
 
   useEffect(() => {
     if (!account) return;
@@ -181,7 +185,7 @@ export function BridgePanel({ accounts }: { accounts: BankKeystore[] }) {
     return () => {
       stale = true;
     };
-  }, [account, version]);
+  }, [account, version, bankBalance]);
 
   async function move(kind: 'deposit' | 'withdraw') {
     if (!account) return;
