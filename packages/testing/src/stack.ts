@@ -82,12 +82,31 @@ export class Proc {
       .map((l) => JSON.parse(l.slice(4)) as Record<string, unknown>);
   }
 
+  /**
+   * Signal the process and everything it started: our launchers re-execute themselves (the evaluator
+   * with --no-node-snapshot) and our worker runs its own evaluator, which a signal to the direct
+   * child alone would leave running. Processes of this module run in their own process group.
+   */
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    const pid = this.child.pid;
+    try {
+      if (pid !== undefined) process.kill(-pid, signal);
+      else this.child.kill(signal);
+    } catch {
+      this.child.kill(signal);
+    }
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM', ms = 10_000): Promise<void> {
-    if (!this.running) return;
-    const t = setTimeout(() => this.child.kill('SIGKILL'), ms);
-    this.child.kill(signal);
+    if (!this.running) {
+      this.kill('SIGKILL'); // what it left behind, if anything
+      return;
+    }
+    const t = setTimeout(() => this.kill('SIGKILL'), ms);
+    this.kill(signal);
     await this.exited;
     clearTimeout(t);
+    if (signal !== 'SIGKILL') this.kill('SIGKILL');
   }
 }
 
@@ -112,6 +131,7 @@ async function startService(
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const proc = new Proc(child);
   const m = await proc.waitFor(/"url":"(http:\/\/127\.0\.0\.1:(\d+)\/)","msg":"listening"/, 60_000);
@@ -146,6 +166,7 @@ export async function startEvaluator(): Promise<Proc & { port: number }> {
     cwd: ROOT,
     env: { ...process.env, DCP_EMU_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const proc = new Proc(child);
   const m = await proc.waitFor(/"port":(\d+),"msg":"evaluator listening"/, 30_000);
@@ -185,6 +206,7 @@ export async function startOurWorker(
       cwd: ROOT,
       env: { ...process.env, DCP_EMU_WORKER_FROM_SOURCE: '1', DCP_EMU_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     }),
   );
   await proc.waitFor(new RegExp(`Sandboxes: ${cores}`), 60_000);
@@ -244,6 +266,7 @@ export async function startDcpWorker(
         DCP_CLIENT_ALLOW_INSECURE_CONFIGURATION: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
       ...(unprivileged() ?? {}),
     },
   );
@@ -263,6 +286,7 @@ export function runClient(
     cwd: home,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
     ...(unprivileged() ?? {}),
   });
   return new Proc(child);
