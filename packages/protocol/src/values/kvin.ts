@@ -38,8 +38,13 @@ export function parseKvin(text: string): unknown {
   return kvin9.parse(text);
 }
 
+/**
+ * A marshaled value (`{_serializeVerId, what}`) → the value. kvin marks the nodes it has read
+ * (`used: true`) in the tree it is given, so it works on a copy: the caller's tree may be part of a
+ * signed request payload that must stay exactly as it arrived (it is forwarded and re-verified).
+ */
 export function unmarshalKvin(prepared: unknown): unknown {
-  return kvin9.unmarshal(prepared);
+  return kvin9.unmarshal(structuredClone(prepared));
 }
 
 /** Version id a serialized value carries ('v8' or 'v9'), or undefined when not KVIN. */

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataUri, encodeConfig, jobValue, kvinFor, kvinVersionOf, parseKvin } from '../node';
+import { dataUri, encodeConfig, jobValue, kvinFor, kvinVersionOf, parseKvin, unmarshalKvin } from '../node';
 import { DcpClientPeer } from '../test-support/peer';
 
 describe('KVIN per generation', () => {
@@ -18,6 +18,15 @@ describe('KVIN per generation', () => {
       expect('c' in back && back.c === undefined).toBe(true);
       expect(back.d.getTime()).toBe(0);
     }
+  });
+
+  it('unmarshals without touching the marshaled tree (it may be part of a signed payload)', () => {
+    // what dcp-client 5.6.1 sends as marshaledArguments: a list of job values with a shared reference
+    const shared = { string: '{"_serializeVerId":"v9","what":1500}', method: 'kvin' };
+    const marshaled = kvinFor(5).marshal([shared, shared, 'x']);
+    const before = JSON.stringify(marshaled);
+    expect(unmarshalKvin(marshaled)).toEqual([shared, shared, 'x']);
+    expect(JSON.stringify(marshaled)).toBe(before);
   });
 
   it('encodes configs with URL objects: DcpURL in v9, URL (ctr 18) in v8', () => {
