@@ -1,4 +1,14 @@
-import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
 import type { AckJournal } from './ack-journal';
 
 /**
@@ -14,6 +24,7 @@ export function fileAckJournal(
 } {
   const compactBytes = options.compactBytes ?? 4 * 1024 * 1024;
   const map = new Map<string, string>();
+  mkdirSync(dirname(path), { recursive: true });
   if (existsSync(path)) {
     for (const line of readFileSync(path, 'utf8').split('\n')) {
       const [dcpsid, token] = line.split(' ');

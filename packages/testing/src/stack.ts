@@ -258,13 +258,13 @@ export async function startDcpWorker(
     ],
     {
       cwd: home,
-      env: {
+      env: peerEnv({
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: home,
         LANG: 'C',
         DCP_SCHEDULER_LOCATION: schedulerUrl,
         DCP_CLIENT_ALLOW_INSECURE_CONFIGURATION: '1',
-      },
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
       ...(unprivileged() ?? {}),
@@ -284,12 +284,20 @@ export function runClient(
 ): Proc {
   const child = spawn(process.execPath, [script, ...args], {
     cwd: home,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...env },
+    env: peerEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
     ...(unprivileged() ?? {}),
   });
   return new Proc(child);
+}
+
+/**
+ * A peer's whole environment: only these variables (none of ours leak in). Typed as a ProcessEnv
+ * even where a framework's types (Next.js) make `NODE_ENV` required: peers do not get one.
+ */
+function peerEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  return vars as unknown as NodeJS.ProcessEnv;
 }
 
 export function cleanup(...dirs: (string | undefined)[]): void {

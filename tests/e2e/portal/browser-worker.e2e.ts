@@ -84,12 +84,6 @@ beforeAll(async () => {
   scheduler = await startScheduler(join(work, 'scheduler'), {
     DCP_EMU_BANK_URL: bank.url,
     DCP_EMU_SCHEDULER_KEYSTORE: schedulerKeystore,
-    // Escrow is being wired into the scheduler: with it on, dcp-client 5.6.1's job submission is
-    // refused today ("payment account … did not authorize this scheduler to spend"). Until that
-    // lands the scheduler runs unmetered here and pays 0 per slice; the earnings check below then
-    // falls back to slices computed + the bank balance as the bank reports it. Set this to 'on'
-    // once escrow works end to end, and the test demands that the earnings reach the bank.
-    DCP_EMU_SCHEDULER_ESCROW: process.env.DCP_EMU_E2E_ESCROW === 'on' ? 'on' : 'off',
   });
   // startPortal passes our environment on: the portal's pages and routes read these
   process.env.DCP_EMU_SCHEDULER_URL = scheduler.url;
@@ -233,19 +227,14 @@ async function computeAndStop(page: Page, sockets: WebSocket[], pageErrors: stri
 
   // earnings: what the scheduler reported paying must arrive in the bank and on the page
   const earned = Number((await page.getByTestId('earned').textContent())?.replace(/ DCC$/, ''));
-  if (earned > 0) {
-    await expect
-      .poll(async () => Number(await bankBalance(account)) - Number(balanceBefore), {
-        ...WAIT,
-        timeout: 60_000,
-      })
-      .toBeGreaterThan(0);
-  } else {
-    console.warn(
-      'browser-worker e2e: the scheduler paid 0 per slice (escrow not wired in this checkout); ' +
-        'earnings asserted as slices computed and the bank balance shown as the bank reports it',
-    );
-  }
+  // metered: 4 slices at the market rate (0.0001 DCC each), settled into the chosen account
+  expect(earned).toBeCloseTo(0.0004, 9);
+  await expect
+    .poll(async () => Number(await bankBalance(account)) - Number(balanceBefore), {
+      ...WAIT,
+      timeout: 60_000,
+    })
+    .toBeCloseTo(earned, 9);
   await expect
     .poll(
       async () =>

@@ -21,12 +21,14 @@ import {
   cryptoRandom,
   DcpTarget,
   encodeConfig,
+  fileAckJournal,
   type Identity,
   loadOrCreateIdentity,
 } from '@dcp-emu/protocol/node';
 import { createLogger } from '@dcp-emu/service-kit';
 import type { Request, Response } from 'express';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { SchedulerConfig } from '../config';
 import { SCHEDULER_CONTEXT, type SchedulerContext } from '../context';
@@ -163,7 +165,13 @@ export class DcpModule {
           provide: DCP_TARGET,
           inject: [IDENTITY],
           useFactory: (identity: Identity) =>
-            new DcpTarget({ identity, logger: createLogger('scheduler-dcp', config.logLevel) }),
+            new DcpTarget({
+              identity,
+              logger: createLogger('scheduler-dcp', config.logLevel),
+              // the last ack per session survives a kill: after a restart a resuming dcp-client is made
+              // to retransmit its unacked message before the close (else 5.6.1 rejects it and crashes)
+              ackJournal: fileAckJournal(join(config.dataDir, 'dcp-acks.log')),
+            }),
         },
         {
           provide: SCHEDULER_CONTEXT,

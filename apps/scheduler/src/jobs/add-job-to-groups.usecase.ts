@@ -37,10 +37,9 @@ export class AddJobToGroups {
     dcpsid: string | undefined,
   ): Promise<{ success: true; groups: string[] }> {
     const job = await ownedJob(this.ctx, data.job, peer);
-    const keys = data.cgArray.flatMap((g) => (g.joinKey ? [g.joinKey] : g.id === 1 ? ['public'] : []));
-    for (const g of data.cgArray)
-      if (g.joinKey && g.joinKey !== 'public')
-        await this.#groups.verifyJoin(g.joinKey, g.joinHashHash, dcpsid);
+    // each group named by joinKey, opaque id or joinAddress, proved with joinHashHash (else EGROUP)
+    const keys: string[] = [];
+    for (const g of data.cgArray) keys.push(await this.#groups.verifyClaim(g, dcpsid));
     const groups = keys.length ? [...new Set(keys)] : ['public'];
     const privateGroups = await this.ctx.store.computeGroupsByKey(groups.filter((g) => g !== 'public'));
     // Commission of a private group's job goes to the group's owner at the group's rate.
