@@ -398,6 +398,10 @@ describe('portal pages on a real stack', () => {
     await shot(page, 'jobs');
     await page.goto('/workers');
     await expect.poll(() => page.getByTestId('earnings-row').count(), WAIT).toBe(1);
+    // the connected dcp-worker is listed even while idle, with the cores it offers
+    await expect
+      .poll(async () => (await page.getByTestId('worker-status').allTextContents()).join('|'), WAIT)
+      .toMatch(/(idle|computing) · \d+ core/);
     await shot(page, 'workers');
   }, 400_000);
 

@@ -184,9 +184,21 @@ export class InspectController {
     return { cancelled };
   }
 
+  /**
+   * Workers: those that asked for work (connected, or gone within a lease period) with what they
+   * said (identity, payment address, cores, verified groups), and every holder of leased slices.
+   */
   @Get('workers')
   async workers() {
-    return { workers: await this.core.ctx.store.workers() };
+    const leased = new Map((await this.core.ctx.store.workers()).map((w) => [w.worker, w.slices]));
+    const seen = this.core.leases.connected();
+    const workers = [
+      ...seen.map((w) => ({ ...w, slices: leased.get(w.worker) ?? [] })),
+      ...[...leased]
+        .filter(([worker]) => !seen.some((w) => w.worker === worker))
+        .map(([worker, slices]) => ({ worker, slices })),
+    ];
+    return { workers };
   }
 
   /** Registered compute groups (no join hashes, no secrets) with their running jobs. */

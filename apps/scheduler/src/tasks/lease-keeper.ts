@@ -11,6 +11,7 @@ export class LeaseKeeper {
   #sweeper?: ReturnType<typeof setInterval>;
   readonly #watched = new WeakSet<DcpSession>();
   readonly #downTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #workers = new Map<string, ConnectedWorker>();
   #sweeping = false;
 
   constructor(private readonly ctx: SchedulerContext) {}
@@ -31,8 +32,23 @@ export class LeaseKeeper {
     return new Date(this.ctx.clock.now() + this.ctx.tuning.leaseMs);
   }
 
-  /** The worker is alive: renew its leases; watch its session for a drop. */
-  async alive(worker: string, session?: DcpSession): Promise<void> {
+  /** The worker is alive: renew its leases; watch its session for a drop; remember what it said. */
+  async alive(worker: string, session?: DcpSession, info?: WorkerInfo): Promise<void> {
+    const now = this.ctx.clock.now();
+    const known = this.#workers.get(worker);
+    if (info || known)
+      this.#workers.set(worker, {
+        ...(known ?? {
+          worker,
+          address: info?.address ?? '',
+          cores: 0,
+          groups: [],
+          since: new Date(now).toISOString(),
+        }),
+        ...info,
+        connected: true,
+        lastSeen: new Date(now).toISOString(),
+      });
     const pending = this.#downTimers.get(worker);
     if (pending) {
       clearTimeout(pending);
@@ -49,11 +65,23 @@ export class LeaseKeeper {
         this.#downTimers.delete(worker);
       });
     }
-    const now = this.ctx.clock.now();
     await this.ctx.store.renewLeases(worker, this.leaseExpiry(), new Date(now - this.ctx.tuning.maxLeaseMs));
   }
 
+  /**
+   * Workers that asked for work: connected ones, and those gone within the last lease period (shown
+   * as not connected), most recently seen first.
+   */
+  connected(): ConnectedWorker[] {
+    const cutoff = this.ctx.clock.now() - this.ctx.tuning.leaseMs;
+    for (const [k, w] of this.#workers)
+      if (!w.connected && Date.parse(w.lastSeen) < cutoff) this.#workers.delete(k);
+    return [...this.#workers.values()].sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
+  }
+
   #down(worker: string): void {
+    const w = this.#workers.get(worker);
+    if (w) this.#workers.set(worker, { ...w, connected: false });
     if (this.#downTimers.has(worker)) return;
     const grace = Math.min(5_000, this.ctx.tuning.leaseMs);
     const t = setTimeout(() => {
@@ -80,4 +108,24 @@ export class LeaseKeeper {
       this.#sweeping = false;
     }
   }
+}
+
+/** What a worker told us when it last asked for work. */
+export interface WorkerInfo {
+  /** its identity address (the DCP peer) */
+  address: string;
+  /** the address its earnings go to */
+  paymentAddress?: string;
+  /** cores it offered (target load) */
+  cores: number;
+  /** compute groups it proved membership of */
+  groups: string[];
+}
+
+export interface ConnectedWorker extends WorkerInfo {
+  /** `<address>` or `<address>/<worker id>` */
+  worker: string;
+  connected: boolean;
+  since: string;
+  lastSeen: string;
 }

@@ -100,6 +100,15 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
     const job = task.body.newJobs?.['job-range'];
     expect(job?.codeLocation).toBe('data:,(x,a)%3D%3Ex*a');
     expect(decodeURI(job?.argumentsLocation[0]?.value ?? '')).toContain('"_serializeVerId":"v8"');
+
+    // the worker is listed as connected, with what it said and the groups it proved
+    const [seen] = core.leases.connected();
+    expect(seen).toMatchObject({
+      worker: `${workerId.address.toLowerCase()}/w1`,
+      address: workerId.address,
+      connected: true,
+      groups: ['public'],
+    });
   });
 
   it('accepts results carrying our authorization, refuses forged ones, finishes the job with stop', async () => {

@@ -70,7 +70,17 @@ export class RequestTask {
   ): Promise<unknown> {
     const workerId = data.coreStats?.worker;
     const key = workerKey(peer, workerId);
-    await this.leases.alive(key, session);
+    const claims = data.workerComputeGroups ?? undefined;
+    const registry = needsRegistryScan(claims)
+      ? new Map((await this.ctx.store.listComputeGroups()).map((g) => [g.joinKey, g]))
+      : await this.ctx.store.computeGroupsByKey(privateKeys(claims));
+    const groups = verifiedGroups(claims, session.dcpsid, registry);
+    await this.leases.alive(key, session, {
+      address: peer,
+      ...(data.paymentAddress ? { paymentAddress: data.paymentAddress } : {}),
+      cores: Math.max(0, Math.floor(data.targetLoad?.cpu ?? 0)),
+      groups: [...groups].sort(),
+    });
     if (data.returnAllSlices) {
       const n = await this.ctx.store.requeueWorker(key);
       if (n) this.ctx.logger.info({ worker: key, slices: n }, 'worker returned all slices');
@@ -80,11 +90,6 @@ export class RequestTask {
     const only = new Set([...(data.jobAddresses ?? []), ...(data.jobIds ?? [])]);
     const skip = new Set([...(data.rejectedJobs ?? []), ...(data.unresolvedJobs ?? [])]);
     const worked = new Set(data.previouslyWorkedJobs ?? []);
-    const claims = data.workerComputeGroups ?? undefined;
-    const registry = needsRegistryScan(claims)
-      ? new Map((await this.ctx.store.listComputeGroups()).map((g) => [g.joinKey, g]))
-      : await this.ctx.store.computeGroupsByKey(privateKeys(claims));
-    const groups = verifiedGroups(claims, session.dcpsid, registry);
     const cores = Math.max(1, Math.floor(data.targetLoad.cpu));
     let budget = Math.max(cores, this.ctx.tuning.maxTaskSlices);
 

@@ -7,11 +7,18 @@ import { useLive } from '../../lib/live';
 import { ErrorNotice } from '../error-notice';
 
 export interface WorkersData {
-  workers: { worker: string; busy: number; slices: { job: string | null; sliceNumber: number | null }[] }[];
+  workers: {
+    worker: string;
+    busy: number;
+    connected: boolean | null;
+    cores: number | null;
+    lastSeen: string | null;
+    slices: { job: string | null; sliceNumber: number | null }[];
+  }[];
   earnings: { address: string; label: string; earned: string; payments: number }[];
 }
 
-/** Workers computing now (their busy sandboxes and slices) and what the user's accounts earned. */
+/** Connected workers (idle or computing: busy sandboxes and slices) and what the user's accounts earned. */
 export function WorkersView({
   initial,
   initialError,
@@ -26,12 +33,13 @@ export function WorkersView({
     <>
       {error ? <ErrorNotice error={error} what="the workers" /> : null}
       <section className="card" aria-labelledby="workers-heading">
-        <h2 id="workers-heading">Workers computing now</h2>
+        <h2 id="workers-heading">Workers</h2>
         {data.workers.length === 0 ? (
           <div className="empty" data-testid="workers-empty">
-            <strong>No worker is computing right now</strong>
+            <strong>No worker is connected</strong>
             <p>
-              Workers show here while they hold slices. Start one that pays into one of your bank accounts:
+              Workers show here once they ask the scheduler for work. Start one that pays into one of your
+              bank accounts, or use the <Link href="/worker">browser worker</Link>:
             </p>
             <pre>{`npx dcp-worker --dcp-scheduler ${schedulerUrl} --paymentAddress <your bank account>`}</pre>
           </div>
@@ -42,6 +50,7 @@ export function WorkersView({
               <thead>
                 <tr>
                   <th scope="col">Worker</th>
+                  <th scope="col">Status</th>
                   <th scope="col">Busy sandboxes</th>
                   <th scope="col">Current slices</th>
                 </tr>
@@ -54,6 +63,13 @@ export function WorkersView({
                     <tr key={w.worker} data-testid="worker-row">
                       <td>
                         <span className="mono">{w.worker}</span>
+                      </td>
+                      <td data-testid="worker-status">
+                        {w.connected === false ? 'gone' : w.busy > 0 ? 'computing' : 'idle'}
+                        {w.cores ? <span className="hint"> · {w.cores} core(s)</span> : null}
+                        {w.lastSeen ? (
+                          <span className="hint"> · seen {new Date(w.lastSeen).toLocaleTimeString()}</span>
+                        ) : null}
                       </td>
                       <td>{w.busy}</td>
                       <td>

@@ -74,6 +74,10 @@ export type JobEvent = z.output<typeof eventSchema>;
 export const workerSchema = z.object({
   worker: z.string(),
   slices: z.array(z.object({ jobId: z.string(), sliceNumber: z.number(), leaseExpires: optionalString })),
+  /** workers that asked for work: connected (or gone within a lease period), cores offered, last seen */
+  connected: z.boolean().optional(),
+  cores: z.number().optional(),
+  lastSeen: optionalString,
 });
 
 export const groupSchema = z.object({

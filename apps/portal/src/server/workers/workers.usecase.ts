@@ -16,6 +16,11 @@ export interface WorkerRow {
   worker: string;
   /** sandboxes busy right now (one slice each) */
   busy: number;
+  /** connected now (false: gone within the last lease period; null: seen only through its leases) */
+  connected: boolean | null;
+  /** cores it offers */
+  cores: number | null;
+  lastSeen: string | null;
   /** current slices; a job that is not the user's shows as `job: null` */
   slices: { job: string | null; sliceNumber: number | null }[];
 }
@@ -26,7 +31,7 @@ export interface WorkersPage {
 }
 
 /**
- * Workers computing right now (they hold slices), and what the user's accounts earned as payment
+ * Workers connected to the scheduler (idle or computing) and those holding slices, and what the user's accounts earned as payment
  * addresses. Other users' jobs are not named: their slices show only as busy sandboxes.
  */
 export async function workersPage(deps: WorkerDeps, userId: string): Promise<Result<WorkersPage>> {
@@ -58,7 +63,14 @@ export async function workersPage(deps: WorkerDeps, userId: string): Promise<Res
           ? { job: s.jobId, sliceNumber: s.sliceNumber }
           : { job: null, sliceNumber: null },
       );
-    workers.push({ worker: w.worker, busy: w.slices.length, slices });
+    workers.push({
+      worker: w.worker,
+      busy: w.slices.length,
+      slices,
+      connected: w.connected ?? null,
+      cores: w.cores ?? null,
+      lastSeen: w.lastSeen ?? null,
+    });
   }
   workers.sort((a, b) => a.worker.localeCompare(b.worker));
   return ok({ workers, earnings: earned.value });
