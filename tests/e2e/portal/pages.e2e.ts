@@ -374,6 +374,8 @@ describe('portal pages on a real stack', () => {
     expect(kinds[0]).toBe('escrow');
     expect(kinds.filter((k) => k === 'payment').length).toBeGreaterThanOrEqual(3);
     expect(kinds.at(-1)).toBe('refund');
+    // what the slices wrote with console.log, and the stop, in the console stream
+    await expect.poll(() => page.getByTestId('console').textContent(), WAIT).toContain('squaring');
     await client.stop('SIGKILL');
     await shot(page, 'job');
 

@@ -26,8 +26,23 @@ export interface SubscribeOptions {
  * order (the DCP session batches them); reliable events are stored first and replayed to a client
  * that subscribes again (reconnect, scheduler restart) until one has taken them.
  */
+/** An optional event as the inspection API shows it (kept in memory, the latest per job). */
+export interface RecentEvent {
+  seq: number;
+  name: string;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** How many optional events (console, error, noprogress, custom…) are kept per job for inspection. */
+const RECENT_PER_JOB = 200;
+/** Events that are not kept: results are stored with their slices, status is derived from counts. */
+const NOT_KEPT = new Set(['result', 'status']);
+
 export class EventRouter {
   readonly #byJob = new Map<string, Set<Subscription>>();
+  readonly #recent = new Map<string, RecentEvent[]>();
+  #recentSeq = 0;
   readonly #schedmsg = new Set<Subscription>();
   readonly #bySession = new Map<DcpSession, Set<Subscription>>();
   #eventSeq = 0;
@@ -80,12 +95,31 @@ export class EventRouter {
     return true;
   }
 
+  /**
+   * The job's latest optional events (console output, errors, no-progress, custom `work.emit`), oldest
+   * first; kept in memory for the inspection API (they were pushed to subscribers as they came).
+   */
+  recent(job: string): RecentEvent[] {
+    return [...(this.#recent.get(job) ?? [])];
+  }
+
   subscriberCount(job: string): number {
     return this.#byJob.get(job)?.size ?? 0;
   }
 
   /** Push an optional event (result, status, console, error, …) to the job's current subscribers. */
   emit(job: string, eventName: string, fields: Record<string, unknown>): void {
+    if (!NOT_KEPT.has(eventName)) {
+      const list = this.#recent.get(job) ?? [];
+      list.push({
+        seq: ++this.#recentSeq,
+        name: eventName,
+        data: { job, ...fields },
+        createdAt: new Date(this.clock.now()),
+      });
+      if (list.length > RECENT_PER_JOB) list.splice(0, list.length - RECENT_PER_JOB);
+      this.#recent.set(job, list);
+    }
     for (const sub of this.#byJob.get(job) ?? []) {
       if (sub.label !== eventName.toLowerCase()) continue;
       void this.#push(sub, eventName, { job, ...fields });

@@ -168,10 +168,19 @@ export class InspectController {
     };
   }
 
+  /**
+   * The job's events, oldest first: reliable ones as stored (`stop`, `nofunds`; `delivered` tells
+   * whether a client took them) and the latest optional ones pushed to clients (console, error,
+   * noprogress, custom; `stored: false` and a negative `seq` of their own sequence, kept in memory
+   * since the scheduler started).
+   */
   @Get('jobs/:id/events')
   async events(@Param('id') id: string) {
     await this.#job(id);
-    return { events: await this.core.ctx.store.events(id) };
+    const stored = (await this.core.ctx.store.events(id)).map((e) => ({ ...e, stored: true }));
+    const recent = this.core.ctx.events.recent(id).map((e) => ({ ...e, seq: -e.seq, stored: false }));
+    const events = [...stored, ...recent].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return { events };
   }
 
   @Post('jobs/:id/cancel')

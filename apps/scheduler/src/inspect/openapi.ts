@@ -51,7 +51,8 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/jobs/{id}/events': {
         get: {
-          summary: 'Reliable events (stop) and whether a client took them',
+          summary:
+            'Events, oldest first: reliable ones as stored (stop, nofunds) and the latest optional ones (console, error, noprogress, custom; stored: false, negative seq)',
           parameters: [idParam],
           responses: { '200': { description: '{events}', ...json(obj) } },
         },
