@@ -12,7 +12,7 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { DcpError } from '@dcp-emu/protocol/node';
+import { DcpError, getDefaultCrypto, toChecksumAddress } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import { SCHEDULER_CORE, type SchedulerCore } from '../core';
 import { ComputeGroups, createComputeGroupSchema } from '../groups/compute-groups.usecase';
@@ -23,6 +23,8 @@ import { openApiDocument } from './openapi';
 
 const listQuery = z.object({
   owner: z.string().optional(),
+  /** comma-separated addresses: jobs deployed by or paid from any of them (any spelling) */
+  account: z.string().max(10_000).optional(),
   status: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
@@ -84,15 +86,15 @@ export class InspectController {
   async jobs(@Query() query: unknown) {
     const q = parse(listQuery, query);
     const status = q.status?.split(',');
-    const jobs = await this.core.ctx.store.listJobs({
-      owner: q.owner,
-      status,
-      limit: q.limit,
-      offset: q.offset,
-    });
+    const accounts = q.account
+      ?.split(',')
+      .filter((a) => /^0x[0-9a-fA-F]{40}$/.test(a))
+      .flatMap((a) => [a, a.toLowerCase(), toChecksumAddress(getDefaultCrypto(), a)]);
+    const filter = { owner: q.owner, status, ...(accounts ? { accounts: [...new Set(accounts)] } : {}) };
+    const jobs = await this.core.ctx.store.listJobs({ ...filter, limit: q.limit, offset: q.offset });
     return {
       jobs: jobs.map((j) => jobStatusReport(j)),
-      total: await this.core.ctx.store.countJobs({ owner: q.owner, status }),
+      total: await this.core.ctx.store.countJobs(filter),
     };
   }
 

@@ -17,6 +17,13 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [
             { name: 'owner', in: 'query', schema: { type: 'string' } },
             {
+              name: 'account',
+              in: 'query',
+              description:
+                'comma-separated addresses: jobs deployed by or paid from any of them (any spelling)',
+              schema: { type: 'string' },
+            },
+            {
               name: 'status',
               in: 'query',
               description: 'comma-separated: running,finished,cancelled',

@@ -184,6 +184,24 @@ function toSlice(r: SliceRow): SliceRecord {
 
 const CHUNK = 500;
 
+/** Which jobs a listing wants. Addresses match as stored: pass each spelling (checksummed, lower case). */
+export interface JobFilter {
+  owner?: string;
+  status?: string[];
+  /** jobs deployed by (owner) or paid from (payment account) any of these addresses */
+  accounts?: string[];
+}
+
+function jobWhere(filter: JobFilter) {
+  return {
+    ...(filter.owner ? { owner: filter.owner } : {}),
+    ...(filter.status ? { status: { in: filter.status } } : {}),
+    ...(filter.accounts
+      ? { OR: [{ owner: { in: filter.accounts } }, { paymentAccount: { in: filter.accounts } }] }
+      : {}),
+  };
+}
+
 /** A registered compute group (the join secret is never stored, only `joinHash`). */
 export interface ComputeGroupRecord {
   joinKey: string;
@@ -262,14 +280,9 @@ export class SchedulerStore {
     return row ? toJob(row) : undefined;
   }
 
-  async listJobs(
-    filter: { owner?: string; status?: string[]; limit?: number; offset?: number } = {},
-  ): Promise<JobRecord[]> {
+  async listJobs(filter: JobFilter & { limit?: number; offset?: number } = {}): Promise<JobRecord[]> {
     const rows = await this.prisma.schedJob.findMany({
-      where: {
-        ...(filter.owner ? { owner: filter.owner } : {}),
-        ...(filter.status ? { status: { in: filter.status } } : {}),
-      },
+      where: jobWhere(filter),
       orderBy: { createdAt: 'desc' },
       take: filter.limit ?? 100,
       skip: filter.offset ?? 0,
@@ -277,13 +290,8 @@ export class SchedulerStore {
     return rows.map(toJob);
   }
 
-  async countJobs(filter: { owner?: string; status?: string[] } = {}): Promise<number> {
-    return this.prisma.schedJob.count({
-      where: {
-        ...(filter.owner ? { owner: filter.owner } : {}),
-        ...(filter.status ? { status: { in: filter.status } } : {}),
-      },
-    });
+  async countJobs(filter: JobFilter = {}): Promise<number> {
+    return this.prisma.schedJob.count({ where: jobWhere(filter) });
   }
 
   /** Append uploaded slices in order; returns the last slice number. */

@@ -1,5 +1,4 @@
 import { DcpErrorCode } from '@dcp-emu/protocol';
-import { getAddress } from 'ethers';
 import { z } from 'zod';
 import { fromUnits, toUnits } from '../../lib/dcc';
 import { type UserAddresses, ownsJob, userAddresses } from '../ownership';
@@ -21,15 +20,11 @@ const jobId = z.string().min(1).max(256);
 /** The user's jobs (owner or payment account among their keystores), newest first. */
 export async function listJobs(deps: JobDeps, userId: string): Promise<Result<JobSummary[]>> {
   const addresses = await userAddresses(deps, userId);
-  const byId = new Map<string, JobSummary>();
-  // the scheduler matches owners as stored (dcp-client sends checksummed addresses): ask both ways
-  const spellings = new Set([...addresses.all].flatMap((a) => [a, getAddress(a)]));
-  for (const owner of spellings) {
-    const answer = await deps.scheduler.jobsOf(owner);
-    if (!answer.ok) return answer;
-    for (const j of answer.value.jobs) if (ownsJob(addresses, j)) byId.set(j.id, j);
-  }
-  return ok([...byId.values()].sort((a, b) => b.deployTime.localeCompare(a.deployTime)));
+  if (addresses.all.size === 0) return ok([]);
+  const answer = await deps.scheduler.jobsOf([...addresses.all]);
+  if (!answer.ok) return answer;
+  const mine = answer.value.jobs.filter((j) => ownsJob(addresses, j));
+  return ok(mine.sort((a, b) => b.deployTime.localeCompare(a.deployTime)));
 }
 
 /** One job of the user, or ENOENT (also for other users' jobs: nothing is revealed about them). */

@@ -94,10 +94,11 @@ export type SchedulerGroup = z.output<typeof groupSchema>;
 export function schedulerApi(up: Upstream) {
   const enc = encodeURIComponent;
   return {
-    jobsOf: (owner: string, limit = 200) =>
+    /** jobs deployed by or paid from any of these addresses (the scheduler matches every spelling) */
+    jobsOf: (accounts: string[], limit = 1000) =>
       up.call(
         'GET',
-        `api/jobs?owner=${enc(owner)}&limit=${limit}`,
+        `api/jobs?account=${enc(accounts.join(','))}&limit=${limit}`,
         z.object({ jobs: z.array(jobSummarySchema), total: z.number() }),
       ),
     job: (id: string) => up.call('GET', `api/jobs/${enc(id)}`, jobDetailSchema),
