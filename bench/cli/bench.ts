@@ -9,32 +9,14 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePortBase } from '@dcp-emu/testing';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'packages/cli/bin/dcp-emu.js');
 const resets = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10);
 const portal = process.argv.includes('--portal');
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      res(true);
-    });
-    s.once('error', () => res(false));
-  });
-}
-
-async function freeBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    if (!(await Promise.all([0, 1, 2, 3, 4].map((i) => portOpen(base + i)))).some(Boolean)) return base;
-  }
-}
 
 /** Starts `up` and resolves with the ms until it printed its ready banner. */
 async function upUntilReady(dataDir: string, base: number): Promise<{ child: ChildProcess; ms: number }> {
@@ -78,7 +60,7 @@ const stats = (xs: number[]) => {
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dcp-emu-cli-bench-'));
   try {
-    const base = await freeBase();
+    const base = await freePortBase();
     const fresh = await upUntilReady(dataDir, base);
     console.log(`up → ready, fresh data dir (start, fund 10 accounts, @seed): ${fresh.ms.toFixed(0)} ms`);
     const inner: number[] = [];

@@ -1,30 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePortBase, portOpen } from '@dcp-emu/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '../..');
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      res(true);
-    });
-    s.once('error', () => res(false));
-  });
-}
-
-async function freeBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const used = await Promise.all([0, 1, 2, 3, 4].map((i) => portOpen(base + i)));
-    if (!used.some(Boolean)) return base;
-  }
-}
 
 /** `npm start` as a new user runs it: the real CLI, the built services, a fresh data dir. */
 describe('dcp-emu up', () => {
@@ -36,7 +17,7 @@ describe('dcp-emu up', () => {
   });
 
   it('starts every service healthy, prints URLs and the DCP env, and Ctrl-C stops them all', async () => {
-    const base = await freeBase();
+    const base = await freePortBase();
     child = spawn(
       process.execPath,
       [

@@ -1,3 +1,4 @@
+export { freePortBase, portOpen } from './ports.js';
 export { freePort, startPostgres, type PgServer } from './postgres.js';
 export { freshDatabase, PROVIDERS, type TestDatabase, type TestProvider } from './databases.js';
 export {

@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePortBase } from '@dcp-emu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -33,25 +33,6 @@ function freshHome(): string {
   const home = mkdtempSync(join(tmpdir(), 'dcp-emu-cli-home-'));
   chownTree(home);
   return home;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      res(true);
-    });
-    s.once('error', () => res(false));
-  });
-}
-
-async function freeBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const used = await Promise.all([0, 1, 2, 3, 4].map((i) => portOpen(base + i)));
-    if (!used.some(Boolean)) return base;
-  }
 }
 
 interface Ran {
@@ -115,7 +96,7 @@ describe('dcp-emu CLI against a real stack', () => {
   const dd = ['--data-dir', dataDir];
 
   beforeAll(async () => {
-    base = await freeBase();
+    base = await freePortBase();
     up = spawn(
       process.execPath,
       [CLI, 'up', '--no-build', '--no-portal', '--workers', '2', ...dd, '--port-base', String(base)],
