@@ -146,7 +146,7 @@ export async function statusCommand(dataDir: string, json: boolean): Promise<num
     );
   const leased = Object.entries(r.leasedSlicesByWorker);
   lines.push(
-    `workers holding slices: ${leased.length ? leased.map(([w, n]) => `${w} (${n})`).join(', ') : 'none'}`,
+    `workers (slices held): ${leased.length ? leased.map(([w, n]) => `${w} (${n})`).join(', ') : 'none'}`,
   );
   const jobs = Object.entries(r.jobs);
   lines.push(
