@@ -209,13 +209,17 @@ export class Escrow implements JobMoney {
   async fund(jobId: string, total: number): Promise<void> {
     const e = await this.#get(jobId);
     if (!e?.holdId || e.released || e.shortSince || total <= e.fundedSlices) return;
-    await this.#topUp(e, total, 0n, `job:${e.jobId}:fund:${total}`);
+    // Never fails the upload (the slices are stored already; a retried pile would add them twice):
+    // when the bank cannot be reached the job waits like a short one, and the settle loop retries.
+    if (!(await this.#topUp(e, total, 0n, `job:${e.jobId}:fund:${total}`)))
+      if (!(await this.#get(jobId))?.shortSince)
+        await this.#update(jobId, { shortSince: this.#now(), shortAmount: null });
   }
 
   /**
    * Move more of the account into the hold: enough for slices up to `total` plus `extra`, under the
    * idempotency `key`. On ENOFUNDS the job goes short (paused, `nofunds` told once) and false is
-   * returned; a success clears the short state.
+   * returned, as for any other failure (the bank unreachable); a success clears the short state.
    */
   async #topUp(e: EscrowRecord, total: number, extra: bigint, key: string): Promise<boolean> {
     const { bank } = this.deps;
@@ -232,7 +236,10 @@ export class Escrow implements JobMoney {
       if (e.shortSince) this.deps.logger.info({ job: e.jobId }, 'escrow funded again: the job resumes');
       return true;
     } catch (error) {
-      if (!isNoFunds(error)) throw error;
+      if (!isNoFunds(error)) {
+        this.deps.logger.warn({ job: e.jobId, err: error }, 'escrow top-up failed; retrying');
+        return false;
+      }
       if (!e.shortSince) {
         await this.#update(e.jobId, { shortSince: this.#now(), shortAmount: formatDcc(amount) });
         const remaining = Math.max(1, total - e.fundedSlices);
