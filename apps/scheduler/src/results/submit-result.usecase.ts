@@ -40,8 +40,9 @@ function readResult(data: ResultData): { value: ResultWrite['result']; isError: 
   let value: ResultWrite['result'];
   try {
     if (data.resultV2 !== undefined) {
-      const v = jobValue.decode(unmarshalKvin(data.resultV2));
+      // unmarshalled once per result (it copies the tree): the hot path of every slice
       const raw = unmarshalKvin(data.resultV2) as ResultWrite['result'];
+      const v = jobValue.decode(raw);
       return {
         value: { string: raw.string, method: raw.method, MIMEType: raw.MIMEType },
         isError: v instanceof Error,
