@@ -3,11 +3,16 @@ import type { TaskTuning } from './config';
 import type { EventRouter } from './events/event-router';
 import type { JobMoney } from './escrow/escrow';
 import type { Clock } from './ports/clock';
-import type { SchedulerStore } from './store/scheduler-store';
+import type { JobStore } from './state/job-store';
+import type { ComputeGroupRepository } from './store/compute-groups.repository';
+import type { PackageRepository } from './store/package.repository';
 
 /** What every use case works with: state, events, ports and tuning. */
 export interface SchedulerContext {
-  store: SchedulerStore;
+  /** jobs, slices, leases, results and reliable events: in memory, journaled per tick */
+  store: JobStore;
+  groups: ComputeGroupRepository;
+  packages: PackageRepository;
   events: EventRouter;
   clock: Clock;
   random: Random;

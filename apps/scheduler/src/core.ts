@@ -53,15 +53,21 @@ export class SchedulerCore {
    * now; leases of workers we no longer hear from expire through the sweeper.
    */
   async recover(): Promise<void> {
+    this.ctx.groups.forget();
+    await this.ctx.store.load();
     for (const job of await this.ctx.store.listJobs({ status: ['running'], limit: 10_000 }))
       await this.lifecycle.finishIfDone(job);
     this.leases.start();
     this.ctx.escrow.start();
   }
 
+  /** Stop the loops and write what memory holds (before a state restore or shutdown). */
   async stop(): Promise<void> {
     this.leases.stop();
+    await this.submitResult.idle();
     await this.ctx.escrow.stop();
+    await this.ctx.store.journal.flush();
+    this.ctx.store.clear();
   }
 }
 

@@ -13,7 +13,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { type Database } from '@dcp-emu/db';
+import type { Database } from '@dcp-emu/db';
 import { DATABASE, Readiness } from '@dcp-emu/nest-kit';
 import {
   type AttachedTarget,
@@ -40,7 +40,7 @@ import { Escrow, type JobMoney, NoEscrow } from '../escrow/escrow';
 import { EscrowStore } from '../escrow/escrow-store';
 import type { BankPort } from '../ports/bank.port';
 import { type Clock, systemClock } from '../ports/clock';
-import { SchedulerStore } from '../store/scheduler-store';
+import { openSchedulerState } from '../state/open-state';
 import { dcpClientConfig } from './dcp-config';
 import { registerDcpServices } from './dcp-services';
 
@@ -90,6 +90,7 @@ export class DcpServer implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.core.ctx.escrow.close();
     await this.target.close();
     await this.#attached?.close();
+    await this.core.ctx.store.journal.close();
   }
 }
 
@@ -176,9 +177,16 @@ export class DcpModule {
         {
           provide: SCHEDULER_CONTEXT,
           inject: [DATABASE, IDENTITY, CLOCK],
-          useFactory: (db: Database, identity: Identity, clock: Clock): SchedulerContext => {
+          useFactory: async (db: Database, identity: Identity, clock: Clock): Promise<SchedulerContext> => {
             const logger = createLogger('scheduler', config.logLevel);
-            const store = new SchedulerStore(db.prisma);
+            const state = await openSchedulerState({
+              prisma: db.prisma,
+              url: config.databaseUrl,
+              dataDir: config.dataDir,
+              logger,
+              leases: config.tuning,
+            });
+            const store = state.store;
             const events = new EventRouter(store, clock, cryptoRandom, logger);
             const bank =
               overrides.bank ??
@@ -198,7 +206,7 @@ export class DcpModule {
                 })
               : new NoEscrow();
             return {
-              store,
+              ...state,
               events,
               clock,
               random: cryptoRandom,

@@ -2,10 +2,11 @@ import { type Database, openDatabase } from '@dcp-emu/db';
 import { cryptoRandom, DcpError, DcpErrorCode, Identity } from '@dcp-emu/protocol/node';
 import { freshDatabase, type TestDatabase } from '@dcp-emu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultTuning } from '../config';
 import { EventRouter } from '../events/event-router';
 import type { BankPort, HoldView } from '../ports/bank.port';
 import { systemClock } from '../ports/clock';
-import { SchedulerStore } from '../store/scheduler-store';
+import { openSchedulerState } from '../state/open-state';
 import { applyRate, Escrow, slicePayment } from './escrow';
 import { EscrowStore } from './escrow-store';
 
@@ -69,7 +70,13 @@ describe('escrow (scheduler side)', () => {
 
   it('an upload while the bank is unreachable never fails: the job waits, then is funded by the settle loop', async () => {
     const bank = new FlakyBank();
-    const sched = new SchedulerStore(db.prisma);
+    const { store: sched } = await openSchedulerState({
+      prisma: db.prisma,
+      url: tdb.url,
+      dataDir: '/tmp',
+      logger: quiet,
+      leases: defaultTuning,
+    });
     let sliceCount = 1;
     const escrow = new Escrow({
       bank,

@@ -84,6 +84,8 @@ export interface JobMoney {
   paymentFor(jobId: string, payTo: string): Promise<PaymentWrite | undefined>;
   payments(jobId: string): Promise<PaymentRecord[]>;
   view(jobId: string): Promise<EscrowView | undefined>;
+  /** the job waits for funds: its slices are not handed out */
+  paused(jobId: string): boolean;
   kick(): void;
   start(): void;
   /** stop settling (and forget cached escrows: the state may be restored underneath) */
@@ -107,6 +109,9 @@ export class NoEscrow implements JobMoney {
   async view(): Promise<undefined> {
     return undefined;
   }
+  paused(): boolean {
+    return false;
+  }
   kick(): void {}
   start(): void {}
   async stop(): Promise<void> {}
@@ -128,6 +133,8 @@ export class Escrow implements JobMoney {
   #running?: Promise<void>;
   #again = false;
   #cache = new Map<string, EscrowRecord | null>();
+  /** jobs waiting for funds (kept in memory: asked on every task request) */
+  #paused = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -164,6 +171,8 @@ export class Escrow implements JobMoney {
   async #update(jobId: string, data: Parameters<EscrowStore['update']>[1]): Promise<void> {
     await this.deps.store.update(jobId, data, this.#now());
     this.#cache.delete(jobId);
+    if (data.shortSince) this.#paused.add(jobId);
+    else if (data.shortSince === null) this.#paused.delete(jobId);
   }
 
   /** Submit: hold funds for `slices` (≥ 1) slices. ENOFUNDS / EPERM from the bank reach the client. */
@@ -301,9 +310,19 @@ export class Escrow implements JobMoney {
     };
   }
 
+  paused(jobId: string): boolean {
+    return this.#paused.has(jobId);
+  }
+
   /** Start the settle loop (after a restart it settles what was owed before). */
   start(): void {
     if (this.#timer) return;
+    void this.deps.store.short().then(
+      (short) => {
+        for (const e of short) this.#paused.add(e.jobId);
+      },
+      (error) => this.deps.logger.warn({ err: error }, 'could not read paused jobs'),
+    );
     this.#timer = setInterval(() => this.kick(), this.deps.terms.settleMs);
     this.#timer.unref();
     this.kick();
@@ -339,6 +358,7 @@ export class Escrow implements JobMoney {
     this.#timer = undefined;
     await this.idle();
     this.#cache.clear();
+    this.#paused.clear();
   }
 
   async close(): Promise<void> {

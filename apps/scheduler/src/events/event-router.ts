@@ -1,6 +1,6 @@
 import type { DcpSession, Generation, Logger, Random } from '@dcp-emu/protocol/node';
 import type { Clock } from '../ports/clock';
-import type { SchedulerStore } from '../store/scheduler-store';
+import type { JobStore } from '../state/job-store';
 
 /** Events that must reach the client even across reconnects and restarts (kept in the database). */
 export const RELIABLE_EVENTS = new Set(['stop', 'nofunds']);
@@ -48,7 +48,7 @@ export class EventRouter {
   #eventSeq = 0;
 
   constructor(
-    private readonly store: SchedulerStore,
+    private readonly store: Pick<JobStore, 'addEvent' | 'pendingEvents' | 'markDelivered'>,
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly logger: Logger,

@@ -7,7 +7,7 @@ import type { SchedulerContext } from '../context';
 import { SchedulerCore } from '../core';
 import { EventRouter } from '../events/event-router';
 import { NoEscrow } from '../escrow/escrow';
-import { SchedulerStore } from '../store/scheduler-store';
+import { openSchedulerState } from '../state/open-state';
 import { eh1, joinHash } from '../tasks/matching';
 import { ComputeGroups, createComputeGroupSchema } from './compute-groups.usecase';
 import { groupOpaqueId, PUBLIC_GROUP } from './membership';
@@ -39,10 +39,17 @@ describe('compute-group registry, addJobToGroups and private-group matching (SQL
   beforeAll(async () => {
     tdb = await freshDatabase('sqlite');
     db = await openDatabase({ url: tdb.url, dataDir: '/tmp' });
-    const store = new SchedulerStore(db.prisma);
+    const state = await openSchedulerState({
+      prisma: db.prisma,
+      url: tdb.url,
+      dataDir: '/tmp',
+      logger: silentLogger,
+      leases: defaultTuning,
+    });
+    const store = state.store;
     const clock = { now: () => Date.parse('2026-01-01T00:00:00Z') };
     const ctx: SchedulerContext = {
-      store,
+      ...state,
       events: new EventRouter(store, clock, cryptoRandom, silentLogger),
       clock,
       random: cryptoRandom,
@@ -71,7 +78,7 @@ describe('compute-group registry, addJobToGroups and private-group matching (SQL
     });
     expect(given.joinSecret).toBeUndefined();
     expect(given.group).toMatchObject({ joinKey: 'lab', name: 'Lab', commissionRate: '0.1' });
-    expect((await core.ctx.store.computeGroup('lab'))?.joinHash).toBe(joinHash('lab', 's3cret'));
+    expect((await core.ctx.groups.get('lab'))?.joinHash).toBe(joinHash('lab', 's3cret'));
 
     const made = await groups.create({
       joinKey: 'gen',
@@ -80,7 +87,7 @@ describe('compute-group registry, addJobToGroups and private-group matching (SQL
       owner: account,
     });
     expect(made.joinSecret).toMatch(/^[A-Za-z0-9]{32}$/);
-    expect((await core.ctx.store.computeGroup('gen'))?.joinHash).toBe(joinHash('gen', made.joinSecret));
+    expect((await core.ctx.groups.get('gen'))?.joinHash).toBe(joinHash('gen', made.joinSecret));
     expect(JSON.stringify(await groups.list())).not.toContain(made.joinSecret as string);
     expect((await groups.list()).map((g) => [g.joinKey, g.owner])).toEqual([
       ['lab', core.ctx.identity.address],

@@ -1,7 +1,7 @@
 import { DcpError, DcpErrorCode, getDefaultCrypto, toChecksumAddress } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
-import type { ComputeGroupRecord } from '../store/scheduler-store';
+import type { ComputeGroupRecord } from '../store/compute-groups.repository';
 import { joinHash } from '../tasks/matching';
 import { type ClaimedGroup, claimedKey, groupOpaqueId, PUBLIC_GROUP, provesMembership } from './membership';
 
@@ -74,17 +74,17 @@ export class ComputeGroups {
       commissionRate: data.commissionRate,
       createdAt: new Date(this.ctx.clock.now()),
     };
-    if (!(await this.ctx.store.createComputeGroup(record)))
+    if (!(await this.ctx.groups.create(record)))
       throw new DcpError(DcpErrorCode.EGROUP, `compute group ${key} exists already`);
     return generated ? { group: groupView(record), joinSecret: generated } : { group: groupView(record) };
   }
 
   async list(): Promise<ComputeGroupView[]> {
-    return (await this.ctx.store.listComputeGroups()).map(groupView);
+    return (await this.ctx.groups.list()).map(groupView);
   }
 
   async delete(joinKey: string): Promise<boolean> {
-    return this.ctx.store.deleteComputeGroup(joinKey);
+    return this.ctx.groups.delete(joinKey);
   }
 
   /**
@@ -97,9 +97,7 @@ export class ComputeGroups {
    * for the public group); EGROUP when it names no registered group or its proof is wrong.
    */
   async verifyClaim(claim: ClaimedGroup, dcpsid: string | undefined): Promise<string> {
-    const keys = claim.joinKey
-      ? [claim.joinKey]
-      : (await this.ctx.store.listComputeGroups()).map((g) => g.joinKey);
+    const keys = claim.joinKey ? [claim.joinKey] : (await this.ctx.groups.list()).map((g) => g.joinKey);
     const key = claimedKey(claim, keys);
     if (key === PUBLIC_GROUP.joinKey) return key;
     if (key === undefined)
@@ -112,7 +110,7 @@ export class ComputeGroups {
   }
 
   async verifyJoin(joinKey: string, joinHashHash: string | undefined, dcpsid: string | undefined) {
-    const group = await this.ctx.store.computeGroup(joinKey);
+    const group = await this.ctx.groups.get(joinKey);
     if (!group) throw new DcpError(DcpErrorCode.EGROUP, `no compute group with join key ${joinKey}`);
     if (!provesMembership(joinHashHash, dcpsid, group))
       throw new DcpError(DcpErrorCode.EGROUP, `wrong join secret for compute group ${joinKey}`);

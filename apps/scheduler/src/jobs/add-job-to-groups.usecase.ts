@@ -41,7 +41,7 @@ export class AddJobToGroups {
     const keys: string[] = [];
     for (const g of data.cgArray) keys.push(await this.#groups.verifyClaim(g, dcpsid));
     const groups = keys.length ? [...new Set(keys)] : ['public'];
-    const privateGroups = await this.ctx.store.computeGroupsByKey(groups.filter((g) => g !== 'public'));
+    const privateGroups = await this.ctx.groups.byKey(groups.filter((g) => g !== 'public'));
     // Commission of a private group's job goes to the group's owner at the group's rate.
     await this.ctx.escrow.setCommission(job.id, [...privateGroups.values()][0]);
     await this.ctx.store.setOptions(job.id, { ...job.options, groups }, new Date(this.ctx.clock.now()));

@@ -1,6 +1,6 @@
 import { DcpErrorCode } from '@dcp-emu/protocol/node';
 import type { SchedulerContext } from '../context';
-import type { JobRecord } from '../store/scheduler-store';
+import type { JobRecord } from '../state/job-store';
 
 /** Ends jobs: `stop` finished when every slice is in and done; `stop` cancelled with a reason and code. */
 export class JobLifecycle {

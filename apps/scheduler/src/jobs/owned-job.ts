@@ -1,6 +1,6 @@
 import { DcpError, DcpErrorCode, sameAddress } from '@dcp-emu/protocol/node';
 import type { SchedulerContext } from '../context';
-import type { JobRecord } from '../store/scheduler-store';
+import type { JobRecord } from '../state/job-store';
 
 /**
  * The job, if it exists and `peer` deployed it (or, with `orPayer`, is its payment account: 5.x

@@ -3,7 +3,7 @@ import { DcpError, DcpErrorCode, type Generation } from '@dcp-emu/protocol/node'
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import type { SubmitAuthorization } from '../ports/bank.port';
-import type { JobOptions, NewJob } from '../store/scheduler-store';
+import type { JobOptions, NewJob } from '../state/job-store';
 import { parseArguments, parseRange, rangeLength, storeUrlInput } from './job-input';
 
 const strings = z.array(z.string()).optional();

@@ -32,7 +32,7 @@ export class Packages {
   constructor(private readonly ctx: SchedulerContext) {}
 
   source(name: string, module: string): Promise<string | undefined> {
-    return this.ctx.store.packageSource(name, moduleKey(module));
+    return this.ctx.packages.source(name, moduleKey(module));
   }
 
   async deploy(
@@ -41,7 +41,7 @@ export class Packages {
   ): Promise<{ success: true; name: string; version: string }> {
     const files = Object.entries(data.files);
     if (!files.length) throw new DcpError(DcpErrorCode.EINVAL, 'a package needs files');
-    await this.ctx.store.savePackage(
+    await this.ctx.packages.save(
       data.name,
       data.version,
       files.map(([file, source]) => ({ module: moduleKey(file), source })),
@@ -61,7 +61,7 @@ export class Packages {
       if (slash <= 0) throw new DcpError(DcpErrorCode.ENOENT, `module ${id} is not <package>/<module>`);
       const name = id.slice(0, slash);
       const module = moduleKey(id.slice(slash + 1));
-      const source = await this.ctx.store.packageSource(name, module);
+      const source = await this.ctx.packages.source(name, module);
       if (source === undefined) throw new DcpError(DcpErrorCode.ENOENT, `no module ${id}`);
       out[name] ??= {};
       out[name][module] = new URL(

@@ -2,7 +2,7 @@ import { sameAddress } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import { ownedJob } from '../jobs/owned-job';
-import type { JobRecord } from '../store/scheduler-store';
+import type { JobRecord } from '../state/job-store';
 
 export const jobReportSchema = z.object({ job: z.string().min(1), jobOwner: z.string().optional() }).loose();
 export const listJobsSchema = z

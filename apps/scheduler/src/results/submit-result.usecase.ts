@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import { resultDataUri } from '../jobs/job-input';
 import type { JobLifecycle } from '../jobs/job-lifecycle';
-import type { ResultOutcome, ResultWrite } from '../store/scheduler-store';
+import type { ResultOutcome, ResultWrite } from '../state/job-store';
 import type { LeaseKeeper } from '../tasks/lease-keeper';
 import { jobMetrics, workerKey } from '../tasks/request-task.usecase';
 import { type AuthorizationMessage, authorizationMessageSchema, checkAuthorization } from './authorization';
@@ -87,8 +87,16 @@ export class SubmitResult {
       [data.slice],
     );
     const key = workerKey(peer, data.worker);
-    await this.leases.alive(key);
-    const { value, isError } = readResult(data);
+    this.leases.alive(key);
+    let read: ReturnType<typeof readResult>;
+    try {
+      read = readResult(data);
+    } catch (error) {
+      // a refused result: the worker drops the slice, so it goes back in the queue at once
+      if (this.ctx.store.requeue(data.job, [data.slice], key, this.ctx.clock.now())) this.leases.requeued();
+      throw error;
+    }
+    const { value, isError } = read;
     const m = data.metrics ?? {};
     const write: ResultWrite = {
       jobId: data.job,

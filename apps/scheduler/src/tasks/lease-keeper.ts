@@ -12,7 +12,6 @@ export class LeaseKeeper {
   readonly #watched = new WeakSet<DcpSession>();
   readonly #downTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #workers = new Map<string, ConnectedWorker>();
-  #sweeping = false;
 
   constructor(private readonly ctx: SchedulerContext) {}
 
@@ -28,12 +27,13 @@ export class LeaseKeeper {
     this.#downTimers.clear();
   }
 
-  leaseExpiry(): Date {
-    return new Date(this.ctx.clock.now() + this.ctx.tuning.leaseMs);
+  /** Slices went back in the queue: idle workers may take them. */
+  requeued(): void {
+    (this.ctx.events as { wakeWorkers?: () => void }).wakeWorkers?.();
   }
 
   /** The worker is alive: renew its leases; watch its session for a drop; remember what it said. */
-  async alive(worker: string, session?: DcpSession, info?: WorkerInfo): Promise<void> {
+  alive(worker: string, session?: DcpSession, info?: WorkerInfo): void {
     const now = this.ctx.clock.now();
     const known = this.#workers.get(worker);
     if (info || known)
@@ -65,7 +65,7 @@ export class LeaseKeeper {
         this.#downTimers.delete(worker);
       });
     }
-    await this.ctx.store.renewLeases(worker, this.leaseExpiry(), new Date(now - this.ctx.tuning.maxLeaseMs));
+    this.ctx.store.seen(worker, now);
   }
 
   /**
@@ -86,27 +86,23 @@ export class LeaseKeeper {
     const grace = Math.min(5_000, this.ctx.tuning.leaseMs);
     const t = setTimeout(() => {
       this.#downTimers.delete(worker);
-      void this.ctx.store.requeueWorker(worker).then((n) => {
-        if (n) this.ctx.logger.info({ worker, slices: n }, 'worker gone; slices re-queued');
-      });
+      const n = this.ctx.store.requeueWorker(worker, this.ctx.clock.now());
+      if (n) {
+        this.ctx.logger.info({ worker, slices: n }, 'worker gone; slices re-queued');
+        this.requeued();
+      }
     }, grace);
     t.unref?.();
     this.#downTimers.set(worker, t);
   }
 
-  async sweep(): Promise<number> {
-    if (this.#sweeping) return 0;
-    this.#sweeping = true;
-    try {
-      const n = await this.ctx.store.requeueExpired(new Date(this.ctx.clock.now()));
-      if (n) this.ctx.logger.info({ slices: n }, 'expired leases re-queued');
-      return n;
-    } catch (error) {
-      this.ctx.logger.warn({ err: String(error) }, 'lease sweep failed');
-      return 0;
-    } finally {
-      this.#sweeping = false;
+  sweep(): number {
+    const n = this.ctx.store.requeueExpired(this.ctx.clock.now());
+    if (n) {
+      this.ctx.logger.info({ slices: n }, 'expired leases re-queued');
+      this.requeued();
     }
+    return n;
   }
 }
 

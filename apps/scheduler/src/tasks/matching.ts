@@ -1,6 +1,6 @@
 import { getDefaultCrypto, personalHash } from '@dcp-emu/protocol/node';
 import type { TaskTuning } from '../config';
-import type { JobRecord } from '../store/scheduler-store';
+import type { JobRecord } from '../state/job-store';
 
 /** DCP's `eh1` hash: 'eh1-' + hex(keccak256 of the personal-sign message of `text`). */
 export function eh1(text: string): string {

@@ -7,7 +7,7 @@ import type { SchedulerContext } from '../context';
 import { SchedulerCore } from '../core';
 import { EventRouter } from '../events/event-router';
 import { NoEscrow } from '../escrow/escrow';
-import { SchedulerStore } from '../store/scheduler-store';
+import { openSchedulerState } from '../state/open-state';
 import { CAPABILITY_BITS, eh1, joinHash } from './matching';
 
 const client = Identity.random();
@@ -34,10 +34,17 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
   beforeAll(async () => {
     tdb = await freshDatabase('sqlite');
     db = await openDatabase({ url: tdb.url, dataDir: '/tmp' });
-    const store = new SchedulerStore(db.prisma);
+    const state = await openSchedulerState({
+      prisma: db.prisma,
+      url: tdb.url,
+      dataDir: '/tmp',
+      logger: silentLogger,
+      leases: defaultTuning,
+    });
+    const store = state.store;
     const clock = { now: () => now };
     const ctx: SchedulerContext = {
-      store,
+      ...state,
       events: new EventRouter(store, clock, cryptoRandom, silentLogger),
       clock,
       random: cryptoRandom,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import { argumentUri, datumUri } from '../jobs/job-input';
 import { canonicalJson } from '../results/authorization';
-import type { JobRecord, LeasedSlice } from '../store/scheduler-store';
+import type { JobRecord, LeasedSlice } from '../state/job-store';
 import type { LeaseKeeper } from './lease-keeper';
 import { needsRegistryScan, privateKeys, verifiedGroups } from '../groups/membership';
 import { meetsRequirements, paysMinimumWage, sandboxRequirements, taskSize } from './matching';
@@ -72,18 +72,21 @@ export class RequestTask {
     const key = workerKey(peer, workerId);
     const claims = data.workerComputeGroups ?? undefined;
     const registry = needsRegistryScan(claims)
-      ? new Map((await this.ctx.store.listComputeGroups()).map((g) => [g.joinKey, g]))
-      : await this.ctx.store.computeGroupsByKey(privateKeys(claims));
+      ? new Map((await this.ctx.groups.list()).map((g) => [g.joinKey, g]))
+      : await this.ctx.groups.byKey(privateKeys(claims));
     const groups = verifiedGroups(claims, session.dcpsid, registry);
-    await this.leases.alive(key, session, {
+    this.leases.alive(key, session, {
       address: peer,
       ...(data.paymentAddress ? { paymentAddress: data.paymentAddress } : {}),
       cores: Math.max(0, Math.floor(data.targetLoad?.cpu ?? 0)),
       groups: [...groups].sort(),
     });
     if (data.returnAllSlices) {
-      const n = await this.ctx.store.requeueWorker(key);
-      if (n) this.ctx.logger.info({ worker: key, slices: n }, 'worker returned all slices');
+      const n = this.ctx.store.requeueWorker(key, this.ctx.clock.now());
+      if (n) {
+        this.ctx.logger.info({ worker: key, slices: n }, 'worker returned all slices');
+        this.leases.requeued();
+      }
     }
     if (!data.targetLoad || data.targetLoad.cpu <= 0) return this.#noWork(generation);
 
@@ -94,7 +97,7 @@ export class RequestTask {
     let budget = Math.max(cores, this.ctx.tuning.maxTaskSlices);
 
     const picked: { job: JobRecord; slices: LeasedSlice[] }[] = [];
-    for (const job of await this.ctx.store.runnableJobs()) {
+    for (const job of this.ctx.store.runnableJobs((id) => this.ctx.escrow.paused(id))) {
       if (budget <= 0) break;
       if (only.size ? !only.has(job.id) : job.options.localExec) continue;
       if (skip.has(job.id)) continue;
@@ -103,14 +106,7 @@ export class RequestTask {
       if (!meetsRequirements(job.requirements, data.capabilities)) continue;
       if (!paysMinimumWage(job, this.ctx.tuning, data.minimumWage ?? undefined)) continue;
       const want = Math.min(budget, taskSize(job, cores, this.ctx.tuning));
-      const now = this.ctx.clock.now();
-      const slices = await this.ctx.store.leaseSlices(
-        job.id,
-        want,
-        key,
-        new Date(now),
-        this.leases.leaseExpiry(),
-      );
+      const slices = this.ctx.store.leaseSlices(job.id, want, key, this.ctx.clock.now());
       if (!slices.length) continue;
       budget -= slices.length;
       picked.push({ job, slices });

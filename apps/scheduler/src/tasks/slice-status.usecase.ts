@@ -61,7 +61,7 @@ export class SliceStatus {
     session: DcpSession,
   ): Promise<{ success: true }> {
     const key = workerKey(peer, data.worker);
-    await this.leases.alive(key, session);
+    this.leases.alive(key, session);
     for (const bucket of data.slices) {
       checkAuthorization(
         this.ctx.identity,
@@ -71,7 +71,8 @@ export class SliceStatus {
       );
       if (bucket.status !== 'return') continue;
       const code = returnErrorCode(bucket.reason);
-      const n = await this.ctx.store.requeue(bucket.job, bucket.sliceNumbers, key, code);
+      const n = this.ctx.store.requeue(bucket.job, bucket.sliceNumbers, key, this.ctx.clock.now(), code);
+      if (n) this.leases.requeued();
       this.ctx.logger.info(
         { job: bucket.job, slices: bucket.sliceNumbers, reason: bucket.reason, requeued: n },
         'slices returned',
