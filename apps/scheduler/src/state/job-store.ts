@@ -345,6 +345,12 @@ export class JobStore {
     return this.#live(fromRow(row), row.updatedAt.getTime()).record;
   }
 
+  /** The job in memory, read from the database first if needed. */
+  async #loaded(jobId: string): Promise<LiveJob | undefined> {
+    if (!this.#jobs.has(jobId)) await this.getJob(jobId);
+    return this.#jobs.get(jobId);
+  }
+
   /** A running job's record without touching the database. */
   liveJob(id: string): JobRecord | undefined {
     return this.#jobs.get(id)?.record;
@@ -386,7 +392,7 @@ export class JobStore {
   }
 
   async setOptions(jobId: string, options: JobOptions, now: Date): Promise<void> {
-    const live = this.#jobs.get(jobId) ?? (await this.getJob(jobId), this.#jobs.get(jobId));
+    const live = await this.#loaded(jobId);
     if (!live) throw new Error(`no job ${jobId}`);
     live.record.options = options;
     this.#touch(live, now.getTime());
@@ -427,9 +433,15 @@ export class JobStore {
 
   #held(worker: string, jobId: string): Set<number> {
     let jobs = this.#byWorker.get(worker);
-    if (!jobs) this.#byWorker.set(worker, (jobs = new Map()));
+    if (!jobs) {
+      jobs = new Map();
+      this.#byWorker.set(worker, jobs);
+    }
     let set = jobs.get(jobId);
-    if (!set) jobs.set(jobId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      jobs.set(jobId, set);
+    }
     return set;
   }
 
@@ -579,7 +591,7 @@ export class JobStore {
     reason?: string,
     code?: string,
   ): Promise<JobRecord | undefined> {
-    const live = this.#jobs.get(jobId) ?? (await this.getJob(jobId), this.#jobs.get(jobId));
+    const live = await this.#loaded(jobId);
     if (live?.record.status !== 'running') return undefined;
     const j = live.record;
     j.status = status;
