@@ -43,7 +43,7 @@ export class SchedulerCore {
     this.sliceStatus = new SliceStatus(ctx, this.lifecycle, this.leases);
     this.submitResult = new SubmitResult(ctx, this.lifecycle, this.leases);
     this.fetchResult = new FetchResult(ctx);
-    this.workEmit = new WorkEmit(ctx);
+    this.workEmit = new WorkEmit(ctx, this.lifecycle);
     this.reports = new JobReports(ctx);
     this.packages = new Packages(ctx);
   }

@@ -28,6 +28,22 @@ init()
         job.on('console', (ev) => out({ console: ev.message, level: ev.level, slice: ev.sliceNumber }));
         break;
       }
+      case 'multirange': {
+        // dcp-client's MultiRangeObject: one slice per tuple, the right-most range moving fastest
+        job = compute.for(
+          {
+            ranges: [
+              { start: 1, end: 2 },
+              { start: 10, end: 30, step: 10 },
+            ],
+          },
+          ([a, b]) => {
+            progress(1);
+            return a * b;
+          },
+        );
+        break;
+      }
       case 'array': {
         job = compute.for([1, 2, 3, 4], (x) => {
           progress(1);

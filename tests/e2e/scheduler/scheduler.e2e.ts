@@ -84,6 +84,17 @@ describe('scheduler with unmodified dcp-client and dcp-worker', () => {
     expect(job).toMatchObject({ status: 'finished', inputKind: 'range', slices: { done: 3 } });
   }, 120_000);
 
+  it('runs a multi-range job (compute.for({ ranges })): one slice per tuple, in dcp-client order', async () => {
+    const client = runClient(
+      clientHome,
+      script,
+      { DCP_SCHEDULER_LOCATION: scheduler.url, DCP_CLIENT_DIR: DCP_CLIENT[5] },
+      ['multirange'],
+    );
+    const out = await finished(client);
+    expect(out.find((o) => 'done' in o)?.done).toEqual([10, 20, 30, 20, 40, 60]);
+  }, 120_000);
+
   it('runs a dcp-client 4.4.x job (submit@2, KVIN v8, pheme report at the end)', async () => {
     const client = runClient(
       clientHome,

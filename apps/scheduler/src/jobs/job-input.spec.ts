@@ -24,6 +24,31 @@ describe('ranges', () => {
     expect(rangeValue(huge, 1_000_000)).toBe(999_999);
   });
 
+  it('indexes a MultiRangeObject like dcp-client: tuples, the right-most part moving fastest', () => {
+    const m = parseRange({ ranges: [{ start: 1, end: 2 }, [10, 20, 30]] });
+    expect(rangeLength(m)).toBe(6);
+    expect([1, 2, 3, 4, 5, 6].map((n) => rangeValue(m, n))).toEqual([
+      [1, 10],
+      [1, 20],
+      [1, 30],
+      [2, 10],
+      [2, 20],
+      [2, 30],
+    ]);
+    const three = parseRange({
+      ranges: [
+        { start: 0, end: 9 },
+        { start: 0, end: 9 },
+        { start: 5, end: 1, step: -2 },
+      ],
+    });
+    expect(rangeLength(three)).toBe(300);
+    expect(rangeValue(three, 300)).toEqual([9, 9, 1]);
+    expect(() => parseRange({ ranges: [] })).toThrow(/ranges/);
+    expect(() => parseRange({ ranges: [{ start: 1, end: 9, step: -1 }] })).toThrow(/ranges\[0\] step/);
+    expect(() => parseRange({ ranges: [[]] })).toThrow(/empty/);
+  });
+
   it('refuses steps that never reach the end', () => {
     expect(() => parseRange({ start: 1, end: 9, step: -1 })).toThrow(/step/);
     expect(() => parseRange({ start: 'a', end: 2 })).toThrow(/dataRange/);

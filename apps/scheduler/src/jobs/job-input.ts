@@ -10,31 +10,63 @@ import {
 import { z } from 'zod';
 
 /** A RangeObject as dcp-client sends it (`compute.for(start, end, step)`), with optional grouping. */
-export const rangeSchema = z.object({
+export const simpleRangeSchema = z.object({
   start: z.number(),
   end: z.number(),
   step: z.number().optional(),
   group: z.number().int().positive().optional(),
 });
-export type RangeSpec = z.infer<typeof rangeSchema>;
+export type SimpleRange = z.infer<typeof simpleRangeSchema>;
 
-function stepOf(r: RangeSpec): number {
+/**
+ * dcp-client's MultiRangeObject (`compute.for({ ranges: [...] })`): each slice is a tuple with one
+ * value from every constituent (a range, or a plain list of values), the right-most moving fastest.
+ */
+export interface MultiRange {
+  ranges: (SimpleRange | unknown[])[];
+}
+export type RangeSpec = SimpleRange | MultiRange;
+
+const multiRangeSchema = z.object({
+  ranges: z.array(z.union([simpleRangeSchema.loose(), z.array(z.unknown())])).min(1),
+});
+
+function stepOf(r: SimpleRange): number {
   return r.step ?? Math.sign(r.end - r.start);
 }
 
-function stepCount(r: RangeSpec): number {
+function stepCount(r: SimpleRange): number {
   const step = stepOf(r);
   if (step === 0) return 1;
   return Math.floor(Math.abs((r.end - r.start) / step)) + 1;
 }
 
-/** Number of slices of a range: its steps, grouped. Computed, never expanded. */
+const isMulti = (r: RangeSpec): r is MultiRange => 'ranges' in r;
+
+function partLength(p: SimpleRange | unknown[]): number {
+  return Array.isArray(p) ? p.length : rangeLength(p);
+}
+
+/** Number of slices of a range: its steps, grouped (a multi-range: the product). Computed, never expanded. */
 export function rangeLength(r: RangeSpec): number {
+  if (isMulti(r)) return r.ranges.reduce((n: number, p) => n * partLength(p), 1);
   return Math.ceil(stepCount(r) / (r.group ?? 1));
 }
 
-/** The datum of 1-based slice `n` of a range (an array of values when grouped). */
-export function rangeValue(r: RangeSpec, n: number): number | number[] {
+/** The datum of 1-based slice `n` of a range (an array of values when grouped, a tuple for a multi-range). */
+export function rangeValue(r: RangeSpec, n: number): unknown {
+  if (isMulti(r)) {
+    const indexes: number[] = [];
+    let rest = n - 1;
+    for (let k = r.ranges.length - 1; k >= 0; k--) {
+      const len = partLength(r.ranges[k] as SimpleRange | unknown[]);
+      indexes.unshift(rest % len);
+      rest = Math.floor(rest / len);
+    }
+    return r.ranges.map((p, k) =>
+      Array.isArray(p) ? p[indexes[k] as number] : rangeValue(p, (indexes[k] as number) + 1),
+    );
+  }
   const i = n - 1;
   const step = stepOf(r);
   if (r.group === undefined) return r.start + i * step;
@@ -45,21 +77,44 @@ export function rangeValue(r: RangeSpec, n: number): number | number[] {
   return out;
 }
 
-/** Validate a client's range: finite numbers, a step that walks from start to end. */
-export function parseRange(value: unknown): RangeSpec {
-  const parsed = rangeSchema.safeParse(value);
-  if (!parsed.success)
-    throw new DcpError(DcpErrorCode.EINVAL, 'dataRange must be {start, end, step?, group?}');
+export function parseSimpleRange(value: unknown, what: string): SimpleRange {
+  const parsed = simpleRangeSchema.safeParse(value);
+  if (!parsed.success) throw new DcpError(DcpErrorCode.EINVAL, `${what} must be {start, end, step?, group?}`);
   const r = parsed.data;
   const step = stepOf(r);
   if (![r.start, r.end, step].every(Number.isFinite))
-    throw new DcpError(DcpErrorCode.EINVAL, 'dataRange values must be finite');
+    throw new DcpError(DcpErrorCode.EINVAL, `${what} values must be finite`);
   if (
     (step === 0 && r.start !== r.end) ||
     (step !== 0 && Math.sign(step) !== Math.sign(r.end - r.start) && r.end !== r.start)
   )
-    throw new DcpError(DcpErrorCode.EINVAL, 'dataRange step does not lead from start to end');
-  return { ...r, step };
+    throw new DcpError(DcpErrorCode.EINVAL, `${what} step does not lead from start to end`);
+  return { start: r.start, end: r.end, step, ...(r.group ? { group: r.group } : {}) };
+}
+
+/**
+ * Validate a client's range: a RangeObject (finite numbers, a step that walks from start to end) or
+ * a MultiRangeObject of such ranges and value lists.
+ */
+export function parseRange(value: unknown): RangeSpec {
+  if (value && typeof value === 'object' && 'ranges' in value) {
+    const parsed = multiRangeSchema.safeParse(value);
+    if (!parsed.success)
+      throw new DcpError(
+        DcpErrorCode.EINVAL,
+        'dataRange.ranges must be a non-empty list of {start, end, step?, group?} ranges or value lists',
+      );
+    const ranges = parsed.data.ranges.map((p, i) =>
+      Array.isArray(p) ? p : parseSimpleRange(p, `dataRange.ranges[${i}]`),
+    );
+    const multi = { ranges };
+    if (ranges.some((p) => partLength(p) === 0))
+      throw new DcpError(DcpErrorCode.EINVAL, 'dataRange has an empty part');
+    if (!Number.isSafeInteger(rangeLength(multi)))
+      throw new DcpError(DcpErrorCode.EINVAL, 'dataRange has too many slices');
+    return multi;
+  }
+  return parseSimpleRange(value, 'dataRange');
 }
 
 /**

@@ -4,7 +4,28 @@ import type { JobRecord } from '../state/job-store';
 
 /** Ends jobs: `stop` finished when every slice is in and done; `stop` cancelled with a reason and code. */
 export class JobLifecycle {
+  /** `job\nslice` of slices whose worker already told the client about its ENOPROGRESS */
+  readonly #noProgressTold = new Set<string>();
+
   constructor(private readonly ctx: SchedulerContext) {}
+
+  /**
+   * The client's `noprogress` event, once per failed attempt: dcp-worker sends it itself (workEmit)
+   * before returning the slice with ENOPROGRESS; for a worker that only returns the slice, the
+   * scheduler tells the client.
+   */
+  noProgress(
+    jobId: string,
+    sliceNumber: number,
+    payload: Record<string, unknown>,
+    fromWorker: boolean,
+  ): void {
+    const key = `${jobId}\n${sliceNumber}`;
+    if (fromWorker) this.#noProgressTold.add(key);
+    else if (this.#noProgressTold.delete(key)) return;
+    if (this.#noProgressTold.size > 10_000) this.#noProgressTold.clear();
+    this.ctx.events.emit(jobId, 'noprogress', { sliceNumber, ...payload });
+  }
 
   /** Finish the job if its input is closed and every slice has its result. */
   async finishIfDone(job: JobRecord | undefined): Promise<boolean> {

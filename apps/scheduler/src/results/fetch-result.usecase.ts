@@ -1,7 +1,7 @@
 import { DcpError, DcpErrorCode } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
-import { parseRange, rangeLength, rangeValue, resultDataUri } from '../jobs/job-input';
+import { parseSimpleRange, rangeLength, rangeValue, resultDataUri } from '../jobs/job-input';
 import { ownedJob } from '../jobs/owned-job';
 
 export const fetchResultSchema = z
@@ -13,7 +13,7 @@ const MAX_FETCH = 100_000;
 function sliceNumbers(range: unknown, total: number): number[] {
   if (range === undefined || range === null) return Array.from({ length: total }, (_, i) => i + 1);
   if (Array.isArray(range)) return range.map(Number).filter((n) => Number.isInteger(n) && n >= 1);
-  const r = parseRange(range);
+  const r = parseSimpleRange(range, 'range');
   const count = Math.min(rangeLength(r), MAX_FETCH);
   return Array.from({ length: count }, (_, i) => rangeValue({ ...r, group: undefined }, i + 1) as number);
 }

@@ -80,16 +80,16 @@ export class SubmitResult {
     data: ResultData,
     peer: string,
   ): Promise<{ metrics: Record<string, number>; slicePaymentAmount: string }> {
-    checkAuthorization(
-      this.ctx.identity,
-      data.authorizationMessage as AuthorizationMessage | undefined,
-      data.job,
-      [data.slice],
-    );
     const key = workerKey(peer, data.worker);
     this.leases.alive(key);
     let read: ReturnType<typeof readResult>;
     try {
+      checkAuthorization(
+        this.ctx.identity,
+        data.authorizationMessage as AuthorizationMessage | undefined,
+        data.job,
+        [data.slice],
+      );
       read = readResult(data);
     } catch (error) {
       // a refused result: the worker drops the slice, so it goes back in the queue at once

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import { remarshal } from '../jobs/job-input';
+import type { JobLifecycle } from '../jobs/job-lifecycle';
 
 /** `workEmit` from a worker: console lines, errors, no-progress notices and `work.emit` events. */
 export const workEmitSchema = z
@@ -15,7 +16,10 @@ export const workEmitSchema = z
 
 /** Turns a worker's sandbox event into the client's `console` / `error` / `noprogress` / `custom` event. */
 export class WorkEmit {
-  constructor(private readonly ctx: SchedulerContext) {}
+  constructor(
+    private readonly ctx: SchedulerContext,
+    private readonly lifecycle: JobLifecycle,
+  ) {}
 
   async execute(data: z.infer<typeof workEmitSchema>): Promise<{ ok: true }> {
     const job = await this.ctx.store.getJob(data.job);
@@ -45,7 +49,8 @@ export class WorkEmit {
         break;
       case 'noProgress':
       case 'noprogress':
-        this.ctx.events.emit(job.id, 'noprogress', { sliceNumber, ...p });
+        if (sliceNumber !== undefined) this.lifecycle.noProgress(job.id, sliceNumber, p, true);
+        else this.ctx.events.emit(job.id, 'noprogress', { ...p });
         break;
       case 'custom':
         this.ctx.events.emit(job.id, 'custom', {

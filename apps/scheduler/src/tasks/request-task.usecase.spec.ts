@@ -149,9 +149,11 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
     const replies = await Promise.all(numbers.map((n) => send(n, bigTask)));
     expect(replies[0]).toMatchObject({ slicePaymentAmount: '0', metrics: { sliceCPUTime: 4 } });
     expect((await core.ctx.store.getJob('job-range'))?.status).toBe('running');
-    // the earlier tasks' slices are re-queued (lease expiry) and handed out again
+    // slice 1's refused result put it back in the queue at once; the earlier tasks' other slices are
+    // re-queued when their leases expire, and all are handed out again
+    expect(await core.ctx.store.sliceCounts('job-range')).toMatchObject({ queued: 1, leased: 3 });
     now += defaultTuning.leaseMs + 1;
-    expect(await core.leases.sweep()).toBe(4);
+    expect(core.leases.sweep()).toBe(3);
     const again = await ask();
     const rest = again.auth.authSlices['job-range'] ?? [];
     await Promise.all(rest.map((n) => send(n, again)));
@@ -233,5 +235,61 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
     expect(slicesOf(await ask({ ...one, capabilities: engine.v8 | KVINv9 }, 5), id)).toEqual([]);
     const task = await ask({ ...one, capabilities: engine.v8 | environment.offscreenCanvas | KVINv9 }, 5);
     expect(slicesOf(task, id)).toEqual([1]);
+  });
+
+  it('a slice returned with ENOPROGRESS tells the client once (noprogress); a refused result goes back to the queue', async () => {
+    await core.submit.execute(
+      {
+        paymentAccount: account,
+        workFunctionURI: 'data:,(x)%3D%3Ex',
+        job: 'job-np',
+        dataRange: { start: 1, end: 3, step: 1 },
+      },
+      client.address,
+      5,
+      true,
+    );
+    await core.addJobToGroups.execute({ job: 'job-np', cgArray: [] }, client.address, 'client-dcpsid');
+    const task = await ask({ targetLoad: { cpu: 3 }, jobIds: ['job-np'] });
+    expect(slicesOf(task, 'job-np')).toEqual([1, 2, 3]);
+    const authorizationMessage = { owner: task.owner, signature: task.signature, auth: task.auth };
+    const ret = (slice: number) =>
+      core.sliceStatus.execute(
+        {
+          worker: 'w1',
+          slices: [
+            {
+              sliceNumbers: [slice],
+              job: 'job-np',
+              authorizationMessage,
+              status: 'return',
+              reason: 'ENOPROGRESS',
+            },
+          ],
+        },
+        workerId.address,
+        session,
+      );
+    // our worker only returns the slice: the scheduler tells the client
+    await ret(1);
+    // dcp-worker tells the client itself (workEmit noProgress), then returns the slice: told once
+    await core.workEmit.execute({
+      eventName: 'noProgress',
+      payload: { timestamp: 1 },
+      job: 'job-np',
+      slice: 2,
+    });
+    await ret(2);
+    const told = core.ctx.events.recent('job-np').filter((e) => e.name === 'noprogress');
+    expect(told.map((e) => e.data.sliceNumber)).toEqual([1, 2]);
+    expect(core.ctx.store.maxSliceErrors('job-np')).toBe(1);
+    // an unreadable result is refused and its slice is queued again at once, not after the lease
+    await expect(
+      core.submitResult.execute(
+        { slice: 3, job: 'job-np', worker: 'w1', authorizationMessage },
+        workerId.address,
+      ),
+    ).rejects.toMatchObject({ code: 'EINVAL' });
+    expect(await core.ctx.store.sliceCounts('job-np')).toEqual({ queued: 3, leased: 0, done: 0 });
   });
 });

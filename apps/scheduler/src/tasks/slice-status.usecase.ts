@@ -1,4 +1,4 @@
-import type { DcpSession } from '@dcp-emu/protocol/node';
+import { type DcpSession, DcpErrorCode } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import type { JobLifecycle } from '../jobs/job-lifecycle';
@@ -73,6 +73,20 @@ export class SliceStatus {
       const code = returnErrorCode(bucket.reason);
       const n = this.ctx.store.requeue(bucket.job, bucket.sliceNumbers, key, this.ctx.clock.now(), code);
       if (n) this.leases.requeued();
+      if (n && code === DcpErrorCode.ENOPROGRESS)
+        for (const slice of bucket.sliceNumbers)
+          this.lifecycle.noProgress(
+            bucket.job,
+            slice,
+            {
+              message:
+                typeof bucket.reason === 'string'
+                  ? bucket.reason
+                  : 'the slice did not call progress() often enough and was stopped',
+              timestamp: this.ctx.clock.now(),
+            },
+            false,
+          );
       this.ctx.logger.info(
         { job: bucket.job, slices: bucket.sliceNumbers, reason: bucket.reason, requeued: n },
         'slices returned',
