@@ -3,6 +3,7 @@ import { AddJobToGroups } from './jobs/add-job-to-groups.usecase';
 import { AddSliceData } from './jobs/add-slice-data.usecase';
 import { CancelJob } from './jobs/cancel-job.usecase';
 import { CloseJob } from './jobs/close-job.usecase';
+import { GroupAdmin } from './groups/group-admin.usecase';
 import { JobLifecycle } from './jobs/job-lifecycle';
 import { SubmitJob } from './jobs/submit.usecase';
 import { Packages } from './modules/packages.usecase';
@@ -30,6 +31,7 @@ export class SchedulerCore {
   readonly workEmit: WorkEmit;
   readonly reports: JobReports;
   readonly packages: Packages;
+  readonly groupAdmin: GroupAdmin;
 
   constructor(readonly ctx: SchedulerContext) {
     this.lifecycle = new JobLifecycle(ctx);
@@ -46,6 +48,7 @@ export class SchedulerCore {
     this.workEmit = new WorkEmit(ctx, this.lifecycle);
     this.reports = new JobReports(ctx);
     this.packages = new Packages(ctx);
+    this.groupAdmin = new GroupAdmin(ctx);
   }
 
   /**

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanup,
   DCP_CLIENT,
+  ROOT,
   getJson,
   peerHome,
   type Proc,
@@ -137,4 +138,47 @@ describe('private compute groups: registry over REST, unmodified dcp-client 5.6.
     const job = await getJson<{ groups: string[] }>(`${scheduler.url}api/jobs/${m[1]}`);
     expect(job.groups).toEqual([]);
   }, 120_000);
+
+  it("dcp-util's cg-utility manages groups over DCP as their owner: create, change, listJobs, delete; others get EPERM", async () => {
+    const cg = join(ROOT, 'node_modules/dcp-util/bin/cg-utility');
+    const env = { DCP_SCHEDULER_LOCATION: scheduler.url, DCP_CLIENT_ALLOW_INSECURE_CONFIGURATION: '1' };
+    const run = async (who: string, args: string[]) => {
+      const p = runClient(who, cg, env, [...args, '--json']);
+      const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 60_000))]);
+      const text = p.out.slice(p.out.indexOf('{'));
+      return { code, json: JSON.parse(text.slice(0, text.lastIndexOf('}') + 1)) as Record<string, unknown> };
+    };
+    const made = await run(home, [
+      'create',
+      'Bars',
+      '--joinKey',
+      'bars',
+      '--joinSecret',
+      'b4rs',
+      '--commissionRate',
+      '0.1',
+    ]);
+    expect(made.code).toBe(0);
+    expect(made.json).toMatchObject({ success: true, joinKey: 'bars', name: 'Bars', commissionRate: '0.1' });
+    const changed = await run(home, ['change', '--joinKey', 'bars', '--name', 'Renamed']);
+    expect(changed.json).toMatchObject({ success: true, name: 'Renamed' });
+    expect((await run(home, ['listJobs', '--joinKey', 'bars'])).json).toMatchObject({
+      success: true,
+      jobs: [],
+    });
+
+    const stranger = peerHome('dcp-emu-groups-stranger-');
+    dirs.push(stranger);
+    const refused = await run(stranger, ['delete', '--joinKey', 'bars']);
+    expect(JSON.stringify(refused.json)).toContain('EPERM');
+    const listed = await (await api('api/compute-groups')).text();
+    expect(listed).toContain('"joinKey":"bars"');
+    expect(listed).toContain('"name":"Renamed"');
+
+    expect((await run(home, ['delete', '--joinKey', 'bars'])).json).toMatchObject({
+      success: true,
+      joinKey: 'bars',
+    });
+    expect(await (await api('api/compute-groups')).text()).not.toContain('"joinKey":"bars"');
+  }, 180_000);
 });

@@ -39,5 +39,7 @@ export function dcpClientConfig(
     },
     eventSubscriber: { seenListSize: 1000 },
     supervisor: { tuning: { watchdogInterval: workerPollSeconds } },
+    // which worker supervisor generation clients' local workers use (dcp-util's dcping sets it)
+    rollout: { supervisor: 2 },
   };
 }

@@ -8,6 +8,12 @@ import {
 import { z } from 'zod';
 import type { SchedulerCore } from '../core';
 import { addJobToGroupsSchema } from '../jobs/add-job-to-groups.usecase';
+import {
+  changeGroupSchema,
+  createGroupSchema,
+  groupDescriptorSchema,
+  removeJobSchema,
+} from '../groups/group-admin.usecase';
 import { addSliceDataSchema } from '../jobs/add-slice-data.usecase';
 import { cancelJobSchema } from '../jobs/cancel-job.usecase';
 import { closeJobSchema } from '../jobs/close-job.usecase';
@@ -188,10 +194,38 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
         handler: (data, ctx) => core.addJobToGroups.execute(data, ctx.peer, ctx.session.dcpsid),
       })
       .register({
+        operation: 'createGroup',
+        schema: createGroupSchema,
+        handler: (data, ctx) => core.groupAdmin.create(data, ctx.peer),
+      })
+      .register({
+        operation: 'changeGroup',
+        schema: changeGroupSchema,
+        handler: (data, ctx) => core.groupAdmin.change(data, ctx.peer),
+      })
+      .register({
+        operation: 'deleteGroup',
+        schema: groupDescriptorSchema,
+        handler: (data, ctx) => core.groupAdmin.delete(data, ctx.peer),
+      })
+      .register({
         operation: 'listJobs',
-        schema: z.object({}).loose(),
-        handler: async (_data, ctx) =>
-          (await core.ctx.store.listJobs({ owner: ctx.peer, status: ['running'] })).map((j) => j.id),
+        schema: z.object({ descriptor: z.unknown().optional() }).loose(),
+        // with a group descriptor: the group's jobs (cg-utility listJobs); without: the caller's running jobs
+        handler: async (data, ctx) =>
+          data.descriptor
+            ? core.groupAdmin.listJobs(groupDescriptorSchema.parse(data), ctx.peer)
+            : (await core.ctx.store.listJobs({ owner: ctx.peer, status: ['running'] })).map((j) => j.id),
+      })
+      .register({
+        operation: 'removeJob',
+        schema: removeJobSchema,
+        handler: (data, ctx) => core.groupAdmin.removeJob(data, ctx.peer),
+      })
+      .register({
+        operation: 'removeAllJobs',
+        schema: groupDescriptorSchema,
+        handler: (data, ctx) => core.groupAdmin.removeAllJobs(data, ctx.peer),
       }),
   );
 

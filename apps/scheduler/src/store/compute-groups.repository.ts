@@ -61,6 +61,16 @@ export class ComputeGroupRepository {
     return [...(await this.#all()).values()];
   }
 
+  /** Change a group's name, join hash or commission; false if there is no such group. */
+  async update(
+    joinKey: string,
+    data: Partial<Pick<ComputeGroupRecord, 'name' | 'joinHash' | 'commissionRate'>>,
+  ): Promise<boolean> {
+    const r = await this.prisma.schedComputeGroup.updateMany({ where: { joinKey }, data });
+    this.#cache = undefined;
+    return r.count > 0;
+  }
+
   /** Remove a compute group; false if there was none. */
   async delete(joinKey: string): Promise<boolean> {
     const r = await this.prisma.schedComputeGroup.deleteMany({ where: { joinKey } });
