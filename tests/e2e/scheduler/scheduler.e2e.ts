@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanup,
   DCP_CLIENT,
+  ROOT,
   getJson,
   peerHome,
   type Proc,
@@ -82,6 +83,23 @@ describe('scheduler with unmodified dcp-client and dcp-worker', () => {
       `${scheduler.url}api/jobs/${id}`,
     );
     expect(job).toMatchObject({ status: 'finished', inputKind: 'range', slices: { done: 3 } });
+  }, 120_000);
+
+  it("dcp-util's dcping deploys a job and sees it complete (the served config has the sections it sets)", async () => {
+    // --no-discrete: a discrete job runs one slice per worker, and this stack has one dcp-worker
+    const ping = runClient(
+      clientHome,
+      join(ROOT, 'node_modules/dcp-util/bin/dcping'),
+      { DCP_SCHEDULER_LOCATION: scheduler.url },
+      ['-c', '1', '--no-discrete'],
+    );
+    const code = await Promise.race([
+      ping.exited,
+      new Promise((r) => setTimeout(() => r('timeout'), 90_000)),
+    ]);
+    expect(code, ping.out).toBe(0);
+    expect(ping.out).toMatch(/1 jobs deployed, 1 jobs completed/);
+    expect(ping.out).toMatch(/3 slices submitted to scheduler, 3 slices returned/);
   }, 120_000);
 
   it('runs a multi-range job (compute.for({ ranges })): one slice per tuple, in dcp-client order', async () => {
