@@ -18,7 +18,7 @@ import { addSliceDataSchema } from '../jobs/add-slice-data.usecase';
 import { cancelJobSchema } from '../jobs/cancel-job.usecase';
 import { closeJobSchema } from '../jobs/close-job.usecase';
 import { submitSchema } from '../jobs/submit.usecase';
-import { deployPackageSchema, fetchModuleUrlSchema } from '../modules/packages.usecase';
+import { deployPackageSchema, fetchModuleUrlSchema, listModulesSchema } from '../modules/packages.usecase';
 import { jobReportSchema, listJobsSchema } from '../pheme/job-report.usecase';
 import { fetchResultSchema } from '../results/fetch-result.usecase';
 import { resultSchema } from '../results/submit-result.usecase';
@@ -280,6 +280,11 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
         operation: 'fetchModuleURL',
         schema: fetchModuleUrlSchema,
         handler: (data) => core.packages.moduleUrls(data),
+      })
+      .register({
+        operation: 'listModules',
+        schema: listModulesSchema,
+        handler: (data) => core.packages.list(data),
       }),
   );
 }

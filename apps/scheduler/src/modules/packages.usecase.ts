@@ -13,6 +13,13 @@ export const deployPackageSchema = z
     files: z.record(z.string().min(1).max(500), z.string()),
   })
   .loose();
+export const listModulesSchema = z
+  .object({
+    q: z.string().max(200).nullish(),
+    skip: z.coerce.number().int().min(0).nullish(),
+    limit: z.coerce.number().int().min(1).max(1000).nullish(),
+  })
+  .loose();
 export const fetchModuleUrlSchema = z.object({ modules: z.array(z.string()).default([]) }).loose();
 
 /** `pkg/module.js` or `module.js` → `module` (module ids never carry .js). */
@@ -38,7 +45,12 @@ export class Packages {
   async deploy(
     data: z.infer<typeof deployPackageSchema>,
     peer: string,
-  ): Promise<{ success: true; name: string; version: string }> {
+  ): Promise<{
+    success: true;
+    name: string;
+    version: string;
+    versions: Record<string, { files: string[]; published: string }>;
+  }> {
     const files = Object.entries(data.files);
     if (!files.length) throw new DcpError(DcpErrorCode.EINVAL, 'a package needs files');
     await this.ctx.packages.save(
@@ -49,7 +61,31 @@ export class Packages {
       new Date(this.ctx.clock.now()),
     );
     this.ctx.logger.info({ package: data.name, files: files.length }, 'package deployed');
-    return { success: true, name: data.name, version: data.version };
+    const published = new Date(this.ctx.clock.now()).toISOString();
+    // dcp-util's publish prints `name@<first key of versions>`
+    return {
+      success: true,
+      name: data.name,
+      version: data.version,
+      versions: { [data.version]: { files: files.map(([file]) => file), published } },
+    };
+  }
+
+  /** `listModules` (dcp-util's `publish listModules`): packages with version, owner, date and files; `next` pages on. */
+  async list(data: z.infer<typeof listModulesSchema>) {
+    const skip = data.skip ?? 0;
+    const limit = data.limit ?? 100;
+    const { packages, more } = await this.ctx.packages.list({ q: data.q ?? undefined, skip, limit });
+    return {
+      packages: packages.map((p) => ({
+        name: p.name,
+        version: p.version,
+        owner: p.publisher,
+        published: p.published.getTime(),
+        files: Object.fromEntries(p.files.map((f) => [f, {}])),
+      })),
+      ...(more ? { next: skip + limit } : {}),
+    };
   }
 
   async moduleUrls(
