@@ -1,7 +1,7 @@
 import { DcpError, DcpErrorCode, type Generation, unmarshalKvin } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
-import { storeKvinInput } from './job-input';
+import { storeInput } from './job-input';
 import { ownedRunningJob } from './owned-job';
 
 export const addSliceDataSchema = z.object({ job: z.string().min(1), dataValues: z.unknown() }).loose();
@@ -25,7 +25,7 @@ export class AddSliceData {
       throw new DcpError(DcpErrorCode.EINVAL, `dataValues is not KVIN: ${String(error)}`);
     }
     if (!Array.isArray(values)) throw new DcpError(DcpErrorCode.EINVAL, 'dataValues must be a list');
-    const inputs = values.map((v) => storeKvinInput(v, generation));
+    const inputs = values.map((v) => storeInput(v, generation));
     const last = await this.ctx.store.appendSlices(job.id, inputs, new Date(this.ctx.clock.now()));
     // The slices are kept either way; a short account pauses the job until it is funded.
     await this.ctx.escrow.fund(job.id, last);

@@ -8,6 +8,7 @@ import {
   rangeLength,
   rangeValue,
   resultDataUri,
+  storeInput,
   storeKvinInput,
 } from './job-input';
 
@@ -52,6 +53,17 @@ describe('ranges', () => {
   it('refuses steps that never reach the end', () => {
     expect(() => parseRange({ start: 1, end: 9, step: -1 })).toThrow(/step/);
     expect(() => parseRange({ start: 'a', end: 2 })).toThrow(/dataRange/);
+  });
+});
+
+describe('remote data', () => {
+  it('stores URL slice values as remote data the worker fetches (their content is the datum)', () => {
+    const input = storeInput(new URL('http://localhost:1234/a.json'), 5);
+    expect(input).toBe('u:http://localhost:1234/a.json');
+    expect(datumUri(input, undefined, 1, 5)).toBe('http://localhost:1234/a.json');
+    // other values (and URLs of other schemes) are data themselves
+    expect(storeInput({ a: 1 }, 5)).toMatch(/^k:/);
+    expect(storeInput(new URL('file:///etc/passwd'), 5)).toMatch(/^k:/);
   });
 });
 

@@ -129,6 +129,15 @@ export function storeUrlInput(url: string): string {
   return `u:${url}`;
 }
 
+/**
+ * An uploaded slice value: a URL (`compute.for([new URL(...)])`, RemoteDataSet) is remote data — the
+ * worker fetches it and the slice gets its content — anything else is the datum itself.
+ */
+export function storeInput(value: unknown, generation: Generation): string {
+  if (value instanceof URL && /^(https?|data):$/.test(value.protocol)) return storeUrlInput(value.href);
+  return storeKvinInput(value, generation);
+}
+
 /** KVIN text readable by a peer of `generation` (4.x cannot read v9: re-serialize). */
 export function kvinTextFor(text: string, generation: Generation): string {
   if (generation === 4 && kvinVersionOf(text) === 'v9') return kvinFor(4).serialize(parseKvin(text));
