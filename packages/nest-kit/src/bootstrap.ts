@@ -3,6 +3,7 @@ import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createLogger, type Listening, type Logger, type LogLevel } from '@dcp-emu/service-kit';
 import { PinoNestLogger } from './logger';
+import { RestErrorFilter } from './rest/error.filter';
 
 export interface ServiceOptions {
   name: string;
@@ -27,7 +28,14 @@ export async function startService(
   opts: ServiceOptions,
 ): Promise<RunningService> {
   const logger = createLogger(opts.name, opts.logLevel);
-  const app = await NestFactory.create(module, { logger: new PinoNestLogger(logger), bodyParser: true });
+  // rawBody: signed requests cover the exact body bytes; JSON bodies up to body-parser's 100 kB
+  // (larger: 413), every error as {error: {code, message}} (RestErrorFilter)
+  const app = await NestFactory.create(module, {
+    logger: new PinoNestLogger(logger),
+    bodyParser: true,
+    rawBody: true,
+  });
+  app.useGlobalFilters(new RestErrorFilter());
   await app.listen(opts.port, opts.host);
   const server = app.getHttpServer();
   const addr = server.address() as { address: string; port: number };
