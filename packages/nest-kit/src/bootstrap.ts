@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, type Listening, type Logger, type LogLevel } from '@dcp-emu/service-kit';
+import { createLogger, type Listening, type Logger, type LogLevel, makePrivate } from '@dcp-emu/service-kit';
 import { PinoNestLogger } from './logger';
 import { RestErrorFilter } from './rest/error.filter';
 
@@ -10,6 +10,8 @@ export interface ServiceOptions {
   host: string;
   port: number;
   logLevel: LogLevel;
+  /** the service's data dir: once started, it and its files (database, keystores) are made 0700/0600 */
+  dataDir?: string;
 }
 
 export interface RunningService {
@@ -37,6 +39,8 @@ export async function startService(
   });
   app.useGlobalFilters(new RestErrorFilter());
   await app.listen(opts.port, opts.host);
+  // the database exists now: SQLite gives its -wal/-shm files the database file's (private) mode
+  if (opts.dataDir) makePrivate(opts.dataDir);
   const server = app.getHttpServer();
   const addr = server.address() as { address: string; port: number };
   const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : addr.address;
