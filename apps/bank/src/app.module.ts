@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { DatabaseModule, HealthModule, StateModule } from '@dcp-emu/nest-kit';
+import { DatabaseModule, HealthModule, RestAuthModule, StateModule } from '@dcp-emu/nest-kit';
 import { BankController } from './api/bank.controller';
 import { DcpErrorFilter } from './api/error.filter';
 import { BridgeModule } from './bridge/bridge.module';
@@ -15,6 +15,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         HealthModule.forRoot({ name: 'bank', version: '0.1.0' }),
+        RestAuthModule.forRoot({ host: config.host }),
         DatabaseModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
         LedgerModule.forRoot({ faucet: config.faucet }),
         BridgeModule.forRoot(),

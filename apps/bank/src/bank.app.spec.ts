@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningService, startService } from '@dcp-emu/nest-kit';
@@ -115,6 +115,25 @@ describe('bank service (Nest, SQLite): REST API', () => {
       status: 400,
       body: { error: { code: 'EINVAL' } },
     });
+    // a 60 MB body: 413 in the one error shape (was a 500), nothing minted
+    const huge = await fetch(new URL('/api/faucet', r.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ address: alice.address, amount: '1', memo: 'x'.repeat(60 * 1024 * 1024) }),
+    });
+    expect({ status: huge.status, body: await huge.json() }).toMatchObject({
+      status: 413,
+      body: { error: { code: 'ETOOBIG', message: expect.stringMatching(/too large/) } },
+    });
+    expect((await call(r, 'GET', '/api/faucet')).body.totalMinted).toBe(before);
+  });
+
+  it('keeps its data dir private: the dir 0700, the SQLite files 0600', () => {
+    expect(statSync(r.dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(r.dir).filter((f) => /\.sqlite(-wal|-shm)?$/.test(f));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files)
+      expect({ f, mode: statSync(join(r.dir, f)).mode & 0o777 }).toEqual({ f, mode: 0o600 });
   });
 
   it('signed transfers: moved once, replay replays, forged is 403, reused nonce is 409', async () => {
@@ -332,6 +351,38 @@ describe('bank service: restart', () => {
     } finally {
       await service.close();
       rmSync(first.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bank service beyond loopback (DCP_EMU_HOST=0.0.0.0)', () => {
+  it('the faucet needs the admin token: 401 without, 401 with a wrong one, nothing minted; the token mints', async () => {
+    const saved = process.env.DCP_EMU_ADMIN_TOKEN;
+    process.env.DCP_EMU_ADMIN_TOKEN = 'bank-spec-token';
+    const r = await startBank({ DCP_EMU_HOST: '0.0.0.0' });
+    try {
+      const to = Identity.random().address;
+      const mint = (headers: Record<string, string>) =>
+        fetch(new URL('/api/faucet', r.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ address: to, amount: '1' }),
+        });
+      for (const headers of [{}, { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
+        const res = await mint(headers);
+        expect({ status: res.status, body: await res.json() }).toMatchObject({
+          status: 401,
+          body: { error: { code: 'EPERM' } },
+        });
+      }
+      expect((await call(r, 'GET', '/api/faucet')).body.totalMinted).toBe('0');
+      expect((await mint({ authorization: 'Bearer bank-spec-token' })).status).toBe(201);
+      expect((await call(r, 'GET', `/api/accounts/${to}`)).body.balance).toBe('1');
+    } finally {
+      if (saved === undefined) delete process.env.DCP_EMU_ADMIN_TOKEN;
+      else process.env.DCP_EMU_ADMIN_TOKEN = saved;
+      await r.service.close();
+      rmSync(r.dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { DatabaseModule, HealthModule, StateModule } from '@dcp-emu/nest-kit';
+import { DatabaseModule, HealthModule, RestAuthModule, StateModule } from '@dcp-emu/nest-kit';
 import type { SchedulerConfig } from './config';
 import { SCHEDULER_CORE } from './core';
 import { DcpModule } from './dcp/dcp.module';
@@ -13,6 +13,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         HealthModule.forRoot({ name: 'scheduler', version: '0.1.0' }),
+        RestAuthModule.forRoot({ host: config.host }),
         DatabaseModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
         DcpModule.forRoot(config, overrides),
         StateModule.forRoot({

@@ -1,4 +1,7 @@
-/** The few bank REST calls the CLI makes (`GET /api/accounts/:address`, `POST /api/faucet`). */
+/**
+ * The few bank REST calls the CLI makes (`GET /api/accounts/:address`, `POST /api/faucet`). The
+ * faucet needs the admin token once the bank listens beyond loopback (`up --host 0.0.0.0`).
+ */
 export async function balanceOf(bankUrl: string, address: string): Promise<string> {
   const res = await fetch(new URL(`api/accounts/${address}`, bankUrl), {
     signal: AbortSignal.timeout(10_000),
@@ -8,10 +11,13 @@ export async function balanceOf(bankUrl: string, address: string): Promise<strin
   return ((await res.json()) as { balance: string }).balance;
 }
 
-async function mint(bankUrl: string, address: string, amount: string): Promise<void> {
+async function mint(bankUrl: string, address: string, amount: string, adminToken?: string): Promise<void> {
   const res = await fetch(new URL('api/faucet', bankUrl), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}),
+    },
     body: JSON.stringify({ address, amount, memo: 'dcp-emu dev account' }),
     signal: AbortSignal.timeout(10_000),
   });
@@ -20,7 +26,12 @@ async function mint(bankUrl: string, address: string, amount: string): Promise<v
 }
 
 /** Tops `address` up to `target` DCC through the faucet (in pieces the faucet accepts); returns the balance. */
-export async function fundTo(bankUrl: string, address: string, target: string): Promise<string> {
+export async function fundTo(
+  bankUrl: string,
+  address: string,
+  target: string,
+  adminToken?: string,
+): Promise<string> {
   const { formatDcc, parseDcc } = await import('@dcp-emu/protocol');
   const limitRes = await fetch(new URL('api/faucet', bankUrl), { signal: AbortSignal.timeout(10_000) });
   const maxPerMint = limitRes.ok
@@ -29,7 +40,7 @@ export async function fundTo(bankUrl: string, address: string, target: string): 
   let missing = parseDcc(target) - parseDcc(await balanceOf(bankUrl, address), { sign: 'any' });
   while (missing > 0n) {
     const piece = maxPerMint > 0n && missing > maxPerMint ? maxPerMint : missing;
-    await mint(bankUrl, address, formatDcc(piece));
+    await mint(bankUrl, address, formatDcc(piece), adminToken);
     missing -= piece;
   }
   return balanceOf(bankUrl, address);

@@ -12,7 +12,7 @@ import {
 import { join, resolve } from 'node:path';
 import { restoreState, saveState, stateOwners } from './admin';
 import { balanceOf } from './bank-client';
-import { dcpEnv, exportLines, runningStack, type StackInfo } from './stack-file';
+import { adminTokenFile, dcpEnv, exportLines, runningStack, type StackInfo } from './stack-file';
 import { readDevSettings, resetStack } from './seeding';
 
 const out = (text: string) => process.stdout.write(text);
@@ -60,9 +60,12 @@ export function runCommand(dataDir: string, program: string, args: string[]): Pr
   });
 }
 
-async function getJson<T>(url: string): Promise<T | undefined> {
+async function getJson<T>(url: string, adminToken?: string): Promise<T | undefined> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(url, {
+      signal: AbortSignal.timeout(3000),
+      ...(adminToken ? { headers: { authorization: `Bearer ${adminToken}` } } : {}),
+    });
     return res.ok ? ((await res.json()) as T) : undefined;
   } catch {
     return undefined;
@@ -110,8 +113,16 @@ export async function statusReport(info: StackInfo): Promise<StatusReport> {
       new URL('api/workers', info.urls.scheduler).href,
     );
     for (const x of w?.workers ?? []) report.leasedSlicesByWorker[x.worker] = x.slices.length;
+    // every job's status: the admin's read once the scheduler listens beyond loopback
+    let token: string | undefined;
+    try {
+      token = readFileSync(adminTokenFile(info.dataDir), 'utf8').trim();
+    } catch {
+      token = undefined;
+    }
     const j = await getJson<{ jobs: { status: string }[] }>(
       new URL('api/jobs?limit=1000', info.urls.scheduler).href,
+      token,
     );
     for (const job of j?.jobs ?? []) report.jobs[job.status] = (report.jobs[job.status] ?? 0) + 1;
   }

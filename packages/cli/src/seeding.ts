@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearState, restoreState, saveState, stateOwners } from './admin';
 import { balanceOf, fundTo } from './bank-client';
-import type { StackInfo } from './stack-file';
+import { adminTokenFile, type StackInfo } from './stack-file';
+
+/** The stack's admin token: the faucet needs it when the bank listens beyond loopback. */
+const adminToken = (info: StackInfo) => readFileSync(adminTokenFile(info.dataDir), 'utf8').trim();
 
 /** The snapshot `up` takes right after seeding a fresh data dir; `reset` restores it. */
 export const SEED_SNAPSHOT = '@seed';
@@ -16,7 +19,7 @@ export async function seed(info: StackInfo, accounts: { address: string }[], fun
   if (!bank) throw new Error('the stack has no bank');
   // accounts someone already used keep their balance (PostgreSQL stacks are seeded on every start)
   for (const a of accounts)
-    if ((await balanceOf(bank, a.address)) === '0') await fundTo(bank, a.address, fund);
+    if ((await balanceOf(bank, a.address)) === '0') await fundTo(bank, a.address, fund, adminToken(info));
   for (const { service, state } of await stateOwners(info))
     if (state.snapshots) await saveState(info, service, SEED_SNAPSHOT);
 }
@@ -35,7 +38,7 @@ export async function resetStack(
   if (owners.some((o) => !o.state.snapshots)) {
     const bank = info.urls.bank;
     if (!bank) throw new Error('the stack has no bank');
-    for (const a of accounts) await fundTo(bank, a.address, fund);
+    for (const a of accounts) await fundTo(bank, a.address, fund, adminToken(info));
   }
 }
 

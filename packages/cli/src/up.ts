@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { preparePrivateDataDir, usePrivateUmask } from '@dcp-emu/service-kit';
 import type { UpArgs } from './args';
 import { balanceOf } from './bank-client';
 import { type DevSettings, devSettingsFile, SEED_SNAPSHOT, seed } from './seeding';
@@ -39,7 +40,10 @@ export async function up(o: UpOptions): Promise<number> {
   }
   const t0 = Date.now();
   if (o.build) ensureBuilt({ portal: o.services.includes('portal') });
-  mkdirSync(o.dataDir, { recursive: true });
+  // the data dir is the user's alone: what is in it 0600/0700, and what we and the services we
+  // start create from now on too (SQLite files, keystores, logs, snapshots)
+  usePrivateUmask();
+  preparePrivateDataDir(o.dataDir);
   const adminToken = randomBytes(32).toString('hex');
   writeFileSync(adminTokenFile(o.dataDir), `${adminToken}\n`, { mode: 0o600 });
   const accounts = devAccounts(o.accounts);

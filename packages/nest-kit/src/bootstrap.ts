@@ -1,14 +1,17 @@
 import 'reflect-metadata';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, type Listening, type Logger, type LogLevel } from '@dcp-emu/service-kit';
+import { createLogger, type Listening, type Logger, type LogLevel, makePrivate } from '@dcp-emu/service-kit';
 import { PinoNestLogger } from './logger';
+import { RestErrorFilter } from './rest/error.filter';
 
 export interface ServiceOptions {
   name: string;
   host: string;
   port: number;
   logLevel: LogLevel;
+  /** the service's data dir: once started, it and its files (database, keystores) are made 0700/0600 */
+  dataDir?: string;
 }
 
 export interface RunningService {
@@ -27,8 +30,17 @@ export async function startService(
   opts: ServiceOptions,
 ): Promise<RunningService> {
   const logger = createLogger(opts.name, opts.logLevel);
-  const app = await NestFactory.create(module, { logger: new PinoNestLogger(logger), bodyParser: true });
+  // rawBody: signed requests cover the exact body bytes; JSON bodies up to body-parser's 100 kB
+  // (larger: 413), every error as {error: {code, message}} (RestErrorFilter)
+  const app = await NestFactory.create(module, {
+    logger: new PinoNestLogger(logger),
+    bodyParser: true,
+    rawBody: true,
+  });
+  app.useGlobalFilters(new RestErrorFilter());
   await app.listen(opts.port, opts.host);
+  // the database exists now: SQLite gives its -wal/-shm files the database file's (private) mode
+  if (opts.dataDir) makePrivate(opts.dataDir);
   const server = app.getHttpServer();
   const addr = server.address() as { address: string; port: number };
   const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : addr.address;

@@ -10,3 +10,4 @@ export {
 } from './health';
 export { PinoNestLogger } from './logger';
 export * from './state';
+export * from './rest';

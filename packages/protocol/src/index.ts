@@ -66,6 +66,17 @@ export {
   type TargetOptions,
 } from './target';
 export { type FrameOptions, FramedLink, type MessageLink, type SocketLike } from './transport/frames';
+export {
+  NonceCache,
+  requestBodyHash,
+  SIGNED_REQUEST_HEADER,
+  SIGNED_REQUEST_TYPE,
+  SIGNED_REQUEST_WINDOW_MS,
+  type SignedRequestBody,
+  signRequest,
+  type VerifyRequestOptions,
+  verifySignedRequest,
+} from './signed-request';
 export { StampCache, type ValidityOptions, validityError } from './validity';
 export { dataUri, type DataUriType } from './values/data-uri';
 export {

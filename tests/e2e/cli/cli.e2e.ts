@@ -94,6 +94,7 @@ describe('dcp-emu CLI against a real stack', () => {
   let upOut = '';
   let base = 0;
   const dd = ['--data-dir', dataDir];
+  let dataDirMode = 0;
 
   beforeAll(async () => {
     base = await freePortBase();
@@ -118,6 +119,7 @@ describe('dcp-emu CLI against a real stack', () => {
       });
       upExited?.then((code) => rej(new Error(`dcp-emu up exited with ${code}:\n${upOut}\n${err}`)));
     });
+    dataDirMode = statSync(dataDir).mode & 0o777;
     if (peer) {
       // a real user runs `up` and their programs as themselves; here the programs run as `nobody`
       chmodSync(dataDir, 0o755);
@@ -147,10 +149,34 @@ describe('dcp-emu CLI against a real stack', () => {
     expect(upOut).toContain(env.out.trim());
   });
 
+  it('keeps the data dir private: the dir 0700, databases (with -wal/-shm), keystores, token, logs and snapshots 0600', () => {
+    expect(dataDirMode.toString(8)).toBe('700');
+    const open: string[] = [];
+    const seen: string[] = [];
+    const walk = (dir: string) => {
+      for (const f of readdirSync(dir)) {
+        const path = join(dir, f);
+        const st = statSync(path);
+        seen.push(path.slice(dataDir.length + 1));
+        if ((st.mode & 0o077) !== 0) open.push(`${path} ${(st.mode & 0o777).toString(8)}`);
+        if (st.isDirectory()) walk(path);
+      }
+    };
+    walk(dataDir);
+    expect(open).toEqual([]);
+    expect(seen).toEqual(
+      expect.arrayContaining(['admin.token', 'resources/id.keystore', 'logs/scheduler.log', 'logs/bank.log']),
+    );
+    expect(seen.some((f) => /\.sqlite-wal$/.test(f))).toBe(true);
+    expect(seen.some((f) => f.startsWith('snapshots/'))).toBe(true);
+  });
+
   it('run: the unmodified dcp-client simple-job.js gets its results; no ~/.dcp appears', async () => {
     const home = freshHome();
     homes.push(home);
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C' };
+    // `run` as `nobody` reads the stack's record, which `up` (root here) wrote private
+    if (peer) chmodSync(join(dataDir, 'stack.json'), 0o644);
     const r = await cli(['run', ...dd, SIMPLE_JOB], { env, home, asPeer: true, timeoutMs: 120_000 });
     expect(r.err).not.toMatch(/Error/);
     expect(r.code).toBe(0);

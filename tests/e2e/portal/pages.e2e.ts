@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import {
   chownSync,
@@ -208,6 +209,8 @@ function dcc(amount: string): bigint {
   return amount.startsWith('-') ? -v : v;
 }
 
+const ADMIN_TOKEN = randomBytes(16).toString('hex');
+
 beforeAll(async () => {
   ensurePortalBuild(BUILD);
   mkdirSync(SHOTS, { recursive: true });
@@ -224,7 +227,7 @@ beforeAll(async () => {
   mkdirSync(join(work, 'scheduler'));
   scheduler = await startScheduler(
     join(work, 'scheduler'),
-    { DCP_EMU_BANK_URL: bankUrl(), DCP_EMU_SETTLE_MS: '200' },
+    { DCP_EMU_BANK_URL: bankUrl(), DCP_EMU_SETTLE_MS: '200', DCP_EMU_ADMIN_TOKEN: ADMIN_TOKEN },
     schedulerPort,
   );
   evaluators = [await startEvaluator(), await startEvaluator()];
@@ -235,6 +238,8 @@ beforeAll(async () => {
       DCP_EMU_SCHEDULER_URL: scheduler.url,
       DCP_EMU_BANK_URL: bankUrl(),
       DCP_EMU_PORTAL_LIVE_INTERVAL_MS: '250',
+      // the portal's server-side credential for the scheduler's mutating routes, as `dcp-emu up` passes it
+      DCP_EMU_ADMIN_TOKEN: ADMIN_TOKEN,
     },
     BUILD,
   );

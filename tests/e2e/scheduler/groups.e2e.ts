@@ -27,6 +27,8 @@ const jobScript = (joinSecret: string) => `require(${JSON.stringify(DCP_CLIENT[5
 }).catch((e) => { console.log('FAILED ' + (e && e.code) + ' ' + (e && e.message)); process.exit(2); });
 `;
 
+const ADMIN_TOKEN = 'groups-e2e-admin-token';
+
 describe('private compute groups: registry over REST, unmodified dcp-client 5.6.1, our workers', () => {
   let scheduler: Proc & { url: string };
   let member: Proc;
@@ -38,7 +40,7 @@ describe('private compute groups: registry over REST, unmodified dcp-client 5.6.
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'sched-groups-'));
-    scheduler = await startScheduler(dataDir);
+    scheduler = await startScheduler(dataDir, { DCP_EMU_ADMIN_TOKEN: ADMIN_TOKEN });
     home = peerHome('dcp-emu-groups-client-');
   }, 120_000);
 
@@ -50,10 +52,11 @@ describe('private compute groups: registry over REST, unmodified dcp-client 5.6.
     cleanup(dataDir, home, ...dirs);
   });
 
+  // the registry's changes need the admin token (or the group owner's signature, rest-auth.e2e.ts)
   const api = (path: string, init?: RequestInit) =>
     fetch(new URL(path, scheduler.url), {
       ...init,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
       signal: AbortSignal.timeout(10_000),
     });
 
@@ -89,6 +92,9 @@ describe('private compute groups: registry over REST, unmodified dcp-client 5.6.
     expect(listed).not.toContain(secret);
     expect(listed).not.toContain('s3cret');
     expect(listed).not.toContain('joinHash');
+    const anonymous = await fetch(new URL('api/compute-groups/tmp', scheduler.url), { method: 'DELETE' });
+    expect(anonymous.status).toBe(401);
+    expect(await (await api('api/compute-groups')).text()).toContain('"joinKey":"tmp"');
     expect((await api('api/compute-groups/tmp', { method: 'DELETE' })).status).toBe(200);
     expect((await api('api/compute-groups/tmp', { method: 'DELETE' })).status).toBe(404);
     const doc = await getJson<{ paths: Record<string, Record<string, unknown>> }>(

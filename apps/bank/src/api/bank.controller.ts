@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseFilters } from '@nestjs/common';
+import { type AuthRequest, RestAuth } from '@dcp-emu/nest-kit';
 import type { BankLedger } from '../accounts/bank-ledger';
 import { parseAccountId } from '../ledger/account-id';
 import { formatDcc, parseDcc } from '../ledger/amount';
@@ -20,7 +21,10 @@ export class BankController {
   readonly #trail: JobTrailUseCase;
   readonly #signedTransfer: SignedTransferUseCase;
 
-  constructor(@Inject(BANK_LEDGER) private readonly bank: BankLedger) {
+  constructor(
+    @Inject(BANK_LEDGER) private readonly bank: BankLedger,
+    @Inject(RestAuth) private readonly auth: RestAuth,
+  ) {
     this.#trail = new JobTrailUseCase({ store: bank.store });
     this.#signedTransfer = new SignedTransferUseCase(bank.transfer);
   }
@@ -58,9 +62,14 @@ export class BankController {
     };
   }
 
+  /**
+   * The dev faucet: open to anyone who can connect while the bank listens on loopback (README's curl
+   * flow); beyond loopback only with the admin token. `DCP_EMU_BANK_FAUCET=off` refuses it always.
+   */
   @Post('faucet')
   @HttpCode(201)
-  async mint(@Body() body: unknown) {
+  async mint(@Req() http: AuthRequest, @Body() body: unknown) {
+    if (!this.auth.loopback) this.auth.requireAdmin(http, 'the faucet (the bank listens beyond loopback)');
     const req = parseInput(faucetRequest, body, 'faucet request');
     const { transaction } = await this.bank.mint.execute({
       to: req.address,

@@ -14,6 +14,8 @@ export interface PortalConfig {
   secureCookies: boolean;
   /** scrypt cost for account passwords (log2 N); tests lower it */
   passwordScryptLog2N: number;
+  /** the services' admin token (`DCP_EMU_ADMIN_TOKEN`, passed by `dcp-emu up`), sent to the scheduler and bank */
+  adminToken: string | undefined;
 }
 
 const baseUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((u) => new URL(u));
@@ -26,6 +28,7 @@ export const portalEnv = {
   DCP_EMU_BANK_URL: baseUrl.default(new URL('http://127.0.0.1:7431/')),
   DCP_EMU_PORTAL_SECURE_COOKIES: flag.default(false),
   DCP_EMU_PORTAL_PASSWORD_LOG2N: z.coerce.number().int().min(10).max(20).default(16),
+  DCP_EMU_ADMIN_TOKEN: z.string().min(1).optional(),
 };
 
 export function loadPortalConfig(env: Record<string, string | undefined> = process.env): PortalConfig {
@@ -42,6 +45,7 @@ export function loadPortalConfig(env: Record<string, string | undefined> = proce
       bankUrl: e.DCP_EMU_BANK_URL,
       secureCookies: e.DCP_EMU_PORTAL_SECURE_COOKIES,
       passwordScryptLog2N: e.DCP_EMU_PORTAL_PASSWORD_LOG2N,
+      adminToken: e.DCP_EMU_ADMIN_TOKEN,
     }),
     env as NodeJS.ProcessEnv,
   );

@@ -79,8 +79,10 @@ export async function createPortal(config: PortalConfig = loadPortalConfig()): P
     sessions: prismaSessionStore(db.prisma),
     keystores: prismaKeystoreStore(db.prisma),
     groups: prismaGroupStore(db.prisma),
-    scheduler: schedulerApi(httpUpstream('scheduler', config.schedulerUrl)),
-    bank: bankApi(httpUpstream('bank', config.bankUrl)),
+    scheduler: schedulerApi(
+      httpUpstream('scheduler', config.schedulerUrl, { adminToken: config.adminToken }),
+    ),
+    bank: bankApi(httpUpstream('bank', config.bankUrl, { adminToken: config.adminToken })),
     hasher: scryptHasher({ log2N: config.passwordScryptLog2N, r: 8, p: 1 }),
     throttle: memoryThrottle(),
     clock: systemClock,

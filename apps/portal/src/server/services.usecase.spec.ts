@@ -40,10 +40,13 @@ async function addUser(u: typeof alice, email: string) {
 }
 
 beforeAll(async () => {
-  [scheduler, bank] = await Promise.all([startService('scheduler'), startService('bank')]);
+  // the portal reaches the services' mutating routes with the admin token, as `dcp-emu up` wires it
+  const token = { DCP_EMU_ADMIN_TOKEN: randomUUID() };
+  [scheduler, bank] = await Promise.all([startService('scheduler', token), startService('bank', token)]);
   const made = await testPortal('sqlite', undefined, {
     DCP_EMU_SCHEDULER_URL: scheduler.url,
     DCP_EMU_BANK_URL: bank.url,
+    ...token,
   });
   portal = made.portal;
   dispose = made.dispose;

@@ -5,14 +5,15 @@ import {
   Delete,
   Get,
   HttpCode,
-  HttpException,
   HttpStatus,
   Inject,
   Param,
   Post,
   Query,
+  Req,
 } from '@nestjs/common';
-import { DcpError, getDefaultCrypto, toChecksumAddress } from '@dcp-emu/protocol/node';
+import { type AuthRequest, invalidRequest, RestAuth, restError } from '@dcp-emu/nest-kit';
+import { DcpError, DcpErrorCode, getDefaultCrypto, toChecksumAddress } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import { SCHEDULER_CORE, type SchedulerCore } from '../core';
 import { ComputeGroups, createComputeGroupSchema } from '../groups/compute-groups.usecase';
@@ -20,6 +21,7 @@ import { decodeInput } from '../jobs/job-input';
 import { jobStatusReport } from '../pheme/job-report.usecase';
 import { resultValue } from '../results/submit-result.usecase';
 import { openApiDocument } from './openapi';
+import { renderValue } from './render-value';
 
 const listQuery = z.object({
   owner: z.string().optional(),
@@ -40,40 +42,26 @@ const schedMsgBody = z.object({
   target: z.string().optional(),
 });
 
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+/** Invalid input: 400 `{error: {code: 'EINVAL', message}, issues}`. */
+function parse<T extends z.ZodType>(schema: T, value: unknown, what = 'request'): z.output<T> {
   const r = schema.safeParse(value);
-  if (!r.success)
-    throw new HttpException(
-      { error: 'invalid request', issues: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) },
-      HttpStatus.BAD_REQUEST,
-    );
+  if (!r.success) throw invalidRequest(what, r.error.issues);
   return r.data;
 }
 
-/** Registry answers: 4xx with `{error: {code, message}}` (and `issues` for invalid bodies). */
-function parseGroupBody<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new HttpException(
-      { error: { code: 'EINVAL', message: `invalid compute group: ${issues.join('; ')}` }, issues },
-      HttpStatus.BAD_REQUEST,
-    );
-  }
-  return r.data;
-}
-
-function jsonSafe(value: unknown): unknown {
-  if (value instanceof Error) return { error: { name: value.name, message: value.message } };
-  if (ArrayBuffer.isView(value)) return Array.from(value as Uint8Array);
-  return value;
-}
-
-/** Inspection REST API for the portal and tests (`/api/...`, OpenAPI at `/api/openapi.json`). */
+/**
+ * Inspection REST API for the portal and tests (`/api/...`, OpenAPI at `/api/openapi.json`).
+ * Errors are `{error: {code, message}}` (nest-kit's RestErrorFilter). Changes need the admin token
+ * or a request signed by the owner (RestAuth; README "Security model"); reads of a job (its slices,
+ * results, events, escrow) are open on loopback and the owner's or the admin's beyond it.
+ */
 @Controller('api')
 export class InspectController {
   readonly #groups: ComputeGroups;
-  constructor(@Inject(SCHEDULER_CORE) private readonly core: SchedulerCore) {
+  constructor(
+    @Inject(SCHEDULER_CORE) private readonly core: SchedulerCore,
+    @Inject(RestAuth) private readonly auth: RestAuth,
+  ) {
     this.#groups = new ComputeGroups(core.ctx);
   }
 
@@ -83,13 +71,21 @@ export class InspectController {
   }
 
   @Get('jobs')
-  async jobs(@Query() query: unknown) {
+  async jobs(@Req() req: AuthRequest, @Query() query: unknown) {
     const q = parse(listQuery, query);
+    const scope = this.auth.readerScope(req, 'listing jobs');
     const status = q.status?.split(',');
-    const accounts = q.account
+    const spellings = (a: string) => [a, a.toLowerCase(), toChecksumAddress(getDefaultCrypto(), a)];
+    let accounts = q.account
       ?.split(',')
       .filter((a) => /^0x[0-9a-fA-F]{40}$/.test(a))
-      .flatMap((a) => [a, a.toLowerCase(), toChecksumAddress(getDefaultCrypto(), a)]);
+      .flatMap(spellings);
+    if (!scope.all) {
+      // beyond loopback a signer lists its own jobs only (deployed by or paid from its address)
+      const mine = new Set(spellings(scope.address));
+      accounts = accounts ? accounts.filter((a) => mine.has(a)) : [...mine];
+      if (accounts.length === 0) accounts = ['0x'];
+    }
     const filter = { owner: q.owner, status, ...(accounts ? { accounts: [...new Set(accounts)] } : {}) };
     const jobs = await this.core.ctx.store.listJobs({ ...filter, limit: q.limit, offset: q.offset });
     return {
@@ -100,13 +96,21 @@ export class InspectController {
 
   async #job(id: string) {
     const job = await this.core.ctx.store.getJob(id);
-    if (!job) throw new HttpException({ error: `no job ${id}` }, HttpStatus.NOT_FOUND);
+    if (!job) throw restError(HttpStatus.NOT_FOUND, DcpErrorCode.ENOENT, `no job ${id}`);
+    return job;
+  }
+
+  /** A job the caller may read: anyone's on loopback, else the owner's, its payer's or the admin's. */
+  async #readable(req: AuthRequest, id: string) {
+    if (!this.auth.loopback) this.auth.requireCaller(req, `job ${id}`);
+    const job = await this.#job(id);
+    this.auth.requireReader(req, [job.owner, job.paymentAccount], `job ${id}`);
     return job;
   }
 
   @Get('jobs/:id')
-  async job(@Param('id') id: string) {
-    const job = await this.#job(id);
+  async job(@Req() req: AuthRequest, @Param('id') id: string) {
+    const job = await this.#readable(req, id);
     const counts = await this.core.ctx.store.sliceCounts(id);
     return {
       ...jobStatusReport(job, counts),
@@ -122,8 +126,8 @@ export class InspectController {
   }
 
   @Get('jobs/:id/slices')
-  async slices(@Param('id') id: string, @Query() query: unknown) {
-    const job = await this.#job(id);
+  async slices(@Req() req: AuthRequest, @Param('id') id: string, @Query() query: unknown) {
+    const job = await this.#readable(req, id);
     const q = parse(sliceQuery, query);
     const slices = await this.core.ctx.store.slices(id, { from: q.from, limit: q.limit });
     const payments = new Map((await this.core.ctx.escrow.payments(id)).map((p) => [p.sliceNumber, p]));
@@ -131,7 +135,7 @@ export class InspectController {
       slices: slices.map((s) => ({
         sliceNumber: s.sliceNumber,
         status: s.status,
-        input: jsonSafe(decodeInput(s.input, job.range, s.sliceNumber)),
+        input: renderValue(decodeInput(s.input, job.range, s.sliceNumber)),
         worker: s.leaseWorker ?? s.worker,
         leaseExpires: s.leaseExpires?.toISOString(),
         attempts: s.attempts,
@@ -149,14 +153,14 @@ export class InspectController {
 
   /** The job's escrow terms and what it owes and paid (metered schedulers; null otherwise). */
   @Get('jobs/:id/escrow')
-  async escrow(@Param('id') id: string) {
-    await this.#job(id);
+  async escrow(@Req() req: AuthRequest, @Param('id') id: string) {
+    await this.#readable(req, id);
     return { escrow: (await this.core.ctx.escrow.view(id)) ?? null };
   }
 
   @Get('jobs/:id/results')
-  async results(@Param('id') id: string, @Query() query: unknown) {
-    await this.#job(id);
+  async results(@Req() req: AuthRequest, @Param('id') id: string, @Query() query: unknown) {
+    await this.#readable(req, id);
     const q = parse(sliceQuery, query);
     const slices = await this.core.ctx.store.slices(id, { from: q.from, limit: q.limit });
     return {
@@ -165,7 +169,7 @@ export class InspectController {
         .map((s) => ({
           sliceNumber: s.sliceNumber,
           isError: s.resultIsError,
-          value: jsonSafe(resultValue(s.result as { string: string; method: 'json' | 'kvin' })),
+          value: renderResult(s.result as { string: string; method: 'json' | 'kvin' }),
         })),
     };
   }
@@ -177,17 +181,20 @@ export class InspectController {
    * since the scheduler started).
    */
   @Get('jobs/:id/events')
-  async events(@Param('id') id: string) {
-    await this.#job(id);
+  async events(@Req() req: AuthRequest, @Param('id') id: string) {
+    await this.#readable(req, id);
     const stored = (await this.core.ctx.store.events(id)).map((e) => ({ ...e, stored: true }));
     const recent = this.core.ctx.events.recent(id).map((e) => ({ ...e, seq: -e.seq, stored: false }));
     const events = [...stored, ...recent].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-    return { events };
+    return { events: events.map((e) => ({ ...e, data: renderValue(e.data) })) };
   }
 
+  /** Cancel a running job: the admin or the job's owner (its identity address) only. */
   @Post('jobs/:id/cancel')
-  async cancel(@Param('id') id: string, @Body() body: unknown) {
+  async cancel(@Req() req: AuthRequest, @Param('id') id: string, @Body() body: unknown) {
+    this.auth.requireCaller(req, `cancelling job ${id}`);
     const job = await this.#job(id);
+    this.auth.requireOwner(req, [job.owner], `job ${id}`);
     const b = parse(cancelBody, body ?? {});
     const cancelled =
       job.status === 'running' &&
@@ -225,46 +232,80 @@ export class InspectController {
     return { groups: groups.map((g) => ({ ...g, jobs: byGroup.get(g.joinKey) ?? [] })) };
   }
 
-  /** Register a compute group; a generated join secret is in this response only. */
+  /**
+   * Register a compute group; a generated join secret is in this response only. The admin may
+   * create a group for any owner (the scheduler's identity when none is named); a signer creates
+   * groups it owns (`owner` absent or its own address).
+   */
   @Post('compute-groups')
   @HttpCode(HttpStatus.CREATED)
-  async createGroup(@Body() body: unknown) {
-    const data = parseGroupBody(createComputeGroupSchema, body);
+  async createGroup(@Req() req: AuthRequest, @Body() body: unknown) {
+    const caller = this.auth.requireCaller(req, 'creating a compute group');
+    const data = parse(createComputeGroupSchema, body, 'compute group');
+    if (caller.kind === 'signer') {
+      if (data.owner !== undefined && data.owner.toLowerCase() !== caller.address.toLowerCase())
+        throw restError(
+          HttpStatus.FORBIDDEN,
+          DcpErrorCode.EPERM,
+          `${caller.address} may not create a compute group owned by ${data.owner}`,
+        );
+      data.owner = caller.address;
+    }
     try {
       return await this.#groups.create(data);
     } catch (e) {
-      if (e instanceof DcpError)
-        throw new HttpException({ error: { code: e.code, message: e.message } }, HttpStatus.CONFLICT);
+      if (e instanceof DcpError) throw restError(HttpStatus.CONFLICT, e.code, e.message);
       throw e;
     }
   }
 
+  async #group(joinKey: string) {
+    const group = await this.core.ctx.store.computeGroup(joinKey);
+    if (!group)
+      throw restError(HttpStatus.NOT_FOUND, DcpErrorCode.ENOENT, `no compute group with join key ${joinKey}`);
+    return group;
+  }
+
+  /** Delete a compute group: the admin or the group's owner. */
   @Delete('compute-groups/:joinKey')
-  async deleteGroup(@Param('joinKey') joinKey: string) {
+  async deleteGroup(@Req() req: AuthRequest, @Param('joinKey') joinKey: string) {
+    this.auth.requireCaller(req, `deleting compute group ${joinKey}`);
+    const group = await this.#group(joinKey);
+    this.auth.requireOwner(req, [group.owner], `compute group ${joinKey}`);
     if (!(await this.#groups.delete(joinKey)))
-      throw new HttpException(
-        { error: { code: 'ENOENT', message: `no compute group with join key ${joinKey}` } },
-        HttpStatus.NOT_FOUND,
-      );
+      throw restError(HttpStatus.NOT_FOUND, DcpErrorCode.ENOENT, `no compute group with join key ${joinKey}`);
     return { deleted: joinKey };
   }
 
-  /** Take a job out of a compute group; a job left in no group is dispatched to nobody. */
+  /**
+   * Take a job out of a compute group; a job left in no group is dispatched to nobody. The admin,
+   * the group's owner or the job's owner.
+   */
   @Delete('compute-groups/:joinKey/jobs/:job')
-  async removeJobFromGroup(@Param('joinKey') joinKey: string, @Param('job') id: string) {
+  async removeJobFromGroup(
+    @Req() req: AuthRequest,
+    @Param('joinKey') joinKey: string,
+    @Param('job') id: string,
+  ) {
+    this.auth.requireCaller(req, `removing job ${id} from compute group ${joinKey}`);
     const job = await this.core.ctx.store.getJob(id);
     if (!job?.options.groups.includes(joinKey))
-      throw new HttpException(
-        { error: { code: 'ENOENT', message: `job ${id} is not in compute group ${joinKey}` } },
+      throw restError(
         HttpStatus.NOT_FOUND,
+        DcpErrorCode.ENOENT,
+        `job ${id} is not in compute group ${joinKey}`,
       );
+    const group = await this.core.ctx.store.computeGroup(joinKey);
+    this.auth.requireOwner(req, [group?.owner, job.owner], `job ${id} in compute group ${joinKey}`);
     const groups = job.options.groups.filter((g) => g !== joinKey);
     await this.core.ctx.store.setOptions(id, { ...job.options, groups }, new Date(this.core.ctx.clock.now()));
     return { job: id, groups };
   }
 
+  /** A scheduler message to every worker (or `target`): the admin only. */
   @Post('schedmsg')
-  schedmsg(@Body() body: unknown) {
+  schedmsg(@Req() req: AuthRequest, @Body() body: unknown) {
+    this.auth.requireAdmin(req, 'sending scheduler messages to workers');
     const b = parse(schedMsgBody, body);
     const delivered = this.core.ctx.events.schedMsg(
       b.target ? 'command' : 'broadcast',
@@ -273,6 +314,17 @@ export class InspectController {
       b.target,
     );
     return { delivered };
+  }
+}
+
+/** A stored result as JSON, whatever it holds (cycles, functions, huge values); never throws. */
+function renderResult(result: { string: string; method: 'json' | 'kvin' }): unknown {
+  try {
+    return renderValue(resultValue(result));
+  } catch (e) {
+    return {
+      error: { name: 'EINVAL', message: `unreadable result: ${e instanceof Error ? e.message : String(e)}` },
+    };
   }
 }
 

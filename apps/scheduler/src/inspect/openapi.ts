@@ -7,9 +7,31 @@ export function openApiDocument(): Record<string, unknown> {
     { name: 'from', in: 'query', schema: { type: 'integer', minimum: 1 } },
     { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000 } },
   ];
-  return {
+  const doc = {
     openapi: '3.1.0',
-    info: { title: 'dcp-emu scheduler inspection API', version: '0.1.0' },
+    info: {
+      title: 'dcp-emu scheduler inspection API',
+      version: '0.1.0',
+      description:
+        'Errors are `{error: {code, message}}` with a DCP error code (400 EINVAL, 401/403 EPERM or EBADSIG, 404 ENOENT, 413 ETOOBIG). ' +
+        'Changes need the admin token (`Authorization: Bearer …`) or a request signed by the owner (`X-DCP-Signed-Request`, see README "Security model"); ' +
+        'reads of jobs are open on loopback and need the same credentials once the scheduler listens beyond it.',
+    },
+    components: {
+      securitySchemes: {
+        adminToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'the admin token (`<data dir>/admin.token`)',
+        },
+        signedRequest: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-DCP-Signed-Request',
+          description: 'base64url of a sealed envelope over {type, method, path, bodyHash, timestamp, nonce}',
+        },
+      },
+    },
     paths: {
       '/api/jobs': {
         get: {
@@ -160,4 +182,17 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   };
+  const refused = {
+    '401': { description: '{error:{code,message}} no or wrong credentials', ...json(obj) },
+    '403': { description: '{error:{code:"EPERM",message}} the signer does not own it', ...json(obj) },
+  };
+  const paths = doc.paths as Record<string, Record<string, { security?: unknown; responses: object }>>;
+  for (const [path, ops] of Object.entries(paths))
+    for (const [method, op] of Object.entries(ops)) {
+      if (method === 'get') continue;
+      op.security =
+        path === '/api/schedmsg' ? [{ adminToken: [] }] : [{ adminToken: [] }, { signedRequest: [] }];
+      op.responses = { ...op.responses, ...refused };
+    }
+  return doc;
 }

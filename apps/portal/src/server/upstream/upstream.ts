@@ -51,8 +51,21 @@ export function upstreamError(
   return { code: known, message: message ?? `the ${service} answered ${status}` };
 }
 
-/** An Upstream over fetch, each call bounded by `timeoutMs`. */
-export function httpUpstream(name: ServiceName, base: URL, timeoutMs = 8_000): Upstream {
+export interface HttpUpstreamOptions {
+  /** bound of each call */
+  timeoutMs?: number;
+  /**
+   * the services' admin token (`DCP_EMU_ADMIN_TOKEN`): the portal's server-side credential for the
+   * routes that change things (cancel a job, compute groups) and for private reads beyond loopback.
+   * The portal checks itself that the signed-in user owns what they touch.
+   */
+  adminToken?: string | undefined;
+}
+
+/** An Upstream over fetch, each call bounded by `timeoutMs`, with the admin token when there is one. */
+export function httpUpstream(name: ServiceName, base: URL, opts: HttpUpstreamOptions = {}): Upstream {
+  const timeoutMs = opts.timeoutMs ?? 8_000;
+  const auth: Record<string, string> = opts.adminToken ? { authorization: `Bearer ${opts.adminToken}` } : {};
   return {
     name,
     base,
@@ -61,7 +74,7 @@ export function httpUpstream(name: ServiceName, base: URL, timeoutMs = 8_000): U
       try {
         response = await fetch(new URL(path.replace(/^\//, ''), base), {
           method,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(timeoutMs),
           cache: 'no-store',
