@@ -260,7 +260,7 @@ export class InspectController {
   }
 
   async #group(joinKey: string) {
-    const group = await this.core.ctx.store.computeGroup(joinKey);
+    const group = await this.core.ctx.groups.get(joinKey);
     if (!group)
       throw restError(HttpStatus.NOT_FOUND, DcpErrorCode.ENOENT, `no compute group with join key ${joinKey}`);
     return group;
@@ -295,11 +295,10 @@ export class InspectController {
         DcpErrorCode.ENOENT,
         `job ${id} is not in compute group ${joinKey}`,
       );
-    const group = await this.core.ctx.store.computeGroup(joinKey);
+    const group = await this.core.ctx.groups.get(joinKey);
     this.auth.requireOwner(req, [group?.owner, job.owner], `job ${id} in compute group ${joinKey}`);
-    const groups = job.options.groups.filter((g) => g !== joinKey);
-    await this.core.ctx.store.setOptions(id, { ...job.options, groups }, new Date(this.core.ctx.clock.now()));
-    return { job: id, groups };
+    await this.core.groupAdmin.removeJobFromGroup(joinKey, id);
+    return { job: id, groups: job.options.groups };
   }
 
   /** A scheduler message to every worker (or `target`): the admin only. */
