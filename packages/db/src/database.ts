@@ -1,7 +1,7 @@
 import type { PrismaClient as SqliteClient } from './generated/sqlite/client';
-import { openDriver } from './driver';
+import { openDriver, searchPathOptions } from './driver';
 import { type MigrateResult, migrate, readMigrations } from './migrator';
-import { parseDatabaseUrl, type Provider } from './url';
+import { type DatabaseLocation, parseDatabaseUrl, type Provider } from './url';
 
 /**
  * The Prisma client type every repository uses. The SQLite and PostgreSQL clients are generated from
@@ -11,6 +11,8 @@ export type PrismaDb = SqliteClient;
 
 export interface Database {
   provider: Provider;
+  /** where it is (file, or server and schema) */
+  location: DatabaseLocation;
   prisma: PrismaDb;
   /** What the migrator did when this database was opened. */
   migrations: MigrateResult;
@@ -57,13 +59,19 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
       import('./generated/postgresql/client.js'),
       import('@prisma/adapter-pg'),
     ]);
+    // the schema twice: Prisma qualifies its own queries with it; search_path serves raw SQL
+    const schema = location.schema;
     prisma = new PrismaClient({
-      adapter: new PrismaPg({ connectionString: location.target }),
+      adapter: new PrismaPg(
+        { connectionString: location.target, ...(schema ? { options: searchPathOptions(schema) } : {}) },
+        schema ? { schema } : undefined,
+      ),
     }) as unknown as PrismaDb;
   }
   await prisma.$connect();
   return {
     provider: location.provider,
+    location,
     prisma,
     migrations,
     close: () => prisma.$disconnect(),

@@ -69,11 +69,40 @@ export async function openSqliteDriver(file: string): Promise<SqlDriver> {
   };
 }
 
-/** A PostgreSQL connection; the migration lock is a transaction-scoped advisory lock. */
-export async function openPostgresDriver(url: string): Promise<SqlDriver> {
+/** `"name"` as an SQL identifier. */
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * libpq `options` that make `schema` the connection's only schema: unqualified names (our migrations,
+ * raw SQL) resolve there, and nothing falls through to `public`.
+ */
+export function searchPathOptions(schema: string): string {
+  return `-c search_path=${schema}`;
+}
+
+/**
+ * A PostgreSQL connection; the migration lock is a transaction-scoped advisory lock (one per schema).
+ * With `schema` the connection works in that schema, which is created when missing.
+ */
+export async function openPostgresDriver(url: string, schema?: string): Promise<SqlDriver> {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({
+    connectionString: url,
+    ...(schema ? { options: searchPathOptions(schema) } : {}),
+  });
   await client.connect();
+  if (schema) {
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    } catch (e) {
+      // two services creating it at once: one wins, the other sees a unique violation
+      const code = (e as { code?: string }).code;
+      if (code !== '23505' && code !== '42P06') {
+        await client.end();
+        throw e;
+      }
+    }
+  }
   return {
     provider: 'postgresql',
     async exec(sql) {
@@ -87,7 +116,7 @@ export async function openPostgresDriver(url: string): Promise<SqlDriver> {
     async lockedTransaction(fn) {
       await client.query('BEGIN');
       try {
-        await client.query('SELECT pg_advisory_xact_lock(7430)');
+        await client.query("SELECT pg_advisory_xact_lock(7430, hashtext(coalesce(current_schema(), '')))");
         const out = await fn();
         await client.query('COMMIT');
         return out;
@@ -105,5 +134,5 @@ export async function openPostgresDriver(url: string): Promise<SqlDriver> {
 export function openDriver(location: DatabaseLocation): Promise<SqlDriver> {
   return location.provider === 'sqlite'
     ? openSqliteDriver(location.target)
-    : openPostgresDriver(location.target);
+    : openPostgresDriver(location.target, location.schema);
 }
