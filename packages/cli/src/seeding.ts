@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearState, restoreState, saveState, stateOwners } from './admin';
 import { balanceOf, fundTo } from './bank-client';
@@ -19,6 +19,19 @@ export async function seed(info: StackInfo, accounts: { address: string }[], fun
     if ((await balanceOf(bank, a.address)) === '0') await fundTo(bank, a.address, fund);
   for (const { service, state } of await stateOwners(info))
     if (state.snapshots) await saveState(info, service, SEED_SNAPSHOT);
+}
+
+/**
+ * Whether `up` must seed: some database keeps no snapshots (PostgreSQL: funded again on every start,
+ * accounts already used keep their balance), or the `@seed` snapshot lacks a database of this stack
+ * (a fresh data dir, or a new database layout).
+ */
+export async function needsSeed(info: StackInfo): Promise<boolean> {
+  for (const { state } of await stateOwners(info)) {
+    if (!state.snapshots || !state.snapshotFile) return true;
+    if (!existsSync(join(info.dataDir, 'snapshots', SEED_SNAPSHOT, state.snapshotFile))) return true;
+  }
+  return false;
 }
 
 /** Back to the seeded state: restore `@seed` (SQLite), or clear and fund again (PostgreSQL). */
