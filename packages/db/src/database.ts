@@ -36,8 +36,13 @@ export interface OpenDatabaseOptions {
  * unknown migration), then returns a Prisma client over the matching driver adapter.
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
-  const location = parseDatabaseUrl(opts.url, opts.dataDir);
-  const driver = await openDriver(location);
+  const parsed = parseDatabaseUrl(opts.url, opts.dataDir);
+  const driver = await openDriver(parsed);
+  // PostgreSQL: the schema the driver settled on (a database from before the split stays in public)
+  const location: DatabaseLocation =
+    parsed.provider === 'postgresql' && driver.schema !== parsed.schema
+      ? { provider: parsed.provider, target: parsed.target }
+      : parsed;
   let migrations: MigrateResult = { applied: [], alreadyApplied: [] };
   try {
     if (opts.migrate !== false)

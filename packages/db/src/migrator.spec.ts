@@ -179,4 +179,26 @@ describe('one PostgreSQL database, a schema per service', () => {
     expect(again.migrations.applied).toEqual([]);
     await again.close();
   });
+
+  it('a database from before the split (everything in public) keeps being used there', async () => {
+    db = await freshDatabase('postgresql', inject('pgUrl'));
+    const old = await openDatabase({ url: db.url, dataDir: tmpdir() });
+    await old.prisma.bankAccount.create({ data: { id: '0xold', kind: 'user', balance: 42n } });
+    await old.close();
+    const bank = await openDatabase({ url: schemaUrl('bank'), dataDir: tmpdir() });
+    try {
+      expect(bank.location.schema).toBeUndefined();
+      expect(bank.migrations.applied).toEqual([]);
+      expect((await bank.prisma.bankAccount.findUnique({ where: { id: '0xold' } }))?.balance).toBe(42n);
+    } finally {
+      await bank.close();
+    }
+    const driver = await openDriver(parseDatabaseUrl(schemaUrl('bank'), tmpdir()));
+    try {
+      expect(driver.schema).toBeUndefined();
+      expect(await driver.query("SELECT nspname FROM pg_namespace WHERE nspname = 'bank'")).toEqual([]);
+    } finally {
+      await driver.close();
+    }
+  });
 });
