@@ -136,6 +136,13 @@ describe('dcp-emu up', () => {
     expect(restored.code, restored.err).toBe(0);
     expect((await post(portal, 'api/auth/signin', account)).status).toBe(200);
     expect(await balance()).toBe('1005');
+    // all or none: a snapshot without one of the databases restores nothing
+    rmSync(join(dataDir, 'snapshots', 'three', 'portal.sqlite'));
+    expect((await post(bank, 'api/faucet', { address: ACCOUNT1, amount: '1' })).status).toBe(201);
+    const partial = await cli(['snapshot', 'restore', 'three', '--data-dir', dataDir]);
+    expect(partial.code).toBe(1);
+    expect(partial.err).toMatch(/no copy of the portal database/);
+    expect(await balance()).toBe('1006');
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
