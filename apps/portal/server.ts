@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { createLogger } from '@dcp-emu/service-kit';
 import next from 'next';
+import { adminStateRoutes } from './src/server/admin-state';
 import { loadPortalConfig } from './src/server/config';
 import { attachLive } from './src/server/live/live-server';
 import { getPortal, resetPortal } from './src/server/portal';
@@ -20,7 +21,14 @@ async function main(): Promise<void> {
   const live = attachLive(getPortal, {
     intervalMs: Number(process.env.DCP_EMU_PORTAL_LIVE_INTERVAL_MS ?? 500),
   });
+  const adminState = adminStateRoutes({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    token: process.env.DCP_EMU_ADMIN_TOKEN,
+    log: (entry) => logger.info(entry),
+  });
   const server = createServer((req, res) => {
+    if (adminState(req, res)) return;
     handle(req, res).catch((error: unknown) => {
       logger.error({ err: String(error), url: req.url }, 'request failed');
       if (!res.headersSent) res.statusCode = 500;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -48,7 +48,9 @@ function startOnce(dataDir: string): Promise<Run> {
 }
 
 const opened = (r: Run) =>
-  r.lines.find((l) => l.msg === 'database open') as { migrationsApplied: string[] } | undefined;
+  r.lines.find((l) => l.msg === 'database open') as
+    | { migrationsApplied: string[]; database: string }
+    | undefined;
 
 describe('migrations at service start-up', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dcp-emu-mig-e2e-'));
@@ -57,6 +59,8 @@ describe('migrations at service start-up', () => {
   it('applies all on a fresh database, nothing on the next start, and refuses a tampered migration by name', async () => {
     const first = await startOnce(dataDir);
     expect(first.code).toBe(0);
+    // the bank's own database in the data dir
+    expect(opened(first)?.database).toBe(join(dataDir, 'bank.sqlite'));
     const applied = opened(first)?.migrationsApplied ?? [];
     expect(applied.length).toBeGreaterThan(0);
 
@@ -65,7 +69,7 @@ describe('migrations at service start-up', () => {
     expect(opened(second)?.migrationsApplied).toEqual([]);
 
     // Someone edited an applied migration: the recorded checksum no longer matches the file.
-    const db = new Database(join(dataDir, 'dcp-emu.sqlite'));
+    const db = new Database(join(dataDir, 'bank.sqlite'));
     db.prepare('UPDATE _dcp_emu_migrations SET checksum = ? WHERE name = ?').run('0'.repeat(64), applied[0]);
     db.close();
     const third = await startOnce(dataDir);
@@ -73,5 +77,30 @@ describe('migrations at service start-up', () => {
     expect(third.lines.some((l) => l.msg === 'listening')).toBe(false);
     const text = JSON.stringify(third.lines);
     expect(text).toContain(`migration ${applied[0]} was changed after it was applied`);
+  }, 120_000);
+
+  it('a data dir from before the split keeps its single dcp-emu.sqlite, data and all', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'dcp-emu-mig-old-'));
+    try {
+      // the old layout: every service's tables in <data dir>/dcp-emu.sqlite (here made by a bank start)
+      expect((await startOnce(old)).code).toBe(0);
+      renameSync(join(old, 'bank.sqlite'), join(old, 'dcp-emu.sqlite'));
+      for (const wal of ['-wal', '-shm']) rmSync(join(old, `bank.sqlite${wal}`), { force: true });
+      const db = new Database(join(old, 'dcp-emu.sqlite'));
+      db.prepare(`INSERT INTO bank_accounts (id, kind, balance) VALUES ('0xold', 'user', 42)`).run();
+      db.close();
+      const run = await startOnce(old);
+      expect(run.code).toBe(0);
+      expect(opened(run)?.database).toBe(join(old, 'dcp-emu.sqlite'));
+      expect(opened(run)?.migrationsApplied).toEqual([]);
+      expect(existsSync(join(old, 'bank.sqlite'))).toBe(false);
+      const after = new Database(join(old, 'dcp-emu.sqlite'));
+      expect(after.prepare(`SELECT balance FROM bank_accounts WHERE id = '0xold'`).get()).toEqual({
+        balance: 42,
+      });
+      after.close();
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
   }, 120_000);
 });

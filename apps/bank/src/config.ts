@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { defaultDatabaseUrl } from '@dcp-emu/db';
+import { serviceDatabaseUrl } from '@dcp-emu/db';
 import { commonEnv, type LogLevel, loadConfig, port } from '@dcp-emu/service-kit';
 import { z } from 'zod';
 import { DEV_FAUCET, type FaucetPolicy } from './faucet/faucet-policy';
@@ -23,6 +23,8 @@ export interface BankConfig {
 const shape = {
   ...commonEnv,
   DCP_EMU_BANK_PORT: port.default(7431),
+  /** this service's own database; else the shared one below; else `<data dir>/bank.sqlite` */
+  DCP_EMU_BANK_DATABASE_URL: z.string().min(1).optional(),
   DCP_EMU_DATABASE_URL: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   /** comma-separated scheduler identity addresses trusted for escrow (self-hosting) */
@@ -48,7 +50,7 @@ export function loadBankConfig(env: NodeJS.ProcessEnv = process.env): BankConfig
       host: e.DCP_EMU_HOST,
       port: e.DCP_EMU_BANK_PORT,
       dataDir,
-      databaseUrl: e.DCP_EMU_DATABASE_URL ?? e.DATABASE_URL ?? defaultDatabaseUrl(dataDir),
+      databaseUrl: serviceDatabaseUrl('bank', e, dataDir),
       logLevel: e.DCP_EMU_LOG_LEVEL,
       identityFile: join(dataDir, 'bank.keystore'),
       schedulers: e.DCP_EMU_BANK_SCHEDULERS.split(',').filter(Boolean),

@@ -1,4 +1,4 @@
-import { defaultDatabaseUrl } from '@dcp-emu/db';
+import { serviceDatabaseUrl } from '@dcp-emu/db';
 import { dccAmountSchema, formatDcc } from '@dcp-emu/protocol/node';
 import { commonEnv, type LogLevel, loadConfig, port } from '@dcp-emu/service-kit';
 import { z } from 'zod';
@@ -48,6 +48,8 @@ const ms = z.coerce.number().int().min(1);
 const shape = {
   ...commonEnv,
   DCP_EMU_SCHEDULER_PORT: port.default(7430),
+  /** this service's own database; else the shared one below; else `<data dir>/scheduler.sqlite` */
+  DCP_EMU_SCHEDULER_DATABASE_URL: z.string().min(1).optional(),
   DCP_EMU_DATABASE_URL: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   DCP_EMU_BANK_URL: z.string().url().optional(),
@@ -96,7 +98,7 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
       host: e.DCP_EMU_HOST,
       port: e.DCP_EMU_SCHEDULER_PORT,
       dataDir,
-      databaseUrl: e.DCP_EMU_DATABASE_URL ?? e.DATABASE_URL ?? defaultDatabaseUrl(dataDir),
+      databaseUrl: serviceDatabaseUrl('scheduler', e, dataDir),
       logLevel: e.DCP_EMU_LOG_LEVEL,
       identityFile: e.DCP_EMU_SCHEDULER_KEYSTORE ?? `${dataDir}/keys/scheduler.keystore`,
       bankUrl: e.DCP_EMU_BANK_URL,

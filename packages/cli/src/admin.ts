@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { adminTokenFile, type StackInfo } from './stack-file';
 
-/** Services that carry the state surface (`/admin/state`), in the order they are asked. */
-const STATEFUL = ['scheduler', 'bank'] as const;
+/** Services that carry the state surface (`/admin/state`), each over its own database, in this order. */
+const STATEFUL = ['scheduler', 'bank', 'portal'] as const;
 
 export class AdminError extends Error {}
 
@@ -35,11 +35,14 @@ export interface StateInfo {
   provider: 'sqlite' | 'postgresql';
   database: string;
   snapshots: boolean;
+  /** the file name of this database in a snapshot folder (SQLite) */
+  snapshotFile?: string;
 }
 
 /**
- * One service per database: the services of `up` share one database, and its copy is made by the
- * first of them (the scheduler, which pauses its in-memory state around a restore).
+ * One service per database: by default each service has its own, and each copies its own. Services
+ * that share one (`--database-url file:…`) are represented by the first of them (the scheduler,
+ * which pauses its in-memory state around a restore).
  */
 export async function stateOwners(info: StackInfo): Promise<{ service: string; state: StateInfo }[]> {
   const owners: { service: string; state: StateInfo }[] = [];
@@ -49,6 +52,16 @@ export async function stateOwners(info: StackInfo): Promise<{ service: string; s
     if (!owners.some((o) => o.state.database === state.database)) owners.push({ service, state });
   }
   if (!owners.length) throw new AdminError('no service of the stack keeps state');
+  const byFile = new Map<string, string>();
+  for (const { service, state } of owners) {
+    if (!state.snapshotFile) continue;
+    const other = byFile.get(state.snapshotFile);
+    if (other)
+      throw new AdminError(
+        `the ${other} and ${service} databases are both named ${state.snapshotFile}: their snapshots would overwrite each other (give the files different names)`,
+      );
+    byFile.set(state.snapshotFile, service);
+  }
   return owners;
 }
 

@@ -22,7 +22,8 @@ options for every command:
   --data-dir DIR        where state lives (default: $DCP_EMU_DATA_DIR or the user data dir)
 
 options for up:
-  --database-url URL    file:<path> (SQLite, default) or postgresql://…
+  --database-url URL    default: a SQLite file per service in the data dir; postgresql://…: one schema per
+                        service on that database; file:<path>: one SQLite file for all services
   --host HOST           bind address (default 127.0.0.1)
   --port-base N         scheduler N, bank N+1, portal N+2, worker N+3, its evaluator N+4 (default 7430)
   --workers N           sandboxes of the worker (default: the machine's parallelism); 0 = no worker

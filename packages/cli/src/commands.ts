@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { restoreState, saveState, stateOwners } from './admin';
 import { balanceOf } from './bank-client';
 import { adminTokenFile, dcpEnv, exportLines, runningStack, type StackInfo } from './stack-file';
-import { readDevSettings, resetStack } from './seeding';
+import { hasSnapshotCopy, readDevSettings, resetStack } from './seeding';
 
 const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(`dcp-emu: ${text}\n`);
@@ -271,14 +271,29 @@ export async function snapshotCommand(
   const info = stackOr(dataDir);
   if (!info || !name) return 1;
   const started = Date.now();
-  for (const { service, state } of await stateOwners(info)) {
-    if (!state.snapshots) {
-      err('snapshots need the embedded SQLite database; with PostgreSQL use reset (or pg_dump)');
+  const owners = await stateOwners(info);
+  if (owners.some((o) => !o.state.snapshots)) {
+    err('snapshots need the embedded SQLite database; with PostgreSQL use reset (or pg_dump)');
+    return 1;
+  }
+  if (action === 'restore') {
+    // all or none: refuse before any service replaces its state
+    const missing = owners.filter((o) => !hasSnapshotCopy(dataDir, name, o.state)).map((o) => o.service);
+    if (missing.length) {
+      err(
+        existsSync(join(dataDir, 'snapshots', name))
+          ? `snapshot ${name} has no copy of the ${missing.join(', ')} database (saved by another stack layout); nothing restored`
+          : `no snapshot ${name} (dcp-emu snapshot list)`,
+      );
       return 1;
     }
-    if (action === 'save') await saveState(info, service, name);
-    else await restoreState(info, service, name);
   }
+  // each service saves (restores) its own database, side by side
+  await Promise.all(
+    owners.map(({ service }) =>
+      action === 'save' ? saveState(info, service, name) : restoreState(info, service, name),
+    ),
+  );
   out(`snapshot ${name} ${action === 'save' ? 'saved' : 'restored'} in ${Date.now() - started} ms\n`);
   return 0;
 }

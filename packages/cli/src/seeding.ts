@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clearState, restoreState, saveState, stateOwners } from './admin';
+import { clearState, restoreState, type StateInfo, saveState, stateOwners } from './admin';
 import { balanceOf, fundTo } from './bank-client';
 import { adminTokenFile, type StackInfo } from './stack-file';
 
@@ -20,8 +20,33 @@ export async function seed(info: StackInfo, accounts: { address: string }[], fun
   // accounts someone already used keep their balance (PostgreSQL stacks are seeded on every start)
   for (const a of accounts)
     if ((await balanceOf(bank, a.address)) === '0') await fundTo(bank, a.address, fund, adminToken(info));
-  for (const { service, state } of await stateOwners(info))
-    if (state.snapshots) await saveState(info, service, SEED_SNAPSHOT);
+  // each service copies its own database, all at once; an existing seed copy is never replaced (a
+  // service added to the stack later gets its own seed, the others keep theirs)
+  await Promise.all(
+    (await stateOwners(info))
+      .filter((o) => o.state.snapshots && !hasSnapshotCopy(info.dataDir, SEED_SNAPSHOT, o.state))
+      .map((o) => saveState(info, o.service, SEED_SNAPSHOT)),
+  );
+}
+
+/**
+ * Whether `up` must seed: some database keeps no snapshots (PostgreSQL: funded again on every start,
+ * accounts already used keep their balance), or the `@seed` snapshot lacks a database of this stack
+ * (a fresh data dir, or a new database layout).
+ */
+export async function needsSeed(info: StackInfo): Promise<boolean> {
+  for (const { state } of await stateOwners(info))
+    if (!state.snapshots || !hasSnapshotCopy(info.dataDir, SEED_SNAPSHOT, state)) return true;
+  return false;
+}
+
+/** Whether snapshot `name` holds this database: its own file, or one from before the split. */
+export function hasSnapshotCopy(dataDir: string, name: string, state: StateInfo): boolean {
+  const dir = join(dataDir, 'snapshots', name);
+  return (
+    state.snapshotFile !== undefined &&
+    (existsSync(join(dir, state.snapshotFile)) || existsSync(join(dir, 'dcp-emu.sqlite')))
+  );
 }
 
 /** Back to the seeded state: restore `@seed` (SQLite), or clear and fund again (PostgreSQL). */
@@ -31,10 +56,12 @@ export async function resetStack(
   fund: string,
 ): Promise<void> {
   const owners = await stateOwners(info);
-  for (const { service, state } of owners) {
-    if (state.snapshots) await restoreState(info, service, SEED_SNAPSHOT);
-    else await clearState(info, service);
-  }
+  // separate databases: restored (or cleared) side by side
+  await Promise.all(
+    owners.map(({ service, state }) =>
+      state.snapshots ? restoreState(info, service, SEED_SNAPSHOT) : clearState(info, service),
+    ),
+  );
   if (owners.some((o) => !o.state.snapshots)) {
     const bank = info.urls.bank;
     if (!bank) throw new Error('the stack has no bank');

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { preparePrivateDataDir, usePrivateUmask } from '@dcp-emu/service-kit';
 import type { UpArgs } from './args';
 import { balanceOf } from './bank-client';
-import { type DevSettings, devSettingsFile, SEED_SNAPSHOT, seed } from './seeding';
+import { type DevSettings, devSettingsFile, needsSeed, seed } from './seeding';
 import { ensureBuilt } from './build';
 import { type DevAccount, devAccounts, resourceDirOf, writeDevKeystores } from './identities';
 import { launch, type Running, specs, stopAll, tail, waitReady } from './stack';
@@ -97,9 +97,10 @@ export async function up(o: UpOptions): Promise<number> {
     const others = rest.map((s) => launch(s, o.dataDir));
     running.push(...others);
     await Promise.all(others.map(ready));
-    const fresh = !existsSync(join(o.dataDir, 'snapshots', SEED_SNAPSHOT));
-    if (fresh) process.stderr.write(`dcp-emu: funding ${accounts.length} dev accounts…\n`);
-    if (fresh || o.databaseUrl?.startsWith('postgres')) await seed(info, accounts, o.fund);
+    if (await needsSeed(info)) {
+      process.stderr.write(`dcp-emu: funding ${accounts.length} dev accounts…\n`);
+      await seed(info, accounts, o.fund);
+    }
   } catch (e) {
     process.stderr.write(`dcp-emu: ${(e as Error).message}\n`);
     for (const r of running) {

@@ -1,7 +1,7 @@
 import type { PrismaClient as SqliteClient } from './generated/sqlite/client';
-import { openDriver } from './driver';
+import { openDriver, searchPathOptions } from './driver';
 import { type MigrateResult, migrate, readMigrations } from './migrator';
-import { parseDatabaseUrl, type Provider } from './url';
+import { type DatabaseLocation, parseDatabaseUrl, type Provider } from './url';
 
 /**
  * The Prisma client type every repository uses. The SQLite and PostgreSQL clients are generated from
@@ -11,6 +11,8 @@ export type PrismaDb = SqliteClient;
 
 export interface Database {
   provider: Provider;
+  /** where it is (file, or server and schema) */
+  location: DatabaseLocation;
   prisma: PrismaDb;
   /** What the migrator did when this database was opened. */
   migrations: MigrateResult;
@@ -34,8 +36,13 @@ export interface OpenDatabaseOptions {
  * unknown migration), then returns a Prisma client over the matching driver adapter.
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
-  const location = parseDatabaseUrl(opts.url, opts.dataDir);
-  const driver = await openDriver(location);
+  const parsed = parseDatabaseUrl(opts.url, opts.dataDir);
+  const driver = await openDriver(parsed);
+  // PostgreSQL: the schema the driver settled on (a database from before the split stays in public)
+  const location: DatabaseLocation =
+    parsed.provider === 'postgresql' && driver.schema !== parsed.schema
+      ? { provider: parsed.provider, target: parsed.target }
+      : parsed;
   let migrations: MigrateResult = { applied: [], alreadyApplied: [] };
   try {
     if (opts.migrate !== false)
@@ -57,13 +64,19 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
       import('./generated/postgresql/client.js'),
       import('@prisma/adapter-pg'),
     ]);
+    // the schema twice: Prisma qualifies its own queries with it; search_path serves raw SQL
+    const schema = location.schema;
     prisma = new PrismaClient({
-      adapter: new PrismaPg({ connectionString: location.target }),
+      adapter: new PrismaPg(
+        { connectionString: location.target, ...(schema ? { options: searchPathOptions(schema) } : {}) },
+        schema ? { schema } : undefined,
+      ),
     }) as unknown as PrismaDb;
   }
   await prisma.$connect();
   return {
     provider: location.provider,
+    location,
     prisma,
     migrations,
     close: () => prisma.$disconnect(),

@@ -1,5 +1,5 @@
 export { type Database, openDatabase, type OpenDatabaseOptions, type PrismaDb } from './database';
-export { openDriver, type SqlDriver } from './driver';
+export { openDriver, quoteIdent, type SqlDriver } from './driver';
 export {
   checksum,
   MIGRATIONS_ROOT,
@@ -8,4 +8,29 @@ export {
   migrate,
   readMigrations,
 } from './migrator';
-export { type DatabaseLocation, defaultDatabaseUrl, parseDatabaseUrl, type Provider } from './url';
+export {
+  DATABASE_SERVICES,
+  type DatabaseEnv,
+  type DatabaseLocation,
+  type DatabaseService,
+  defaultDatabaseUrl,
+  LEGACY_DATABASE_FILE,
+  parseDatabaseUrl,
+  type Provider,
+  SERVICE_DATABASE_ENV,
+  serviceDatabaseUrl,
+} from './url';
+export {
+  clearDatabase,
+  DatabaseState,
+  type DatabaseStateOptions,
+  databaseId,
+  parseSnapshotName,
+  restoreDatabase,
+  SNAPSHOT_NAME,
+  StateError,
+  type StateInfo,
+  type StateParticipant,
+  saveDatabase,
+  snapshotFile,
+} from './state';

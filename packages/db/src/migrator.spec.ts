@@ -129,3 +129,76 @@ describe('committed migrations', () => {
     expect(names[0]?.length).toBeGreaterThan(0);
   });
 });
+
+describe('one PostgreSQL database, a schema per service', () => {
+  let db: TestDatabase;
+  afterEach(async () => db?.drop());
+
+  const schemaUrl = (schema: string) => {
+    const u = new URL(db.url);
+    u.searchParams.set('schema', schema);
+    return u.toString();
+  };
+
+  it('migrates each schema on its own (concurrently) and Prisma and raw SQL stay in it', async () => {
+    db = await freshDatabase('postgresql', inject('pgUrl'));
+    const committed = readMigrations('postgresql').map((m) => m.name);
+    const [bank, scheduler] = await Promise.all([
+      openDatabase({ url: schemaUrl('bank'), dataDir: tmpdir() }),
+      openDatabase({ url: schemaUrl('scheduler'), dataDir: tmpdir() }),
+    ]);
+    try {
+      expect(bank.migrations.applied).toEqual(committed);
+      expect(scheduler.migrations.applied).toEqual(committed);
+      expect(bank.location.schema).toBe('bank');
+      await bank.prisma.bankAccount.create({ data: { id: '0xa', kind: 'user', balance: 5n } });
+      // raw SQL with unqualified names (the ledger's fast path) resolves to the service's schema
+      const raw = await bank.prisma.$queryRawUnsafe<{ n: bigint }[]>(
+        'SELECT count(*) AS n FROM bank_accounts',
+      );
+      expect(Number(raw[0]?.n)).toBe(1);
+      expect(await scheduler.prisma.bankAccount.count()).toBe(0);
+    } finally {
+      await Promise.all([bank.close(), scheduler.close()]);
+    }
+    const driver = await openDriver(parseDatabaseUrl(db.url, tmpdir()));
+    try {
+      const tables = await driver.query<{ schemaname: string; n: string }>(
+        "SELECT schemaname, count(*)::text AS n FROM pg_tables WHERE tablename = '_dcp_emu_migrations' GROUP BY schemaname ORDER BY schemaname",
+      );
+      expect(tables).toEqual([
+        { schemaname: 'bank', n: '1' },
+        { schemaname: 'scheduler', n: '1' },
+      ]);
+      const inPublic = await driver.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+      expect(inPublic).toEqual([]);
+    } finally {
+      await driver.close();
+    }
+    const again = await openDatabase({ url: schemaUrl('bank'), dataDir: tmpdir() });
+    expect(again.migrations.applied).toEqual([]);
+    await again.close();
+  });
+
+  it('a database from before the split (everything in public) keeps being used there', async () => {
+    db = await freshDatabase('postgresql', inject('pgUrl'));
+    const old = await openDatabase({ url: db.url, dataDir: tmpdir() });
+    await old.prisma.bankAccount.create({ data: { id: '0xold', kind: 'user', balance: 42n } });
+    await old.close();
+    const bank = await openDatabase({ url: schemaUrl('bank'), dataDir: tmpdir() });
+    try {
+      expect(bank.location.schema).toBeUndefined();
+      expect(bank.migrations.applied).toEqual([]);
+      expect((await bank.prisma.bankAccount.findUnique({ where: { id: '0xold' } }))?.balance).toBe(42n);
+    } finally {
+      await bank.close();
+    }
+    const driver = await openDriver(parseDatabaseUrl(schemaUrl('bank'), tmpdir()));
+    try {
+      expect(driver.schema).toBeUndefined();
+      expect(await driver.query("SELECT nspname FROM pg_namespace WHERE nspname = 'bank'")).toEqual([]);
+    } finally {
+      await driver.close();
+    }
+  });
+});

@@ -35,6 +35,9 @@ export class DatabaseModule {
             new Logger('Database').log({
               msg: 'database open',
               provider: db.provider,
+              // the file, or the schema (never the server URL: it may carry a password)
+              database:
+                db.location.provider === 'sqlite' ? db.location.target : (db.location.schema ?? 'public'),
               migrationsApplied: db.migrations.applied,
               migrationsAlreadyApplied: db.migrations.alreadyApplied.length,
             });

@@ -274,6 +274,12 @@ describe('dcp-emu CLI against a real stack', () => {
 
     const saved = await cli(['snapshot', 'save', 'with-job', ...dd]);
     expect(saved.code, saved.err).toBe(0);
+    // each service's database, copied by that service (no portal in this stack)
+    expect(readdirSync(join(dataDir, 'snapshots', 'with-job')).sort()).toEqual([
+      'bank.sqlite',
+      'scheduler.sqlite',
+    ]);
+    expect(existsSync(join(dataDir, 'dcp-emu.sqlite'))).toBe(false);
     const list = await cli(['snapshot', 'list', ...dd]);
     expect(list.out).toMatch(/^@seed\s/m);
     expect(list.out).toMatch(/^with-job\s/m);

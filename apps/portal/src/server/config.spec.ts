@@ -5,7 +5,12 @@ import { loadPortalConfig } from './config';
 describe('portal config', () => {
   it('defaults to port 7432 and the local scheduler and bank', () => {
     const c = loadPortalConfig({ DCP_EMU_DATA_DIR: '/tmp/x' });
-    expect(c).toMatchObject({ port: 7432, host: '127.0.0.1', dataDir: '/tmp/x', databaseUrl: undefined });
+    expect(c).toMatchObject({
+      port: 7432,
+      host: '127.0.0.1',
+      dataDir: '/tmp/x',
+      databaseUrl: 'file:/tmp/x/portal.sqlite',
+    });
     expect(c.schedulerUrl.href).toBe('http://127.0.0.1:7430/');
     expect(c.bankUrl.href).toBe('http://127.0.0.1:7431/');
     expect(c.secureCookies).toBe(false);
@@ -30,6 +35,11 @@ describe('portal config', () => {
     });
     expect(c.schedulerUrl.host).toBe('sched.local:9000');
     expect(c.bankUrl.protocol).toBe('https:');
+    const own = { DCP_EMU_DATA_DIR: '/d', DCP_EMU_DATABASE_URL: 'postgresql://u@h/db' };
+    expect(loadPortalConfig(own).databaseUrl).toBe('postgresql://u@h/db?schema=portal');
+    expect(loadPortalConfig({ ...own, DCP_EMU_PORTAL_DATABASE_URL: 'file:/p.sqlite' }).databaseUrl).toBe(
+      'file:/p.sqlite',
+    );
   });
 
   it('reports every bad variable at once', () => {

@@ -1,3 +1,4 @@
+import { serviceDatabaseUrl } from '@dcp-emu/db';
 import { commonEnv, flag, loadConfig, port } from '@dcp-emu/service-kit';
 import { z } from 'zod';
 
@@ -6,8 +7,8 @@ export interface PortalConfig {
   port: number;
   dataDir: string;
   logLevel: z.infer<typeof commonEnv.DCP_EMU_LOG_LEVEL>;
-  /** `file:…` (SQLite) or `postgresql://…`; undefined means the default file in dataDir */
-  databaseUrl: string | undefined;
+  /** `file:…` (SQLite) or `postgresql://…[?schema=portal]` (see serviceDatabaseUrl of @dcp-emu/db) */
+  databaseUrl: string;
   schedulerUrl: URL;
   bankUrl: URL;
   /** force the cookie's Secure flag even when the request looks like plain http */
@@ -23,7 +24,10 @@ const baseUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 export const portalEnv = {
   ...commonEnv,
   DCP_EMU_PORTAL_PORT: port.default(7432),
+  /** the portal's own database; else the shared one below; else `<data dir>/portal.sqlite` */
+  DCP_EMU_PORTAL_DATABASE_URL: z.string().min(1).optional(),
   DCP_EMU_DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
   DCP_EMU_SCHEDULER_URL: baseUrl.default(new URL('http://127.0.0.1:7430/')),
   DCP_EMU_BANK_URL: baseUrl.default(new URL('http://127.0.0.1:7431/')),
   DCP_EMU_PORTAL_SECURE_COOKIES: flag.default(false),
@@ -40,7 +44,7 @@ export function loadPortalConfig(env: Record<string, string | undefined> = proce
       port: e.DCP_EMU_PORTAL_PORT,
       dataDir,
       logLevel: e.DCP_EMU_LOG_LEVEL,
-      databaseUrl: e.DCP_EMU_DATABASE_URL,
+      databaseUrl: serviceDatabaseUrl('portal', e, dataDir),
       schedulerUrl: e.DCP_EMU_SCHEDULER_URL,
       bankUrl: e.DCP_EMU_BANK_URL,
       secureCookies: e.DCP_EMU_PORTAL_SECURE_COOKIES,

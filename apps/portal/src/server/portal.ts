@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
   type Database,
-  defaultDatabaseUrl,
   MIGRATIONS_ROOT,
   migrate,
   openDatabase,
@@ -63,7 +62,7 @@ export function findMigrationsRoot(start: string = process.cwd()): string {
 }
 
 export async function createPortal(config: PortalConfig = loadPortalConfig()): Promise<Portal> {
-  const url = config.databaseUrl ?? defaultDatabaseUrl(config.dataDir);
+  const url = config.databaseUrl;
   const location = parseDatabaseUrl(url, config.dataDir);
   const driver = await openDriver(location);
   try {

@@ -1,11 +1,12 @@
-export { clearDatabase, restoreDatabase, StateError, saveDatabase } from './database-state';
 export {
+  clearDatabase,
   databaseId,
   parseSnapshotName,
+  restoreDatabase,
   SNAPSHOT_NAME,
-  type StateModuleOptions,
+  StateError,
   type StateParticipant,
-  StateModule,
-  StateService,
+  saveDatabase,
   snapshotFile,
-} from './state.module';
+} from '@dcp-emu/db';
+export { type StateModuleOptions, StateModule, StateService } from './state.module';

@@ -7,7 +7,7 @@ import { Test } from '@nestjs/testing';
 import { migrate, openDriver, readMigrations, type SqlDriver } from '@dcp-emu/db';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type StateParticipant, StateModule } from './state.module';
+import { type StateParticipant, StateModule } from '.';
 
 const PARTICIPANT = Symbol('PARTICIPANT');
 

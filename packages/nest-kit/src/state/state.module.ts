@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
 import {
   Controller,
   type DynamicModule,
@@ -14,18 +13,15 @@ import {
   Res,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { type DatabaseLocation, parseDatabaseUrl } from '@dcp-emu/db';
+import {
+  type DatabaseLocation,
+  DatabaseState,
+  parseSnapshotName,
+  StateError,
+  type StateInfo,
+  type StateParticipant,
+} from '@dcp-emu/db';
 import type { Request, Response } from 'express';
-import { clearDatabase, restoreDatabase, StateError, saveDatabase } from './database-state';
-
-/**
- * A part of the service that keeps state in memory next to the database (the scheduler's lease keeper,
- * …): stopped before the database is replaced and rebuilt from it afterwards.
- */
-export interface StateParticipant {
-  stop(): void | Promise<void>;
-  recover(): Promise<void>;
-}
 
 export interface StateModuleOptions {
   /** the service's database URL (file:… or postgresql://…) and data dir (snapshots live under it) */
@@ -39,91 +35,40 @@ export interface StateModuleOptions {
 
 export const STATE_OPTIONS = Symbol('STATE_OPTIONS');
 
-/** Snapshot names: letters, digits, `.`, `_`, `-`; `@` first for the CLI's own (`@seed`). */
-export const SNAPSHOT_NAME = /^@?[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-export function parseSnapshotName(body: unknown): string {
-  const name = (body as { name?: unknown } | undefined)?.name;
-  if (typeof name !== 'string' || !SNAPSHOT_NAME.test(name))
-    throw new StateError('body must be {"name": "<snapshot name: letters, digits, . _ ->"}', 'ENOSNAPSHOT');
-  return name;
-}
-
-/** Where a snapshot of this database lives: `<dataDir>/snapshots/<name>/<database file name>`. */
-export function snapshotFile(dataDir: string, name: string, location: DatabaseLocation): string {
-  const file = location.provider === 'sqlite' ? basename(location.target) : 'postgresql';
-  return join(dataDir, 'snapshots', name, file);
-}
-
-/** A stable id of the database, so a caller can tell which services share one. */
-export function databaseId(location: DatabaseLocation): string {
-  return createHash('sha256').update(`${location.provider}:${location.target}`).digest('hex').slice(0, 16);
-}
-
+/** The service's state operations (`DatabaseState` of @dcp-emu/db) with its participant from the app. */
 @Injectable()
 export class StateService {
-  readonly location: DatabaseLocation;
-  readonly #logger = new Logger('State');
-  #busy: Promise<unknown> = Promise.resolve();
+  readonly #state: DatabaseState;
 
-  constructor(
-    @Inject(STATE_OPTIONS) private readonly opts: StateModuleOptions,
-    @Inject(ModuleRef) private readonly modules: ModuleRef,
-  ) {
-    this.location = parseDatabaseUrl(opts.url, opts.dataDir);
+  constructor(@Inject(STATE_OPTIONS) opts: StateModuleOptions, @Inject(ModuleRef) modules: ModuleRef) {
+    const logger = new Logger('State');
+    const token = opts.participant;
+    this.#state = new DatabaseState({
+      url: opts.url,
+      dataDir: opts.dataDir,
+      ...(token ? { participant: () => modules.get<StateParticipant>(token, { strict: false }) } : {}),
+      log: (entry) => logger.log(entry),
+    });
   }
 
-  info() {
-    return {
-      provider: this.location.provider,
-      database: databaseId(this.location),
-      snapshots: this.location.provider === 'sqlite',
-    };
+  get location(): DatabaseLocation {
+    return this.#state.location;
   }
 
-  /** One state operation at a time. */
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#busy.then(fn, fn);
-    this.#busy = next.catch(() => undefined);
-    return next;
+  info(): StateInfo {
+    return this.#state.info();
   }
 
   save(name: string): Promise<{ file: string }> {
-    return this.#serial(async () => {
-      const file = snapshotFile(this.opts.dataDir, name, this.location);
-      await saveDatabase(this.location, file);
-      this.#logger.log({ msg: 'snapshot saved', name, file });
-      return { file };
-    });
+    return this.#state.save(name);
   }
 
   restore(name: string): Promise<{ file: string; tables: number }> {
-    const file = snapshotFile(this.opts.dataDir, name, this.location);
-    return this.#replacing('snapshot restored', { name, file }, async () => ({
-      file,
-      ...(await restoreDatabase(this.location, file)),
-    }));
+    return this.#state.restore(name);
   }
 
   clear(): Promise<{ tables: number }> {
-    return this.#replacing('state cleared', {}, () => clearDatabase(this.location));
-  }
-
-  #replacing<T>(what: string, detail: object, fn: () => Promise<T>): Promise<T> {
-    return this.#serial(async () => {
-      const participant = this.opts.participant
-        ? this.modules.get<StateParticipant>(this.opts.participant, { strict: false })
-        : undefined;
-      const started = Date.now();
-      try {
-        // inside the try: a participant whose stop fails is still rebuilt from the database
-        await participant?.stop();
-        return await fn();
-      } finally {
-        await participant?.recover();
-        this.#logger.log({ msg: what, ...detail, ms: Date.now() - started });
-      }
-    });
+    return this.#state.clear();
   }
 }
 

@@ -1,6 +1,12 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { type DatabaseLocation, migrate, openDriver, readMigrations, type SqlDriver } from '@dcp-emu/db';
+import { basename, dirname, join } from 'node:path';
+import { openDriver, type SqlDriver } from './driver';
+import { migrate, readMigrations } from './migrator';
+import { type DatabaseLocation, LEGACY_DATABASE_FILE, parseDatabaseUrl } from './url';
+
+// The emulator's state operations on one service's database (reset, snapshots), with no framework:
+// the Nest services wrap them in nest-kit's StateModule, the portal serves them from its own server.
 
 /** The migrator's bookkeeping table: never copied or cleared, it describes the schema, not the state. */
 const MIGRATIONS_TABLE = '_dcp_emu_migrations';
@@ -158,4 +164,122 @@ export async function clearDatabase(location: DatabaseLocation): Promise<{ table
     );
     return { tables: tables.length };
   });
+}
+
+/**
+ * A part of the service that keeps state in memory next to the database (the scheduler's lease keeper,
+ * …): stopped before the database is replaced and rebuilt from it afterwards.
+ */
+export interface StateParticipant {
+  stop(): void | Promise<void>;
+  recover(): Promise<void>;
+}
+
+/** Snapshot names: letters, digits, `.`, `_`, `-`; `@` first for the CLI's own (`@seed`). */
+export const SNAPSHOT_NAME = /^@?[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function parseSnapshotName(body: unknown): string {
+  const name = (body as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || !SNAPSHOT_NAME.test(name))
+    throw new StateError('body must be {"name": "<snapshot name: letters, digits, . _ ->"}', 'ENOSNAPSHOT');
+  return name;
+}
+
+/** Where a snapshot of this database lives: `<dataDir>/snapshots/<name>/<database file name>`. */
+export function snapshotFile(dataDir: string, name: string, location: DatabaseLocation): string {
+  const file = location.provider === 'sqlite' ? basename(location.target) : 'postgresql';
+  return join(dataDir, 'snapshots', name, file);
+}
+
+/** A stable id of the database, so a caller can tell which services share one. */
+export function databaseId(location: DatabaseLocation): string {
+  const where = `${location.provider}:${location.target}${location.schema ? `#${location.schema}` : ''}`;
+  return createHash('sha256').update(where).digest('hex').slice(0, 16);
+}
+
+/** What `GET /admin/state` answers. */
+export interface StateInfo {
+  provider: DatabaseLocation['provider'];
+  /** equal for services that share one database */
+  database: string;
+  snapshots: boolean;
+  /** the file name this database's copy has in a snapshot folder (SQLite) */
+  snapshotFile?: string;
+}
+
+export interface DatabaseStateOptions {
+  /** the service's database URL (file:… or postgresql://…) and data dir (snapshots live under it) */
+  url: string;
+  dataDir: string;
+  /** the service's in-memory state, if any, looked up at each operation */
+  participant?: () => StateParticipant | undefined;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+/** One service's state operations, one at a time. */
+export class DatabaseState {
+  readonly location: DatabaseLocation;
+  #busy: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: DatabaseStateOptions) {
+    this.location = parseDatabaseUrl(opts.url, opts.dataDir);
+  }
+
+  info(): StateInfo {
+    const sqlite = this.location.provider === 'sqlite';
+    return {
+      provider: this.location.provider,
+      database: databaseId(this.location),
+      snapshots: sqlite,
+      ...(sqlite ? { snapshotFile: basename(this.location.target) } : {}),
+    };
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#busy.then(fn, fn);
+    this.#busy = next.catch(() => undefined);
+    return next;
+  }
+
+  save(name: string): Promise<{ file: string }> {
+    return this.#serial(async () => {
+      const file = snapshotFile(this.opts.dataDir, name, this.location);
+      await saveDatabase(this.location, file);
+      this.opts.log?.({ msg: 'snapshot saved', name, file });
+      return { file };
+    });
+  }
+
+  /**
+   * Brings back snapshot `name`. A snapshot from before each service had its own database holds one
+   * `dcp-emu.sqlite` with every service's tables: it is used when this database's own file is absent.
+   */
+  restore(name: string): Promise<{ file: string; tables: number }> {
+    let file = snapshotFile(this.opts.dataDir, name, this.location);
+    const legacy = join(dirname(file), LEGACY_DATABASE_FILE);
+    if (this.location.provider === 'sqlite' && !existsSync(file) && existsSync(legacy)) file = legacy;
+    return this.#replacing('snapshot restored', { name, file }, async () => ({
+      file,
+      ...(await restoreDatabase(this.location, file)),
+    }));
+  }
+
+  clear(): Promise<{ tables: number }> {
+    return this.#replacing('state cleared', {}, () => clearDatabase(this.location));
+  }
+
+  #replacing<T>(what: string, detail: object, fn: () => Promise<T>): Promise<T> {
+    return this.#serial(async () => {
+      const participant = this.opts.participant?.();
+      const started = Date.now();
+      try {
+        // inside the try: a participant whose stop fails is still rebuilt from the database
+        await participant?.stop();
+        return await fn();
+      } finally {
+        await participant?.recover();
+        this.opts.log?.({ msg: what, ...detail, ms: Date.now() - started });
+      }
+    });
+  }
 }

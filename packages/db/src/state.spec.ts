@@ -1,9 +1,12 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DatabaseLocation, migrate, openDriver, readMigrations, type SqlDriver } from '@dcp-emu/db';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clearDatabase, restoreDatabase, StateError, saveDatabase } from './database-state';
+import { freshDatabase, type TestDatabase } from '@dcp-emu/testing';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { openDriver, type SqlDriver } from './driver';
+import { migrate, readMigrations } from './migrator';
+import { clearDatabase, DatabaseState, databaseId, restoreDatabase, StateError, saveDatabase } from './state';
+import { type DatabaseLocation, parseDatabaseUrl } from './url';
 
 let dir: string;
 let location: DatabaseLocation;
@@ -92,5 +95,69 @@ describe('database state (real SQLite files, under a live connection)', () => {
   it('PostgreSQL locations are refused for snapshots with a clear error', async () => {
     const pg: DatabaseLocation = { provider: 'postgresql', target: 'postgresql://x@127.0.0.1:1/none' };
     await expect(saveDatabase(pg, join(dir, 'x'))).rejects.toThrow(/SQLite/);
+  });
+});
+
+describe('DatabaseState (one service)', () => {
+  it('restores a snapshot from before the split (one dcp-emu.sqlite) when its own file is absent', async () => {
+    await account('0xa', '100');
+    // the old layout: the whole state in snapshots/<name>/dcp-emu.sqlite
+    await saveDatabase(location, join(dir, 'old', 'snapshots', 'before', 'dcp-emu.sqlite'));
+    await live.query(`UPDATE bank_accounts SET balance = '1' WHERE id = '0xa'`);
+    const mine = join(dir, 'bank.sqlite');
+    const state = new DatabaseState({ url: `file:${mine}`, dataDir: join(dir, 'old') });
+    const own = await openDriver(state.location);
+    try {
+      await migrate(own, readMigrations('sqlite'));
+      await own.query(`INSERT INTO bank_accounts (id, kind, balance) VALUES ('0xz', 'user', 9)`);
+    } finally {
+      await own.close();
+    }
+    expect(state.info()).toMatchObject({ provider: 'sqlite', snapshots: true, snapshotFile: 'bank.sqlite' });
+    const restored = await state.restore('before');
+    expect(restored.file).toBe(join(dir, 'old', 'snapshots', 'before', 'dcp-emu.sqlite'));
+    const check = await openDriver(state.location);
+    try {
+      expect(await check.query('SELECT id, balance FROM bank_accounts')).toEqual([
+        { id: '0xa', balance: 100 },
+      ]);
+    } finally {
+      await check.close();
+    }
+    // its own file, once saved, is what a restore uses
+    await state.save('before');
+    expect(existsSync(join(dir, 'old', 'snapshots', 'before', 'bank.sqlite'))).toBe(true);
+    await expect(state.restore('nothing')).rejects.toBeInstanceOf(StateError);
+  });
+});
+
+describe('state on PostgreSQL, a schema per service', () => {
+  let db: TestDatabase;
+  afterEach(async () => db?.drop());
+
+  it('clear empties only the service schema', async () => {
+    db = await freshDatabase('postgresql', inject('pgUrl'));
+    const at = (schema: string) => {
+      const u = new URL(db.url);
+      u.searchParams.set('schema', schema);
+      return parseDatabaseUrl(u.toString(), dir);
+    };
+    const bank = at('bank');
+    const portal = at('portal');
+    const drivers = await Promise.all([openDriver(bank), openDriver(portal)]);
+    try {
+      for (const d of drivers) {
+        await migrate(d, readMigrations('postgresql'));
+        await d.query(`INSERT INTO bank_accounts (id, kind, balance) VALUES ('0xa', 'user', 1)`);
+      }
+      expect((await clearDatabase(bank)).tables).toBeGreaterThan(5);
+      const [b, p] = drivers as [SqlDriver, SqlDriver];
+      expect(await b.query('SELECT id FROM bank_accounts')).toEqual([]);
+      expect(await p.query('SELECT id FROM bank_accounts')).toEqual([{ id: '0xa' }]);
+      expect(databaseId(bank)).not.toBe(databaseId(portal));
+      expect((await b.query('SELECT name FROM _dcp_emu_migrations')).length).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(drivers.map((d) => d.close()));
+    }
   });
 });
