@@ -1,5 +1,5 @@
 export { type Database, openDatabase, type OpenDatabaseOptions, type PrismaDb } from './database';
-export { openDriver, quoteIdent, type SqlDriver } from './driver';
+export { openDriver, quoteIdent, searchPathOptions, type SqlDriver } from './driver';
 export {
   checksum,
   MIGRATIONS_ROOT,

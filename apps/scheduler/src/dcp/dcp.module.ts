@@ -181,8 +181,7 @@ export class DcpModule {
             const logger = createLogger('scheduler', config.logLevel);
             const state = await openSchedulerState({
               prisma: db.prisma,
-              url: config.databaseUrl,
-              dataDir: config.dataDir,
+              location: db.location,
               logger,
               leases: config.tuning,
             });

@@ -72,8 +72,7 @@ describe('escrow (scheduler side)', () => {
     const bank = new FlakyBank();
     const { store: sched } = await openSchedulerState({
       prisma: db.prisma,
-      url: tdb.url,
-      dataDir: '/tmp',
+      location: db.location,
       logger: quiet,
       leases: defaultTuning,
     });

@@ -41,8 +41,7 @@ describe('compute-group registry, addJobToGroups and private-group matching (SQL
     db = await openDatabase({ url: tdb.url, dataDir: '/tmp' });
     const state = await openSchedulerState({
       prisma: db.prisma,
-      url: tdb.url,
-      dataDir: '/tmp',
+      location: db.location,
       logger: silentLogger,
       leases: defaultTuning,
     });

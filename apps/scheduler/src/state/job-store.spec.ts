@@ -1,4 +1,4 @@
-import { type Database, openDatabase, parseDatabaseUrl } from '@dcp-emu/db';
+import { type Database, openDatabase } from '@dcp-emu/db';
 import { freshDatabase, PROVIDERS, type TestDatabase } from '@dcp-emu/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '@dcp-emu/service-kit';
@@ -66,7 +66,7 @@ describe.each(PROVIDERS)('job store on %s', (provider) => {
   const ms = t0.getTime();
 
   async function open(): Promise<JobStore> {
-    const c = counting(await openJournalDb(parseDatabaseUrl(tdb.url, '/tmp')));
+    const c = counting(await openJournalDb(db.location));
     stats = c.stats;
     const s = new JobStore(db.prisma, new Journal(c.db, logger, 20), terms);
     await s.load();

@@ -1,4 +1,4 @@
-import { type PrismaDb, parseDatabaseUrl } from '@dcp-emu/db';
+import type { DatabaseLocation, PrismaDb } from '@dcp-emu/db';
 import type { Logger } from '@dcp-emu/protocol/node';
 import { ComputeGroupRepository } from '../store/compute-groups.repository';
 import { PackageRepository } from '../store/package.repository';
@@ -13,15 +13,14 @@ export interface SchedulerState {
   packages: PackageRepository;
 }
 
-/** Opens the journal's own connection to the database at `url` next to Prisma's. */
+/** Opens the journal's own connection to the database (`location`, as opened for Prisma) next to Prisma's. */
 export async function openSchedulerState(opts: {
   prisma: PrismaDb;
-  url: string;
-  dataDir: string;
+  location: DatabaseLocation;
   logger: Logger;
   leases: LeaseTerms;
 }): Promise<SchedulerState> {
-  const journal = new Journal(await openJournalDb(parseDatabaseUrl(opts.url, opts.dataDir)), opts.logger);
+  const journal = new Journal(await openJournalDb(opts.location), opts.logger);
   return {
     store: new JobStore(opts.prisma, journal, opts.leases),
     groups: new ComputeGroupRepository(opts.prisma),

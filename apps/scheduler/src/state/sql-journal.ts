@@ -1,4 +1,4 @@
-import type { DatabaseLocation } from '@dcp-emu/db';
+import { type DatabaseLocation, searchPathOptions } from '@dcp-emu/db';
 import type { JobRow, JournalBatch, JournalDb } from './journal';
 
 const JOB_COLUMNS = [
@@ -175,9 +175,14 @@ export async function sqliteJournalDb(file: string): Promise<JournalDb> {
  * PostgreSQL: a connection of the journal's own; each batch one transaction of set-based statements
  * (one multi-row statement per kind of change, rows passed as arrays and expanded with `unnest`).
  */
-export async function postgresJournalDb(url: string): Promise<JournalDb> {
+export async function postgresJournalDb(url: string, schema?: string): Promise<JournalDb> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  // the service's schema (one database, a schema per service), as Prisma's connections use it
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 1,
+    ...(schema ? { options: searchPathOptions(schema) } : {}),
+  });
   pool.on('error', () => {}); // a dropped idle connection is replaced on the next batch
   const jobTypes: Record<string, string> = {
     generation: 'int4',
@@ -322,5 +327,5 @@ export async function postgresJournalDb(url: string): Promise<JournalDb> {
 export function openJournalDb(location: DatabaseLocation): Promise<JournalDb> {
   return location.provider === 'sqlite'
     ? sqliteJournalDb(location.target)
-    : postgresJournalDb(location.target);
+    : postgresJournalDb(location.target, location.schema);
 }

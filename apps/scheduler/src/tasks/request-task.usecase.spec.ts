@@ -36,8 +36,7 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
     db = await openDatabase({ url: tdb.url, dataDir: '/tmp' });
     const state = await openSchedulerState({
       prisma: db.prisma,
-      url: tdb.url,
-      dataDir: '/tmp',
+      location: db.location,
       logger: silentLogger,
       leases: defaultTuning,
     });
