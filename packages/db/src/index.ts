@@ -9,3 +9,4 @@ export {
   readMigrations,
 } from './migrator';
 export { type DatabaseLocation, defaultDatabaseUrl, parseDatabaseUrl, type Provider } from './url';
+export { isTransientDbError, type RetryOptions, withDbRetry } from './retry';
