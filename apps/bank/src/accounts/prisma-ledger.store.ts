@@ -576,12 +576,22 @@ export class PrismaLedgerStore implements LedgerStore {
   }
 
   async jobTransactions(job: string): Promise<JournalTransaction[]> {
-    const rows = await this.prisma.bankTransaction.findMany({
-      where: { job },
-      orderBy: { seq: 'asc' },
-      include: withPostings,
-    });
-    return rows.map(toTransaction);
+    // Postings by a join, not an `include`: a big job's thousands of captures would exceed the
+    // database's bound-parameter limit as an IN list.
+    const [rows, postings] = await this.prisma.$transaction([
+      this.prisma.bankTransaction.findMany({ where: { job }, orderBy: { seq: 'asc' } }),
+      this.prisma.bankPosting.findMany({
+        where: { transaction: { is: { job } } },
+        orderBy: [{ transactionSeq: 'asc' }, { leg: 'asc' }],
+      }),
+    ]);
+    const legs = new Map<number, TransactionRow['postings']>();
+    for (const p of postings) {
+      const list = legs.get(p.transactionSeq) ?? [];
+      list.push(p);
+      legs.set(p.transactionSeq, list);
+    }
+    return rows.map((t) => toTransaction({ ...t, postings: legs.get(t.seq) ?? [] }));
   }
 
   async getTransaction(id: string): Promise<JournalTransaction | null> {
