@@ -143,7 +143,7 @@ describe('escrow (scheduler side)', () => {
     let attached: AttachedTarget;
     const warnings: Array<{ fields: unknown; msg: string }> = [];
     const logger = {
-      ...quiet,
+      ...(quiet as object),
       warn: (fields: unknown, msg: string) => warnings.push({ fields, msg }),
     } as never;
 
