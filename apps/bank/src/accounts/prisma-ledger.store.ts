@@ -239,34 +239,50 @@ export class PrismaLedgerStore implements LedgerStore {
         return `UPDATE "bank_holds" SET "captured" = "captured" + ${debit()}, "remaining" = "remaining" - ${debit()}, "version" = "version" + 1 WHERE "id" IN (${part.map(param).join(', ')})`;
       });
     }
-    for (const part of chunks(txs)) {
-      raw(
-        (param) =>
-          `INSERT INTO "bank_transactions" ("id", "reason", "job", "slice", "worker", "hold", "memo", "idempotencyKey", "fingerprint", "createdAt") VALUES ${part
-            .map(
-              (t) =>
-                `(${[t.id, t.reason, t.refs.job ?? null, t.refs.slice ?? null, t.refs.worker ?? null, t.refs.hold ?? null, t.refs.memo ?? null, t.idempotencyKey ?? null, t.fingerprint, t.createdAt].map(param).join(', ')})`,
-            )
-            .join(', ')}`,
+    // The journal rows travel as ONE JSON parameter per statement (expanded by the database:
+    // json_each / json_array_elements): thousands of bound parameters cost far more to pass.
+    const sqlite = this.provider === 'sqlite';
+    const rows = sqlite
+      ? 'json_each(?) AS j'
+      : 'json_array_elements(CAST($2 AS json)) WITH ORDINALITY AS j(value, key)';
+    const at = (i: number) => `j.value ->> ${i}`;
+    for (const part of chunks(txs, 5000)) {
+      const json = JSON.stringify(
+        part.map((t) => [
+          t.id,
+          t.reason,
+          t.refs.job ?? null,
+          t.refs.slice ?? null,
+          t.refs.worker ?? null,
+          t.refs.hold ?? null,
+          t.refs.memo ?? null,
+          t.idempotencyKey ?? null,
+          t.fingerprint,
+        ]),
       );
+      const createdAt = part[0]!.createdAt;
+      if (part.some((t) => t.createdAt.getTime() !== createdAt.getTime()))
+        throw new Error('a settlement batch is stamped with one time');
+      statements.push({
+        sql: `INSERT INTO "bank_transactions" ("id", "reason", "job", "slice", "worker", "hold", "memo", "idempotencyKey", "fingerprint", "createdAt") SELECT ${at(0)}, ${at(1)}, ${at(2)}, CAST(${at(3)} AS INTEGER), ${at(4)}, ${at(5)}, ${at(6)}, ${at(7)}, ${at(8)}, ${sqlite ? '?' : 'CAST($1 AS TIMESTAMP(3))'} FROM ${rows} ORDER BY j.key`,
+        params: [createdAt, json],
+      });
     }
+    // The postings name their transaction by id; the join finds its seq (assigned by the insert above).
     const legs = txs.flatMap((t) =>
       t.postings.map((p, leg) => [
         t.id,
         leg,
         p.book.kind === 'account' ? p.book.account : null,
         p.book.kind === 'hold' ? p.book.hold : null,
-        p.amount,
+        p.amount.toString(),
       ]),
     );
-    // The postings name their transaction by id; the join finds its seq (assigned by the insert above).
-    for (const part of chunks(legs)) {
-      raw(
-        (param) =>
-          `INSERT INTO "bank_postings" ("transactionSeq", "leg", "account", "hold", "amount") SELECT t."seq", CAST(v.column2 AS INTEGER), v.column3, v.column4, CAST(v.column5 AS BIGINT) FROM (VALUES ${part
-            .map((values) => `(${values.map(param).join(', ')})`)
-            .join(', ')}) AS v JOIN "bank_transactions" t ON t."id" = v.column1`,
-      );
+    for (const part of chunks(legs, 15000)) {
+      statements.push({
+        sql: `INSERT INTO "bank_postings" ("transactionSeq", "leg", "account", "hold", "amount") SELECT t."seq", CAST(${at(1)} AS INTEGER), ${at(2)}, ${at(3)}, CAST(${at(4)} AS BIGINT) FROM ${sqlite ? 'json_each(?) AS j' : 'json_array_elements(CAST($1 AS json)) AS j(value)'} JOIN "bank_transactions" t ON t."id" = ${at(0)}`,
+        params: [JSON.stringify(part)],
+      });
     }
     for (const part of chunks(accounts)) {
       raw(
