@@ -195,14 +195,15 @@ export class PrismaLedgerStore implements LedgerStore {
       const holdRows = holds.length
         ? await this.prisma.bankHold.findMany({ where: { id: { in: [...new Set(holds)] } } })
         : [];
-      const prior: KeyRecord[] = [];
-      for (const part of chunks([...new Set(keys)], 5000)) {
-        const rows = await this.prisma.bankTransaction.findMany({
-          where: { idempotencyKey: { in: part } },
-          select: { id: true, idempotencyKey: true, fingerprint: true },
-        });
-        for (const r of rows) prior.push({ key: r.idempotencyKey!, id: r.id, fingerprint: r.fingerprint });
-      }
+      // the keys as ONE JSON parameter (thousands of bound parameters cost far more to pass)
+      const prior = keys.length
+        ? await this.prisma.$queryRawUnsafe<KeyRecord[]>(
+            this.provider === 'sqlite'
+              ? 'SELECT "idempotencyKey" AS "key", "id", "fingerprint" FROM "bank_transactions" WHERE "idempotencyKey" IN (SELECT value FROM json_each(?))'
+              : 'SELECT "idempotencyKey" AS "key", "id", "fingerprint" FROM "bank_transactions" WHERE "idempotencyKey" IN (SELECT json_array_elements_text(CAST($1 AS json)))',
+            JSON.stringify([...new Set(keys)]),
+          )
+        : [];
       return { holds: holdRows.map(toHold), prior };
     });
   }
