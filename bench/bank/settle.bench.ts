@@ -228,7 +228,7 @@ async function settle(provider: string): Promise<void> {
       ? `batches of ${Math.min(batchSize, slices)}`
       : `${concurrency} in flight, ${ledger.capture.stats.batches} tick batches (${ledger.capture.stats.fallbacks} settled singly)`;
     console.log(
-      `${provider.padEnd(17)} ${slices} slice payments, ${how}: ` +
+      `${provider.padEnd(20)} ${slices} slice payments, ${how}: ` +
         `${rate.toFixed(0)} settled/s (${((seconds * 1000) / slices).toFixed(3)} ms each; ` +
         `${(slices / cpuSeconds).toFixed(0)} per CPU-second); ` +
         `${settled === slices ? 'all settled' : `ONLY ${settled} settled`}; ` +
@@ -260,11 +260,11 @@ async function main(): Promise<void> {
   if (rows.length > 0) {
     console.log(
       `\nsettled slice payments/s (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)\n` +
-        '                      single captures   batched      ×   | per CPU-second: single   batched',
+        '                          single captures   batched      ×   | per CPU-second: single   batched',
     );
     for (const { before, after } of rows)
       console.log(
-        `  ${after.provider.padEnd(18)} ${before.rate.toFixed(0).padStart(15)} ${after.rate.toFixed(0).padStart(9)} ${(after.rate / before.rate).toFixed(1).padStart(6)}   |` +
+        `  ${after.provider.padEnd(22)} ${before.rate.toFixed(0).padStart(15)} ${after.rate.toFixed(0).padStart(9)} ${(after.rate / before.rate).toFixed(1).padStart(6)}   |` +
           `${before.cpuRate.toFixed(0).padStart(23)} ${after.cpuRate.toFixed(0).padStart(9)}`,
       );
   }
