@@ -34,3 +34,4 @@ export {
   saveDatabase,
   snapshotFile,
 } from './state';
+export { isTransientDbError, type RetryOptions, withDbRetry } from './retry';

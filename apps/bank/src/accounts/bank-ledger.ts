@@ -1,3 +1,4 @@
+import { CaptureBatchUseCase } from '../escrow/capture-batch.usecase';
 import { type CaptureOptions, CaptureUseCase } from '../escrow/capture.usecase';
 import { HoldUseCase } from '../escrow/hold.usecase';
 import { IncreaseHoldUseCase } from '../escrow/increase-hold.usecase';
@@ -29,6 +30,7 @@ export function createBankLedger(options: BankLedgerOptions) {
     hold: new HoldUseCase(deps),
     increaseHold: new IncreaseHoldUseCase(deps),
     capture: new CaptureUseCase(deps, options.capture),
+    captureBatch: new CaptureBatchUseCase(deps),
     release: new ReleaseUseCase(deps),
     transfer: new TransferUseCase(deps),
     mint: new MintUseCase(deps, options.faucet ?? DEV_FAUCET),

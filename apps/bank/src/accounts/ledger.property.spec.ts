@@ -55,6 +55,8 @@ describe.each(STORE_KINDS)('ledger properties under random concurrent load (%s)'
     const capturedKeys = new Set<string>();
     let operations = 0;
     let refusals = 0;
+    let batchRefusals = 0;
+    let batchSettled = 0;
 
     for (let batch = 0; batch < BATCHES; batch++) {
       const openHolds = [...holds];
@@ -77,6 +79,37 @@ describe.each(STORE_KINDS)('ledger properties under random concurrent load (%s)'
               refs: { job: `job-${batch}-${i}` },
             });
             holds.push(hold.id);
+          });
+        } else if (roll < 60 && openHolds.length > 0) {
+          // a settlement batch over several holds, sharing the single captures' key space
+          const items = Array.from({ length: 1 + rnd.int(12) }, () => {
+            const hold = rnd.pick(openHolds);
+            const slice = rnd.int(6);
+            const cut = rnd.chance(0.5) ? { to: commission, amount: BigInt(slice) * 1_000_000n } : undefined;
+            return {
+              hold,
+              key: `${hold}:${slice}`,
+              payment: {
+                to: rnd.pick(users),
+                amount: BigInt(slice + 1) * 10_000_000n,
+                ...(cut ? { commission: cut } : {}),
+                slice,
+              },
+            };
+          });
+          ops.push(async () => {
+            const { outcomes } = await ledger.captureBatch.execute(items);
+            outcomes.forEach((o, j) => {
+              const key = items[j]!.key;
+              if (o.status === 'settled') {
+                expect(capturedKeys.has(key)).toBe(false);
+                capturedKeys.add(key);
+                batchSettled++;
+              } else if (o.status === 'failed') {
+                if (!EXPECTED_REFUSALS.has(o.error.code)) throw o.error;
+                batchRefusals++;
+              }
+            });
           });
         } else if (roll < 75 && openHolds.length > 0) {
           const hold = rnd.pick(openHolds);
@@ -142,6 +175,8 @@ describe.each(STORE_KINDS)('ledger properties under random concurrent load (%s)'
     expect(capturedKeys.size).toBeGreaterThan(50);
     expect(refusals).toBeGreaterThan(10);
     expect(refusals).toBeLessThan(operations / 2);
+    expect(batchSettled).toBeGreaterThan(20);
+    expect(batchRefusals).toBeGreaterThan(10);
   }, 240_000); // thousands of database transactions: generous on a loaded machine
 
   it('rejects forged, negative and malformed amounts and unknown accounts or holds, leaving the ledger unchanged', async () => {
@@ -186,6 +221,20 @@ describe.each(STORE_KINDS)('ledger properties under random concurrent load (%s)'
       [DcpErrorCode.EINVAL, () => ledger.mint.execute({ to: ghost, amount: -5n })],
       [DcpErrorCode.EINVAL, () => ledger.mint.execute({ to: ghost, amount: 10_000n * UNITS_PER_DCC })],
     ];
+    const batch = await ledger.captureBatch.execute([
+      { hold: hold.id, key: 'f4', payment: { to: ghost, amount: 10n * UNITS_PER_DCC + 1n } },
+      { hold: hold.id, key: 'f5', payment: { to: ghost, amount: 5n, commission: { to: rich, amount: -5n } } },
+      { hold: 'hold_forged', key: 'f6', payment: { to: ghost, amount: 5n } },
+      { hold: hold.id, key: 'f7', payment: { to: 'system:issuance', amount: 5n } }, // not an address
+      { hold: hold.id, key: 'f8', payment: { to: ghost, amount: 2n ** 64n } },
+    ]);
+    expect(batch.outcomes.map((o) => (o.status === 'failed' ? o.error.code : o.status))).toEqual([
+      DcpErrorCode.ENOFUNDS,
+      DcpErrorCode.EINVAL,
+      DcpErrorCode.ENOENT,
+      DcpErrorCode.EINVAL,
+      DcpErrorCode.EINVAL,
+    ]);
     const outcomes = await Promise.allSettled(forged.map(([, op]) => op()));
     outcomes.forEach((outcome, i) => {
       expect(outcome.status, `case ${i}`).toBe('rejected');

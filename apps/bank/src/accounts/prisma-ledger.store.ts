@@ -1,4 +1,4 @@
-import type { PrismaDb, Provider } from '@dcp-emu/db';
+import { type PrismaDb, type Provider, withDbRetry } from '@dcp-emu/db';
 import { type AccountId, type AccountKind, accountKind } from '../ledger/account-id';
 import { MAX_UNITS } from '../ledger/amount';
 import { DuplicateIdempotencyKey, LedgerErrors } from '../ledger/errors';
@@ -15,9 +15,12 @@ import {
   type AccountRecord,
   type HistoryQuery,
   historyLimit,
+  type KeyRecord,
   type LedgerSnapshot,
   type LedgerStore,
   type LedgerTx,
+  type Settlement,
+  SettlementConflict,
 } from '../ledger/store';
 
 const MIN_INT64 = -(2n ** 63n);
@@ -118,18 +121,34 @@ function prismaCode(e: unknown): string | undefined {
     : undefined;
 }
 
-/**
- * PostgreSQL write conflicts and deadlocks, SQLite busy snapshots (another process wrote the file after
- * our transaction read it): the whole transaction is safe to run again.
- */
-function retryable(e: unknown): boolean {
-  if (prismaCode(e) === 'P2034') return true;
-  const text = e instanceof Error ? e.message : '';
-  return /deadlock detected|could not serialize access|40P01|40001|SQLITE_BUSY|database is locked/.test(text);
+/** What the database says when a settlement no longer fits: a key taken, a hold gone below zero. */
+function settlementConflict(e: unknown): string | undefined {
+  const text = e instanceof Error ? `${e.message} ${String((e as { meta?: unknown }).meta ?? '')}` : '';
+  if (
+    prismaCode(e) === 'P2002' ||
+    /UNIQUE constraint failed|duplicate key value|unique constraint/i.test(text)
+  )
+    return 'an idempotency key is already in the journal';
+  if (/hold cannot hold a negative amount|bank_holds_nonnegative/.test(text))
+    return 'a hold cannot cover its captures any more';
+  return undefined;
+}
+
+/** Rows per multi-row statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const CHUNK = 400;
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 export interface PrismaLedgerStoreOptions {
-  /** attempts for a transaction that hit a write conflict or deadlock (default 5) */
+  /**
+   * attempts for a transaction that hit a transient error (busy, locked, timed out, write conflict,
+   * deadlock), with back-off (default: unlimited within 10 minutes; 1 = no retry, e.g. when joined
+   * to an outer transaction that retries itself)
+   */
   readonly attempts?: number;
   /** interactive transaction timeout in ms (default 30 s) */
   readonly timeoutMs?: number;
@@ -150,21 +169,149 @@ export class PrismaLedgerStore implements LedgerStore {
     private readonly provider: Provider,
     options: PrismaLedgerStoreOptions = {},
   ) {
-    this.attempts = options.attempts ?? 5;
+    this.attempts = options.attempts ?? Number.POSITIVE_INFINITY;
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
+  /** Transient database errors are retried here with back-off: a busy database is slower, never failed. */
+  private retry<T>(fn: () => Promise<T>): Promise<T> {
+    return withDbRetry(fn, { attempts: this.attempts });
+  }
+
   async transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.prisma.$transaction((ptx) => fn(this.txPort(ptx)), {
-          maxWait: this.timeoutMs,
-          timeout: this.timeoutMs,
-        });
-      } catch (e) {
-        if (attempt >= this.attempts || !retryable(e)) throw e;
+    return this.retry(() =>
+      this.prisma.$transaction((ptx) => fn(this.txPort(ptx)), {
+        maxWait: this.timeoutMs,
+        timeout: this.timeoutMs,
+      }),
+    );
+  }
+
+  async readForSettlement(
+    holds: readonly HoldId[],
+    keys: readonly string[],
+  ): Promise<{ holds: Hold[]; prior: KeyRecord[] }> {
+    return this.retry(async () => {
+      const holdRows = holds.length
+        ? await this.prisma.bankHold.findMany({ where: { id: { in: [...new Set(holds)] } } })
+        : [];
+      // the keys as ONE JSON parameter (thousands of bound parameters cost far more to pass)
+      const prior = keys.length
+        ? await this.prisma.$queryRawUnsafe<KeyRecord[]>(
+            this.provider === 'sqlite'
+              ? 'SELECT "idempotencyKey" AS "key", "id", "fingerprint" FROM "bank_transactions" WHERE "idempotencyKey" IN (SELECT value FROM json_each(?))'
+              : 'SELECT "idempotencyKey" AS "key", "id", "fingerprint" FROM "bank_transactions" WHERE "idempotencyKey" IN (SELECT json_array_elements_text(CAST($1 AS json)))',
+            JSON.stringify([...new Set(keys)]),
+          )
+        : [];
+      return { holds: holdRows.map(toHold), prior };
+    });
+  }
+
+  /**
+   * One batch transaction (`$transaction([...])`) of set-based statements, in lock order (holds, then
+   * the journal, then accounts): the holds' totals as relative updates (the database refuses a hold
+   * below zero: released or drained meanwhile), multi-row journal and posting inserts (postings find
+   * their transaction's seq by id), the credited accounts opened and moved by their net change.
+   * Capture postings only debit holds, so no account can go short here.
+   */
+  async settle(settlement: Settlement): Promise<Hold[]> {
+    const txs = settlement.transactions;
+    const holdIds = [...settlement.holdDebits.keys()].sort();
+    const net = new Map<AccountId, bigint>();
+    for (const t of txs)
+      for (const p of t.postings) {
+        if (p.book.kind !== 'account') continue;
+        if (p.amount < 0n) throw new Error('a settlement only credits accounts');
+        net.set(p.book.account, (net.get(p.book.account) ?? 0n) + p.amount);
       }
+    const accounts = [...net].sort(([a], [b]) => (a < b ? -1 : 1));
+    const statements: Array<{ sql: string; params: unknown[] }> = [];
+    const raw = (build: (param: (value: unknown) => string) => string) => {
+      const { param, params } = this.parameters();
+      statements.push({ sql: build(param), params });
+    };
+    const bigint = (param: (v: unknown) => string, v: unknown) => `CAST(${param(v)} AS BIGINT)`;
+
+    for (const part of chunks(holdIds)) {
+      raw((param) => {
+        const debit = () =>
+          `CASE "id" ${part.map((id) => `WHEN ${param(id)} THEN ${bigint(param, settlement.holdDebits.get(id)!)}`).join(' ')} END`;
+        return `UPDATE "bank_holds" SET "captured" = "captured" + ${debit()}, "remaining" = "remaining" - ${debit()}, "version" = "version" + 1 WHERE "id" IN (${part.map(param).join(', ')})`;
+      });
     }
+    // The journal rows travel as ONE JSON parameter per statement (expanded by the database:
+    // json_each / json_array_elements): thousands of bound parameters cost far more to pass.
+    const sqlite = this.provider === 'sqlite';
+    const rows = sqlite
+      ? 'json_each(?) AS j'
+      : 'json_array_elements(CAST($2 AS json)) WITH ORDINALITY AS j(value, key)';
+    const at = (i: number) => `j.value ->> ${i}`;
+    for (const part of chunks(txs, 5000)) {
+      const json = JSON.stringify(
+        part.map((t) => [
+          t.id,
+          t.reason,
+          t.refs.job ?? null,
+          t.refs.slice ?? null,
+          t.refs.worker ?? null,
+          t.refs.hold ?? null,
+          t.refs.memo ?? null,
+          t.idempotencyKey ?? null,
+          t.fingerprint,
+        ]),
+      );
+      const createdAt = part[0]!.createdAt;
+      if (part.some((t) => t.createdAt.getTime() !== createdAt.getTime()))
+        throw new Error('a settlement batch is stamped with one time');
+      statements.push({
+        sql: `INSERT INTO "bank_transactions" ("id", "reason", "job", "slice", "worker", "hold", "memo", "idempotencyKey", "fingerprint", "createdAt") SELECT ${at(0)}, ${at(1)}, ${at(2)}, CAST(${at(3)} AS INTEGER), ${at(4)}, ${at(5)}, ${at(6)}, ${at(7)}, ${at(8)}, ${sqlite ? '?' : 'CAST($1 AS TIMESTAMP(3))'} FROM ${rows} ORDER BY j.key`,
+        params: [createdAt, json],
+      });
+    }
+    // The postings name their transaction by id; the join finds its seq (assigned by the insert above).
+    const legs = txs.flatMap((t) =>
+      t.postings.map((p, leg) => [
+        t.id,
+        leg,
+        p.book.kind === 'account' ? p.book.account : null,
+        p.book.kind === 'hold' ? p.book.hold : null,
+        p.amount.toString(),
+      ]),
+    );
+    for (const part of chunks(legs, 15000)) {
+      statements.push({
+        sql: `INSERT INTO "bank_postings" ("transactionSeq", "leg", "account", "hold", "amount") SELECT t."seq", CAST(${at(1)} AS INTEGER), ${at(2)}, ${at(3)}, CAST(${at(4)} AS BIGINT) FROM ${sqlite ? 'json_each(?) AS j' : 'json_array_elements(CAST($1 AS json)) AS j(value)'} JOIN "bank_transactions" t ON t."id" = ${at(0)}`,
+        params: [JSON.stringify(part)],
+      });
+    }
+    for (const part of chunks(accounts)) {
+      raw(
+        (param) =>
+          `INSERT INTO "bank_accounts" ("id", "kind", "balance") VALUES ${part
+            .map(([id]) => `(${param(id)}, ${param(accountKind(id))}, 0)`)
+            .join(', ')} ON CONFLICT ("id") DO NOTHING`,
+      );
+      raw((param) => {
+        const cases = part.map(([id, d]) => `WHEN ${param(id)} THEN ${bigint(param, d)}`).join(' ');
+        return `UPDATE "bank_accounts" SET "balance" = "balance" + CASE "id" ${cases} END WHERE "id" IN (${part.map(([id]) => param(id)).join(', ')})`;
+      });
+    }
+    return this.retry(async () => {
+      const { prisma } = this;
+      try {
+        // Fresh (lazy) statements per attempt; all run in one database transaction, the read last.
+        const results = await prisma.$transaction([
+          ...statements.map((st) => prisma.$executeRawUnsafe(st.sql, ...st.params)),
+          prisma.bankHold.findMany({ where: { id: { in: holdIds } } }),
+        ]);
+        return (results.at(-1) as HoldRow[]).map(toHold);
+      } catch (e) {
+        const why = settlementConflict(e);
+        if (why) throw new SettlementConflict(why);
+        throw e;
+      }
+    });
   }
 
   private txPort(ptx: Tx): LedgerTx {
@@ -446,12 +593,22 @@ export class PrismaLedgerStore implements LedgerStore {
   }
 
   async jobTransactions(job: string): Promise<JournalTransaction[]> {
-    const rows = await this.prisma.bankTransaction.findMany({
-      where: { job },
-      orderBy: { seq: 'asc' },
-      include: withPostings,
-    });
-    return rows.map(toTransaction);
+    // Postings by a join, not an `include`: a big job's thousands of captures would exceed the
+    // database's bound-parameter limit as an IN list.
+    const [rows, postings] = await this.prisma.$transaction([
+      this.prisma.bankTransaction.findMany({ where: { job }, orderBy: { seq: 'asc' } }),
+      this.prisma.bankPosting.findMany({
+        where: { transaction: { is: { job } } },
+        orderBy: [{ transactionSeq: 'asc' }, { leg: 'asc' }],
+      }),
+    ]);
+    const legs = new Map<number, TransactionRow['postings']>();
+    for (const p of postings) {
+      const list = legs.get(p.transactionSeq) ?? [];
+      list.push(p);
+      legs.set(p.transactionSeq, list);
+    }
+    return rows.map((t) => toTransaction({ ...t, postings: legs.get(t.seq) ?? [] }));
   }
 
   async getTransaction(id: string): Promise<JournalTransaction | null> {
@@ -460,14 +617,8 @@ export class PrismaLedgerStore implements LedgerStore {
   }
 
   async snapshot(): Promise<LedgerSnapshot> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.readSnapshot();
-      } catch (e) {
-        // a SERIALIZABLE read can lose to concurrent writers on PostgreSQL: read again
-        if (attempt >= this.attempts || !retryable(e)) throw e;
-      }
-    }
+    // a SERIALIZABLE read can lose to concurrent writers on PostgreSQL: read again
+    return this.retry(() => this.readSnapshot());
   }
 
   private async readSnapshot(): Promise<LedgerSnapshot> {

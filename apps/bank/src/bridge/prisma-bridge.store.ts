@@ -1,4 +1,4 @@
-import type { PrismaDb, Provider } from '@dcp-emu/db';
+import { type PrismaDb, type Provider, withDbRetry } from '@dcp-emu/db';
 import { DcpError, DcpErrorCode } from '@dcp-emu/protocol';
 import { PrismaLedgerStore } from '../accounts/prisma-ledger.store';
 import type { AccountId } from '../ledger/account-id';
@@ -49,19 +49,6 @@ function toChainTransaction(row: ChainTransactionRow): StoredChainTransaction {
   };
 }
 
-function prismaCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string'
-    ? e.code
-    : undefined;
-}
-
-/** Write conflicts, deadlocks and SQLite busy snapshots: the whole transaction is safe to run again. */
-function retryable(e: unknown): boolean {
-  if (prismaCode(e) === 'P2034') return true;
-  const text = e instanceof Error ? e.message : '';
-  return /deadlock detected|could not serialize access|40P01|40001|SQLITE_BUSY|database is locked/.test(text);
-}
-
 /**
  * The ledger's own Prisma store, running inside the bridge's interactive transaction: its
  * `transaction(fn)` joins the open one instead of starting another, so the journal entry and the
@@ -94,7 +81,7 @@ function chainNoFunds(address: AccountId, balance: bigint, needed: bigint): DcpE
 }
 
 export interface PrismaBridgeStoreOptions {
-  /** attempts for a transaction that hit a write conflict or deadlock (default 5) */
+  /** attempts for a transaction that hit a transient error, with back-off (default: unlimited within 10 min) */
   readonly attempts?: number;
   /** interactive transaction timeout in ms (default 30 s) */
   readonly timeoutMs?: number;
@@ -116,22 +103,20 @@ export class PrismaBridgeStore implements BridgeStore {
     private readonly provider: Provider,
     options: PrismaBridgeStoreOptions = {},
   ) {
-    this.attempts = options.attempts ?? 5;
+    this.attempts = options.attempts ?? Number.POSITIVE_INFINITY;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.ledger = new PrismaLedgerStore(prisma, provider);
   }
 
   async transaction<T>(fn: (tx: BridgeTx) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.prisma.$transaction(
+    return withDbRetry(
+      () =>
+        this.prisma.$transaction(
           (ptx) => joinedLedgerStore(ptx, this.provider).transaction((ltx) => fn(this.txPort(ptx, ltx))),
           { maxWait: this.timeoutMs, timeout: this.timeoutMs },
-        );
-      } catch (e) {
-        if (attempt >= this.attempts || !retryable(e)) throw e;
-      }
-    }
+        ),
+      { attempts: this.attempts },
+    );
   }
 
   private txPort(ptx: Tx, ledger: BridgeTx['ledger']): BridgeTx {
@@ -233,8 +218,9 @@ export class PrismaBridgeStore implements BridgeStore {
   }
 
   async snapshot(): Promise<BridgeSnapshot> {
-    for (let attempt = 1; ; attempt++) {
-      try {
+    // a SERIALIZABLE read can lose to concurrent writers on PostgreSQL: read again
+    return withDbRetry(
+      async () => {
         const [head, accounts, transactions, bridge] = await this.prisma.$transaction(
           [
             this.prisma.bridgeChainHead.findUnique({ where: { id: 1 } }),
@@ -256,10 +242,8 @@ export class PrismaBridgeStore implements BridgeStore {
               }
             : null,
         };
-      } catch (e) {
-        // a SERIALIZABLE read can lose to concurrent writers on PostgreSQL: read again
-        if (attempt >= this.attempts || !retryable(e)) throw e;
-      }
-    }
+      },
+      { attempts: this.attempts },
+    );
   }
 }

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '@dcp-emu/db';
 import {
   type AttachedTarget,
   attachDcpTarget,
@@ -15,6 +19,8 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type BankLedger, createBankLedger } from '../accounts/bank-ledger';
+import { PrismaLedgerStore } from '../accounts/prisma-ledger.store';
+import { auditLedger } from '../ledger/invariants';
 import { MemoryLedgerStore } from '../ledger/memory-store';
 import { ConfiguredSchedulerTrust, ESCROW_PATH, ESCROW_SERVICE, escrowOperations } from './escrow-service';
 
@@ -224,5 +230,206 @@ describe('bank escrow service (scheduler → bank over DCP)', () => {
       }),
     );
     expect(tooMuch.code).toBe('ENOFUNDS');
+  });
+
+  it('captureBatch@1: one request settles many slices, a replay pays nothing twice', async () => {
+    const held = (await asScheduler.request('hold@1', {
+      job: 'jb',
+      paymentAccount: payer.address,
+      amount: '0.5',
+      key: 'job:jb:hold',
+      authorization: await authorization(),
+    })) as { hold: string };
+    const workerBefore = await balance(worker);
+    const captures = Array.from({ length: 300 }, (_, i) => ({
+      hold: held.hold,
+      to: worker,
+      amount: '0.001',
+      commission: { to: scheduler.address, amount: '0.0001' },
+      slice: i + 1,
+      worker: 'w',
+      key: `job:jb:slice:${i + 1}`,
+    }));
+    const first = (await asScheduler.request('captureBatch@1', { captures })) as BatchAnswer;
+    expect(first.results.every((r) => r.status === 'settled')).toBe(true);
+    expect(first.results.map((r) => r.key)).toEqual(captures.map((c) => c.key));
+    expect(first.holds).toEqual([
+      expect.objectContaining({ hold: held.hold, captured: '0.33', remaining: '0.17' }),
+    ]);
+    expect(await balance(worker)).toBe(workerBefore + dcc('0.3'));
+
+    const again = (await asScheduler.request('captureBatch@1', { captures })) as BatchAnswer;
+    expect(again.results.map((r) => r.status)).toEqual(captures.map(() => 'replayed'));
+    expect(again.results.map((r) => (r.status === 'failed' ? '' : r.transaction))).toEqual(
+      first.results.map((r) => (r.status === 'failed' ? '' : r.transaction)),
+    );
+    // the single-capture op sees the same keys as settled
+    const single = (await asScheduler.request('capture@1', captures[0])) as {
+      replayed: boolean;
+      transaction: string;
+    };
+    expect(single).toMatchObject({
+      replayed: true,
+      transaction: (first.results[0] as { transaction: string }).transaction,
+    });
+    expect(await balance(worker)).toBe(workerBefore + dcc('0.3'));
+  });
+
+  it('captureBatch@1: a mixed batch answers each item; an untrusted caller moves nothing', async () => {
+    const held = (await asScheduler.request('hold@1', {
+      job: 'jm',
+      paymentAccount: payer.address,
+      amount: '0.05',
+      key: 'job:jm:hold',
+      authorization: await authorization(),
+    })) as { hold: string };
+    const pay = (slice: number, amount = '0.01') => ({
+      hold: held.hold,
+      to: worker,
+      amount,
+      slice,
+      worker: 'w',
+      key: `job:jm:slice:${slice}`,
+    });
+    await asScheduler.request('capture@1', pay(1));
+    const workerBefore = await balance(worker);
+    const stolen = pay(9, '0.001');
+    expect((await refusal(asStranger.request('captureBatch@1', { captures: [stolen] }))).code).toBe('EPERM');
+    expect(await balance(worker)).toBe(workerBefore);
+
+    const answer = (await asScheduler.request('captureBatch@1', {
+      captures: [
+        pay(1), // settled before → replayed
+        pay(2),
+        pay(3, '0.02'),
+        pay(4, '0.02'), // 0.01 + 0.01 + 0.02 + 0.02 > 0.05 → ENOFUNDS
+        pay(5, '-1'), // EINVAL, alone
+        { ...pay(6), to: 'nobody' }, // malformed: EINVAL, alone
+        { ...pay(7), hold: 'hold_nope' }, // ENOENT
+        pay(8, '0.01'), // still fits
+        stolen, // the stranger's attempt did not use the key
+      ],
+    })) as BatchAnswer;
+    expect(answer.results.map((r) => (r.status === 'failed' ? r.code : r.status))).toEqual([
+      'replayed',
+      'settled',
+      'settled',
+      'ENOFUNDS',
+      'EINVAL',
+      'EINVAL',
+      'ENOENT',
+      'settled',
+      'ENOFUNDS',
+    ]);
+    expect(answer.results[3]).toMatchObject({
+      key: 'job:jm:slice:4',
+      message: expect.stringContaining('DCC left'),
+    });
+    expect(await balance(worker)).toBe(workerBefore + dcc('0.04'));
+    expect(answer.holds[0]).toMatchObject({ remaining: '0', captured: '0.05' });
+
+    // the hold released: the rest of the job's payments are EJOBSTATE, nothing moves
+    await asScheduler.request('release@1', { hold: held.hold });
+    const late = (await asScheduler.request('captureBatch@1', {
+      captures: [pay(4, '0.001')],
+    })) as BatchAnswer;
+    expect(late.results[0]).toMatchObject({ status: 'failed', code: 'EJOBSTATE' });
+    // an empty or oversized batch is refused as a whole
+    expect((await refusal(asScheduler.request('captureBatch@1', { captures: [] }))).code).toBe('EINVAL');
+  });
+});
+
+type BatchAnswer = {
+  results: Array<
+    | { key: string | null; status: 'settled' | 'replayed'; transaction: string }
+    | { key: string | null; status: 'failed'; code: string; message: string }
+  >;
+  holds: Array<{ hold: string; captured: string; remaining: string; status: string }>;
+};
+
+describe('captureBatch@1 across a bank restart (SQLite)', () => {
+  it('pays every key exactly once when the scheduler resends a batch to the restarted bank', async () => {
+    const { freshDatabase } = await import('@dcp-emu/testing');
+    const database = await freshDatabase('sqlite');
+    const dataDir = mkdtempSync(join(tmpdir(), 'dcp-emu-bank-restart-'));
+    const scheduler = Identity.random();
+    const bankIdentity = Identity.random();
+    const payer = Identity.random().address;
+    const workers = [Identity.random().address, Identity.random().address];
+    let port = 0;
+    const startBank = async () => {
+      const db = await openDatabase({ url: database.url, dataDir });
+      const bank = createBankLedger({ store: new PrismaLedgerStore(db.prisma, db.provider) });
+      const target = new DcpTarget({ identity: bankIdentity, logger: quiet });
+      target.service(
+        ESCROW_SERVICE,
+        escrowOperations(bank, new ConfiguredSchedulerTrust([scheduler.address])),
+        {
+          path: ESCROW_PATH,
+        },
+      );
+      const server = createServer();
+      const attached = attachDcpTarget(target, server);
+      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+      port = (server.address() as AddressInfo).port;
+      return {
+        bank,
+        async stop() {
+          await attached.close();
+          await new Promise((r) => server.close(r));
+          await db.close();
+        },
+      };
+    };
+    let running = await startBank();
+    const connect = () =>
+      new DcpInitiator({
+        location: `http://127.0.0.1:${port}${ESCROW_PATH}`,
+        identity: scheduler,
+        logger: quiet,
+      });
+    let initiator = connect();
+    try {
+      await running.bank.mint.execute({ to: payer, amount: dcc('10') });
+      const { hold } = await running.bank.hold.execute({
+        account: payer,
+        amount: dcc('5'),
+        refs: { job: 'jr' },
+      });
+      const captures = Array.from({ length: 400 }, (_, i) => ({
+        hold: hold.id,
+        to: workers[i % 2]!,
+        amount: '0.01',
+        commission: { to: scheduler.address, amount: '0.001' },
+        slice: i + 1,
+        worker: 'w',
+        key: `job:jr:slice:${i + 1}`,
+      }));
+      const first = (await initiator.request('captureBatch@1', {
+        captures: captures.slice(0, 250),
+      })) as BatchAnswer;
+      expect(first.results.every((r) => r.status === 'settled')).toBe(true);
+
+      await running.stop();
+      await initiator.close(); // the bank said goodbye: the scheduler's next round connects again
+      running = await startBank();
+      initiator = connect();
+      // the scheduler did not record the answer: it sends the whole round again, plus the rest
+      const second = (await initiator.request('captureBatch@1', { captures })) as BatchAnswer;
+      expect(second.results.slice(0, 250).every((r) => r.status === 'replayed')).toBe(true);
+      expect(second.results.slice(250).every((r) => r.status === 'settled')).toBe(true);
+      expect(second.results.slice(0, 250)).toEqual(first.results.map((r) => ({ ...r, status: 'replayed' })));
+
+      for (const w of workers) expect((await running.bank.balance.execute(w)).balance).toBe(dcc('2'));
+      expect((await running.bank.balance.execute(scheduler.address)).balance).toBe(dcc('0.4'));
+      const snapshot = await running.bank.store.snapshot();
+      expect(snapshot.transactions.filter((t) => t.reason === 'capture')).toHaveLength(400);
+      expect(auditLedger(snapshot).problems).toEqual([]);
+    } finally {
+      await initiator.close();
+      await running.stop();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { BankLedger } from '../accounts/bank-ledger';
 import { parseAccountId } from '../ledger/account-id';
 import type { Hold } from '../ledger/hold';
+import { type BatchCapture, type BatchCaptureOutcome, MAX_CAPTURE_BATCH } from './capture-batch.usecase';
 
 /**
  * The scheduler's channel to the bank: a DCP service (`bankEscrow`, at `<bank>/escrow/`) whose
@@ -57,6 +58,18 @@ const captureData = z.strictObject({
   key,
 });
 const releaseData = z.strictObject({ hold: z.string().min(1).max(100) });
+/**
+ * Many captures in one request. Each item is checked on its own (a malformed one is an EINVAL
+ * outcome of its own, the others still settle), so the envelope only bounds the list.
+ */
+const captureBatchData = z.strictObject({
+  captures: z.array(z.unknown()).min(1).max(MAX_CAPTURE_BATCH),
+});
+
+/** One outcome of `captureBatch@1`, index-aligned with the request's captures. */
+export type CaptureBatchItemView =
+  | { key: string | null; status: 'settled' | 'replayed'; transaction: string }
+  | { key: string | null; status: 'failed'; code: string; message: string };
 
 function holdView(hold: Hold) {
   return {
@@ -156,6 +169,53 @@ export function escrowOperations(bank: BankLedger, trust: SchedulerTrust): Opera
           data.key,
         );
         return { ...holdView(hold), transaction: transaction.id, replayed };
+      },
+    })
+    .register({
+      operation: 'captureBatch@1',
+      schema: captureBatchData,
+      handler: async (data, ctx) => {
+        await requireScheduler(ctx.peer);
+        // Parse every item on its own: a malformed one fails alone.
+        const parsed = data.captures.map((raw): BatchCapture | DcpError => {
+          const item = captureData.safeParse(raw);
+          if (!item.success)
+            return new DcpError(
+              DcpErrorCode.EINVAL,
+              `malformed capture: ${item.error.issues[0]?.message ?? ''}`,
+            );
+          const c = item.data;
+          try {
+            return {
+              hold: c.hold,
+              key: c.key,
+              payment: {
+                to: c.to,
+                amount: parseDcc(c.amount),
+                ...(c.commission
+                  ? { commission: { to: c.commission.to, amount: parseDcc(c.commission.amount) } }
+                  : {}),
+                ...(c.slice !== undefined ? { slice: c.slice } : {}),
+                ...(c.worker !== undefined ? { worker: c.worker } : {}),
+              },
+            };
+          } catch (e) {
+            return e instanceof DcpError ? e : new DcpError(DcpErrorCode.EINVAL, String(e));
+          }
+        });
+        const valid = parsed.filter((p): p is BatchCapture => !(p instanceof DcpError));
+        const { outcomes, holds } = await bank.captureBatch.execute(valid);
+        let next = 0;
+        const results = parsed.map((p, i): CaptureBatchItemView => {
+          const outcome: BatchCaptureOutcome =
+            p instanceof DcpError ? { status: 'failed', error: p } : outcomes[next++]!;
+          const raw = data.captures[i] as { key?: unknown } | null;
+          const key = p instanceof DcpError ? (typeof raw?.key === 'string' ? raw.key : null) : p.key;
+          return outcome.status === 'failed'
+            ? { key, status: 'failed', code: outcome.error.code, message: outcome.error.message }
+            : { key, status: outcome.status, transaction: outcome.transaction };
+        });
+        return { results, holds: holds.map(holdView) };
       },
     })
     .register({

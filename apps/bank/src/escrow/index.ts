@@ -1,4 +1,11 @@
 export {
+  type BatchCapture,
+  type BatchCaptureOutcome,
+  type CaptureBatchResult,
+  CaptureBatchUseCase,
+  MAX_CAPTURE_BATCH,
+} from './capture-batch.usecase';
+export {
   type CaptureOptions,
   type CapturePayment,
   type CaptureResult,

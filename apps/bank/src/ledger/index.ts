@@ -59,5 +59,14 @@ export {
   sequentialIds,
   systemClock,
 } from './ports';
-export type { AccountRecord, HistoryQuery, LedgerSnapshot, LedgerStore, LedgerTx } from './store';
+export {
+  type AccountRecord,
+  type HistoryQuery,
+  type KeyRecord,
+  type LedgerSnapshot,
+  type LedgerStore,
+  type LedgerTx,
+  type Settlement,
+  SettlementConflict,
+} from './store';
 export { type HoldView, holdView, type PostingView, type TransactionView, transactionView } from './views';

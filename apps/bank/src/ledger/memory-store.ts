@@ -10,6 +10,9 @@ import {
   type LedgerSnapshot,
   type LedgerStore,
   type LedgerTx,
+  type KeyRecord,
+  type Settlement,
+  SettlementConflict,
 } from './store';
 
 /**
@@ -144,5 +147,36 @@ export class MemoryLedgerStore implements LedgerStore {
       holds: [...this.holds.values()],
       transactions: [...this.journal],
     }));
+  }
+
+  async readForSettlement(
+    holds: readonly HoldId[],
+    keys: readonly string[],
+  ): Promise<{ holds: Hold[]; prior: KeyRecord[] }> {
+    return {
+      holds: holds.map((id) => this.holds.get(id)).filter((h): h is Hold => h !== undefined),
+      prior: keys.flatMap((key) => {
+        const t = this.byKey.get(key);
+        return t ? [{ key, id: t.id, fingerprint: t.fingerprint }] : [];
+      }),
+    };
+  }
+
+  async settle(settlement: Settlement): Promise<Hold[]> {
+    return this.transaction(async (tx) => {
+      for (const t of settlement.transactions)
+        if (t.idempotencyKey !== undefined && this.byKey.has(t.idempotencyKey))
+          throw new SettlementConflict(`key ${t.idempotencyKey} is in the journal`);
+      const after: Hold[] = [];
+      for (const [id, debit] of settlement.holdDebits) {
+        const hold = this.holds.get(id);
+        if (!hold || hold.remaining < debit) throw new SettlementConflict(`hold ${id} cannot give ${debit}`);
+        const next = { ...hold, captured: hold.captured + debit, remaining: hold.remaining - debit };
+        await tx.saveHold(next, hold);
+        after.push(next);
+      }
+      await tx.appendMany(settlement.transactions);
+      return after;
+    });
   }
 }

@@ -50,6 +50,36 @@ export interface LedgerSnapshot {
   readonly transactions: readonly JournalTransaction[];
 }
 
+/** What a settlement batch needs to know of a committed idempotency key. */
+export interface KeyRecord {
+  readonly key: string;
+  /** the journal transaction's id */
+  readonly id: string;
+  readonly fingerprint: string;
+}
+
+/**
+ * A planned settlement batch (captures): its journal transactions, and per hold the total taken out
+ * of it. Planned against holds read without locks (`readForSettlement`); `settle` applies it only if
+ * it still fits.
+ */
+export interface Settlement {
+  readonly transactions: readonly NewTransaction[];
+  /** hold → total captured from it by this batch (> 0) */
+  readonly holdDebits: ReadonlyMap<HoldId, bigint>;
+}
+
+/**
+ * A settlement no longer fits the ledger as committed (a key was taken or a hold changed since it was
+ * planned): nothing was written; plan it again.
+ */
+export class SettlementConflict extends Error {
+  constructor(why: string) {
+    super(`settlement batch conflicts with a concurrent change: ${why}`);
+    this.name = 'SettlementConflict';
+  }
+}
+
 /** The ledger's persistence port: an in-memory implementation and a Prisma one (SQLite, PostgreSQL). */
 export interface LedgerStore {
   /** Runs fn in one database transaction; rolled back if fn throws. */
@@ -64,6 +94,18 @@ export interface LedgerStore {
   /** Every transaction referring to a job (escrow, increases, captures, release), oldest first. */
   jobTransactions(job: string): Promise<JournalTransaction[]>;
   snapshot(): Promise<LedgerSnapshot>;
+  /** The holds and the committed idempotency keys among these, as they are now (no locks). */
+  readForSettlement(
+    holds: readonly HoldId[],
+    keys: readonly string[],
+  ): Promise<{ holds: Hold[]; prior: KeyRecord[] }>;
+  /**
+   * Applies a settlement in ONE database transaction of set-based statements (no interactive round
+   * trips): the journal rows, each credited account's net change, each hold's captured total. Throws
+   * `SettlementConflict` (nothing written) when a key is already in the journal or a hold cannot give
+   * its total any more (released or drained meanwhile). Returns the holds' state after it.
+   */
+  settle(settlement: Settlement): Promise<Hold[]>;
 }
 
 export const DEFAULT_HISTORY_LIMIT = 50;

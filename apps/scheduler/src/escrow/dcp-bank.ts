@@ -1,5 +1,5 @@
 import { DcpInitiator, type Identity, type Logger } from '@dcp-emu/protocol/node';
-import type { BankPort, HoldView } from '../ports/bank.port';
+import type { BankPort, CaptureBatchAnswer, CaptureRequest, HoldView } from '../ports/bank.port';
 
 /**
  * The bank port over DCP: requests to the bank's `bankEscrow` service (`<bank>/escrow/`), signed
@@ -32,6 +32,10 @@ export class DcpBank implements BankPort {
 
   capture(req: Parameters<BankPort['capture']>[0]): Promise<HoldView & { transaction: string }> {
     return this.#call('capture@1', req);
+  }
+
+  captureBatch(captures: CaptureRequest[]): Promise<CaptureBatchAnswer> {
+    return this.#call('captureBatch@1', { captures });
   }
 
   release(hold: string): Promise<HoldView & { released: string }> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DcpError,
   DcpErrorCode,
@@ -8,7 +9,7 @@ import {
   UNITS_PER_DCC,
 } from '@dcp-emu/protocol/node';
 import type { EventRouter } from '../events/event-router';
-import type { BankPort, SubmitAuthorization } from '../ports/bank.port';
+import type { BankPort, CaptureBatchAnswer, CaptureRequest, SubmitAuthorization } from '../ports/bank.port';
 import type { Clock } from '../ports/clock';
 import type { EscrowRecord, EscrowStore, PaymentRecord } from './escrow-store';
 
@@ -293,8 +294,8 @@ export class Escrow implements JobMoney {
     for (const p of await this.deps.store.payments(jobId)) {
       const total =
         parseDcc(p.amount, { sign: 'nonNegative' }) + parseDcc(p.commission, { sign: 'nonNegative' });
-      if (p.settledAt) paid += total;
-      else owed += total;
+      if (!p.settledAt) owed += total;
+      else if (p.transaction) paid += total; // settled without a transaction: written off
     }
     return {
       paymentAccount: e.paymentAccount,
@@ -369,13 +370,13 @@ export class Escrow implements JobMoney {
   /** One settlement round: owed payments, short jobs, holds of ended jobs. */
   async settle(): Promise<void> {
     const { store } = this.deps;
-    // A short job gets one capture attempt (with its top-up) per round, not one per owed slice.
-    const shortTried = new Set<string>();
+    // Jobs whose owed payments wait (a short hold whose top-up failed, a bank that failed the call):
+    // left out of the rest of this round, retried on the next.
+    const waiting = new Set<string>();
     for (;;) {
-      const owed = await store.unsettled(200);
+      const owed = await store.unsettled(SETTLE_BATCH, { notJobs: [...waiting] });
       if (owed.length === 0) break;
-      const results = await Promise.all(owed.map((p) => this.#capture(p, shortTried)));
-      if (!results.some(Boolean)) break; // nothing moved this round: try again later
+      if (!(await this.#settleOwed(owed, waiting))) break; // nothing moved: try again later
     }
     for (const e of await store.short()) {
       const job = await this.deps.job(e.jobId);
@@ -383,53 +384,165 @@ export class Escrow implements JobMoney {
         await this.#topUp(e, job.sliceCount, 0n, `job:${e.jobId}:fund:${job.sliceCount}`);
     }
     for (const e of await store.unreleasedOfEndedJobs()) {
-      if ((await store.unsettled(1, e.jobId)).length > 0) continue;
+      if ((await store.unsettled(1, { jobId: e.jobId })).length > 0) continue;
       const released = await this.deps.bank.release(e.holdId!);
       await this.#update(e.jobId, { released: true, shortSince: null, shortAmount: null });
       this.deps.logger.info({ job: e.jobId, released: released.released }, 'escrow released');
     }
   }
 
-  /** Capture one owed payment; true when it is settled. */
-  async #capture(p: PaymentRecord, shortTried: Set<string>): Promise<boolean> {
-    const e = await this.#get(p.jobId);
-    const { bank } = this.deps;
-    if (!e?.holdId) return false;
-    if (e.shortSince) {
-      if (shortTried.has(p.jobId)) return false;
-      shortTried.add(p.jobId);
+  /**
+   * Captures owed payments with batched calls (one request and one bank transaction for up to
+   * `SETTLE_BATCH` payments) and marks the settled ones with one statement. A job whose hold is short
+   * is topped up once (the existing top-up: a dry account pauses the job) and its payments captured
+   * again; a job whose hold is released or unknown has its owed payments written off once. True when
+   * any payment was settled or written off.
+   */
+  async #settleOwed(owed: PaymentRecord[], waiting: Set<string>): Promise<boolean> {
+    const requests: Array<{ payment: PaymentRecord; request: CaptureRequest }> = [];
+    const writeOff = new Map<string, string>();
+    for (const p of owed) {
+      const e = await this.#get(p.jobId);
+      if (!e?.holdId || e.released) {
+        writeOff.set(p.jobId, e ? 'its hold was released' : 'it has no escrow');
+        continue;
+      }
+      requests.push({ payment: p, request: this.#captureRequest(p, e.holdId) });
     }
+    let moved = await this.#writeOff(writeOff);
+    const results = await this.#captureBatch(requests, waiting);
+    moved = (await this.#recordSettled(results.settled, waiting)) || moved;
+
+    // ENOFUNDS: top each short job's hold up by what its refused payments need, then capture those again
+    const retry: typeof requests = [];
+    for (const [jobId, short] of results.short) {
+      const fresh = await this.deps.store.get(jobId);
+      const need = short.reduce((sum, r) => sum + this.#total(r.payment), 0n);
+      const slices = short.map((r) => r.payment.sliceNumber).sort((x, y) => x - y);
+      if (fresh && (await this.#topUp(fresh, fresh.fundedSlices, need, topUpKey(jobId, slices))))
+        retry.push(...short);
+      else waiting.add(jobId); // a dry account: the job is paused; its payments wait
+    }
+    if (retry.length > 0) {
+      const again = await this.#captureBatch(retry, waiting);
+      moved = (await this.#recordSettled(again.settled, waiting)) || moved;
+      for (const jobId of again.short.keys()) waiting.add(jobId);
+    }
+    return moved;
+  }
+
+  #captureRequest(p: PaymentRecord, hold: string): CaptureRequest {
     const commission = parseDcc(p.commission, { sign: 'nonNegative' });
-    const key = `job:${p.jobId}:slice:${p.sliceNumber}`;
-    const request = {
-      hold: e.holdId,
+    return {
+      hold,
       to: p.payTo,
       amount: p.amount,
       ...(commission > 0n ? { commission: { to: p.commissionTo, amount: p.commission } } : {}),
       slice: p.sliceNumber,
       worker: p.worker,
-      key,
+      key: `job:${p.jobId}:slice:${p.sliceNumber}`,
     };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const done = await bank.capture(request);
-        await this.deps.store.settled(p.jobId, p.sliceNumber, done.transaction, this.#now());
-        return true;
-      } catch (error) {
-        if (!isNoFunds(error) || attempt > 0) {
-          if (!isNoFunds(error))
-            this.deps.logger.warn(
-              { job: p.jobId, slice: p.sliceNumber, err: error },
-              'capture failed; retrying',
-            );
-          return false;
-        }
-        // The hold is short (more results than funded slices, a higher commission): top it up by
-        // this payment and capture again; a dry account pauses the job and the payment waits.
-        const fresh = (await this.deps.store.get(p.jobId)) as EscrowRecord;
-        const need = parseDcc(p.amount) + commission;
-        if (!(await this.#topUp(fresh, fresh.fundedSlices, need, `${key}:topup`))) return false;
-      }
-    }
   }
+
+  #total(p: PaymentRecord): bigint {
+    return parseDcc(p.amount, { sign: 'nonNegative' }) + parseDcc(p.commission, { sign: 'nonNegative' });
+  }
+
+  /**
+   * Sends the requests in batches and sorts the answers: settled (or replayed) payments, payments
+   * refused for a short hold (by job), jobs to write off (their hold released or unknown). A batch
+   * the bank did not answer leaves its jobs waiting for the next round.
+   */
+  async #captureBatch(
+    requests: Array<{ payment: PaymentRecord; request: CaptureRequest }>,
+    waiting: Set<string>,
+  ): Promise<{
+    settled: Array<{ jobId: string; sliceNumber: number; transaction: string }>;
+    short: Map<string, typeof requests>;
+  }> {
+    const settled: Array<{ jobId: string; sliceNumber: number; transaction: string }> = [];
+    const short = new Map<string, typeof requests>();
+    const writeOff = new Map<string, string>();
+    for (let i = 0; i < requests.length; i += SETTLE_BATCH) {
+      const part = requests.slice(i, i + SETTLE_BATCH);
+      let answer: CaptureBatchAnswer;
+      try {
+        answer = await this.deps.bank.captureBatch(part.map((r) => r.request));
+      } catch (error) {
+        this.deps.logger.warn({ payments: part.length, err: error }, 'capture batch failed; retrying');
+        for (const r of part) waiting.add(r.payment.jobId);
+        continue;
+      }
+      const released = new Set(answer.holds.filter((h) => h.status === 'released').map((h) => h.hold));
+      part.forEach((r, j) => {
+        const outcome = answer.results[j];
+        const { jobId, sliceNumber } = r.payment;
+        if (!outcome) {
+          waiting.add(jobId);
+        } else if (outcome.status !== 'failed') {
+          settled.push({ jobId, sliceNumber, transaction: outcome.transaction });
+        } else if (outcome.code === DcpErrorCode.ENOFUNDS && !released.has(r.request.hold)) {
+          short.set(jobId, [...(short.get(jobId) ?? []), r]);
+        } else if (WRITE_OFF_CODES.has(outcome.code)) {
+          if (!writeOff.has(jobId)) writeOff.set(jobId, `${outcome.code}: ${outcome.message}`);
+        } else {
+          // anything else (EINTERNAL, …) may pass: the payment stays owed
+          if (!waiting.has(jobId))
+            this.deps.logger.warn(
+              { job: jobId, slice: sliceNumber, code: outcome.code },
+              'capture refused; retrying',
+            );
+          waiting.add(jobId);
+        }
+      });
+    }
+    await this.#writeOff(writeOff);
+    return { settled, short };
+  }
+
+  async #recordSettled(
+    settled: Array<{ jobId: string; sliceNumber: number; transaction: string }>,
+    waiting: Set<string>,
+  ): Promise<boolean> {
+    if (settled.length === 0) return false;
+    const marked = await this.deps.store.settledMany(settled, this.#now());
+    if (marked < settled.length) {
+      // rows settled meanwhile (another round), or not found: never resend them in this round
+      for (const s of settled) waiting.add(s.jobId);
+    }
+    return marked > 0;
+  }
+
+  /**
+   * Owed payments that can never be captured (the job's hold was released or the bank does not know
+   * it — a cancelled or finished job, a restored database): written off once, logged once per job,
+   * so the settle loop does not retry them forever. The escrow is marked released.
+   */
+  async #writeOff(jobs: Map<string, string>): Promise<boolean> {
+    if (jobs.size === 0) return false;
+    const count = await this.deps.store.writeOff([...jobs.keys()], this.#now());
+    for (const [jobId, why] of jobs) {
+      const e = await this.#get(jobId);
+      if (e && !e.released)
+        await this.#update(jobId, { released: true, shortSince: null, shortAmount: null });
+      this.deps.logger.warn(
+        { job: jobId, why },
+        'owed slice payments written off: the hold cannot pay them any more',
+      );
+    }
+    return count > 0;
+  }
+}
+
+/** Payments per `captureBatch` call (and per settle step). */
+const SETTLE_BATCH = 2000;
+
+/** Per-item refusals that no retry can fix: the payments are written off. */
+const WRITE_OFF_CODES = new Set<string>([DcpErrorCode.EJOBSTATE, DcpErrorCode.ENOENT]);
+
+/** The idempotency key of the top-up for these short slices (the same slices → the same key). */
+function topUpKey(jobId: string, slices: number[]): string {
+  if (slices.length === 1) return `job:${jobId}:slice:${slices[0]}:topup`;
+  const digest = createHash('sha256').update(slices.join(',')).digest('hex').slice(0, 16);
+  return `job:${jobId}:slices:${slices[0]}-${slices.at(-1)}:${slices.length}:${digest}:topup`;
 }

@@ -21,6 +21,36 @@ export interface HoldView {
   status: string;
 }
 
+/** One slice payment of a `captureBatch` (as `capture`). */
+export interface CaptureRequest {
+  hold: string;
+  to: string;
+  amount: string;
+  commission?: { to: string; amount: string };
+  slice: number;
+  worker: string;
+  /** `job:<id>:slice:<n>` */
+  key: string;
+}
+
+/**
+ * What became of one capture of a batch (same order as the request): paid now, paid before under
+ * this key (the same transaction), or refused with a DcpErrorCode (ENOFUNDS: the hold is short;
+ * EJOBSTATE: the hold was released; ENOENT: no such hold; EINVAL, EDUP: a bad request).
+ */
+export type CaptureOutcome =
+  | { key: string | null; status: 'settled' | 'replayed'; transaction: string }
+  | { key: string | null; status: 'failed'; code: string; message: string };
+
+export interface CaptureBatchAnswer {
+  results: CaptureOutcome[];
+  /** the state after the batch of every hold it named that exists */
+  holds: HoldView[];
+}
+
+/** The most captures one `captureBatch` call may carry (the bank's limit). */
+export const MAX_CAPTURE_BATCH = 5000;
+
 export interface BankPort {
   hold(req: {
     job: string;
@@ -30,15 +60,13 @@ export interface BankPort {
     authorization: SubmitAuthorization;
   }): Promise<HoldView>;
   increase(req: { hold: string; amount: string; key: string }): Promise<HoldView>;
-  capture(req: {
-    hold: string;
-    to: string;
-    amount: string;
-    commission?: { to: string; amount: string };
-    slice: number;
-    worker: string;
-    key: string;
-  }): Promise<HoldView & { transaction: string }>;
+  capture(req: CaptureRequest): Promise<HoldView & { transaction: string }>;
+  /**
+   * Many captures in one request, applied by the bank as one ledger transaction; each gets its own
+   * outcome (a refused one never fails the others). The call as a whole fails only when the bank
+   * cannot be reached or refuses the caller (EPERM).
+   */
+  captureBatch(captures: CaptureRequest[]): Promise<CaptureBatchAnswer>;
   release(hold: string): Promise<HoldView & { released: string }>;
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { isTransientDbError } from '@dcp-emu/db';
 import type { Logger } from '@dcp-emu/protocol/node';
 
 /** A job as `sched_jobs` holds it (times in ms). */
@@ -93,21 +94,6 @@ export interface JournalBatch {
 export interface JournalDb {
   apply(batch: JournalBatch): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Errors that mean "try again": busy or locked databases, timeouts, serialization failures, lost connections. */
-export function isTransientDbError(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | undefined;
-  const code = typeof e?.code === 'string' ? e.code : '';
-  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
-  // PostgreSQL: serialization failure, deadlock, lock timeout, too many connections, shutdowns
-  if (
-    ['40001', '40P01', '55P03', '53300', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(code)
-  )
-    return true;
-  if (['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
-  const message = typeof e?.message === 'string' ? e.message : '';
-  return /database is locked|timed? ?out|Connection terminated|connection.*(closed|ended)/i.test(message);
 }
 
 function emptyBatch(): JournalBatch {
