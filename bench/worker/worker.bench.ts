@@ -6,6 +6,7 @@
  *   - cold start: supervisor start → first result (evaluator describe, assign, requestTask)
  *   - per slice: wall time per accepted result with a trivial work function, and the same minus
  *     the time the sandbox itself measured (= supervisor + DCP + line-protocol overhead)
+ *   - signed DCP envelopes per slice (both ways, acks included) and requestTask/status messages per slice
  *   - for 1 sandbox and for N sandboxes in parallel
  *
  * Run from the repository root:
@@ -72,9 +73,12 @@ async function round(port: number, sandboxes: number, count: number) {
   await supervisor.start();
   await done;
   const total = performance.now() - t0;
+  const traffic = supervisor.dcpStats();
+  const requests = scheduler.requests.filter((r) => r.operation === 'requestTask@3').length;
+  const statuses = scheduler.requests.filter((r) => r.operation === 'status').length;
   await supervisor.stop();
   await scheduler.stop();
-  return { firstResult, total, sliceWall, overhead };
+  return { firstResult, total, sliceWall, overhead, traffic, requests, statuses };
 }
 
 async function main() {
@@ -91,6 +95,13 @@ async function main() {
       console.log(`  throughput                  ${((slices / r.total) * 1000).toFixed(1)} slices/s`);
       console.log(`  wall per result             ${stats(r.sliceWall)}`);
       console.log(`  hand-out → result − work    ${stats(r.overhead)}  (per-slice overhead)`);
+      const t = r.traffic;
+      console.log(
+        `  signed envelopes per slice  ${((t.envelopesSent + t.envelopesReceived) / slices).toFixed(2)} (${(t.envelopesSent / slices).toFixed(2)} sent, ${(t.envelopesReceived / slices).toFixed(2)} received; ${t.batchesSent} batches sent, ${t.batchesReceived} received)`,
+      );
+      console.log(
+        `  messages per slice          requestTask ${(r.requests / slices).toFixed(2)}, status ${(r.statuses / slices).toFixed(2)}, result 1`,
+      );
       console.log('');
     }
   } finally {

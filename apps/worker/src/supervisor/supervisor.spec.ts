@@ -42,7 +42,10 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     scheduler = undefined;
   });
 
-  async function start(overrides: Partial<SupervisorOptions> = {}, sched: { slicesPerTask?: number } = {}) {
+  async function start(
+    overrides: Partial<SupervisorOptions> = {},
+    sched: { slicesPerTask?: number; watchdogIntervalSeconds?: number } = {},
+  ) {
     scheduler = await startTestScheduler(sched);
     const found = await discoverScheduler(scheduler.base);
     supervisor = new Supervisor({
@@ -60,9 +63,10 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
   }
 
   it('discovers the services from /etc/dcp-config.kvin and keeps a stable worker id', async () => {
-    const s = await startTestScheduler();
+    const s = await startTestScheduler({ watchdogIntervalSeconds: 0.25 });
     try {
       const found = await discoverScheduler(s.base);
+      expect(found.watchdogIntervalMs).toBe(250);
       expect(found.services.taskDistributor.href).toBe(`${s.base}/task-distributor/`);
       expect(found.services.resultSubmitter.href).toBe(`${s.base}/result-submitter/`);
       expect(found.services.eventRouter.href).toBe(`${s.base}/event-router/`);
@@ -203,14 +207,14 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     const { scheduler, supervisor } = await start({ maxSandboxes: 1 }, { slicesPerTask: 3 });
     scheduler.addJob({ jobId: 'job4', workFunction: busy(800), data: [1, 2, 3] });
     await supervisor.start();
-    await scheduler.until(() => scheduler.subscribers.size === 2, 10_000, 'SchedMsg subscriptions');
+    await scheduler.until(() => scheduler.subscribers.size === 3, 10_000, 'SchedMsg subscriptions');
     await scheduler.until(() => scheduler.begins.length === 1, 20_000, 'first slice begun');
     await supervisor.stop(false);
     expect(scheduler.returns).toEqual([
       { jobId: 'job4', sliceNumbers: [2, 3], reason: 'stopWork returning all queued slices' },
     ]);
     expect(scheduler.results.map((r) => [r.slice, r.value])).toEqual([[1, 2]]);
-    expect(scheduler.requests.filter((r) => r.operation === 'unsubscribe')).toHaveLength(2);
+    expect(scheduler.requests.filter((r) => r.operation === 'unsubscribe')).toHaveLength(3);
     expect(supervisor.state).toBe('stopped');
     expect(supervisor.openSandboxes).toBe(0);
   }, 30_000);
@@ -269,6 +273,89 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     expect(scheduler.returns).toEqual([{ jobId: 'job6', sliceNumbers: [1], reason: 'JobManager destroy' }]);
   }, 30_000);
 
+  // the poll is 10 minutes in the next three: only a wake-up or the worker's own prefetch can fetch
+  const noPoll = 600_000;
+
+  it('idle: a schedmsg::wake push makes it ask for work at once', async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 1, watchdogIntervalMs: noPoll });
+    const answers: number[] = [];
+    const firstAnswer = new Promise<void>((resolve) =>
+      supervisor.on('fetch', (f) => {
+        answers.push(f.slices);
+        resolve();
+      }),
+    );
+    await supervisor.start();
+    await firstAnswer;
+    await scheduler.until(() => scheduler.subscribers.has('schedmsg::wake'), 20_000, 'wake subscription');
+    expect(answers).toEqual([0]);
+    scheduler.addJob({ jobId: 'jobW', workFunction: 'function (x) { progress(1); return -x; }', data: [7] });
+    expect(await scheduler.wake()).toBe(true);
+    await scheduler.until(() => scheduler.results.length === 1, 60_000, 'the result after the wake-up');
+    expect(scheduler.results[0]).toMatchObject({ jobId: 'jobW', slice: 1, value: -7 });
+    expect(supervisor.options.watchdogIntervalMs).toBe(noPoll);
+  }, 90_000);
+
+  it('prefetch: asks for the next task while its slice still runs, not after the result', async () => {
+    const { scheduler, supervisor } = await start(
+      { maxSandboxes: 1, watchdogIntervalMs: noPoll },
+      { slicesPerTask: 1 },
+    );
+    scheduler.addJob({ jobId: 'jobP', workFunction: busy(300), data: [1, 2, 3] });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 3, 60_000, 'three results');
+    const ops = scheduler.requests
+      .filter((r) => r.operation === 'result' || (r.operation === 'requestTask@3' && r.data.targetLoad))
+      .map((r) => (r.operation === 'result' ? `result ${r.data.slice}` : 'requestTask'));
+    // one slice per task: the 2nd and 3rd tasks were asked for while slices 1 and 2 ran
+    const fetches = ops.flatMap((op, i) => (op === 'requestTask' ? [i] : []));
+    expect(fetches[1], ops.join(', ')).toBeLessThan(ops.indexOf('result 1'));
+    expect(fetches[2], ops.join(', ')).toBeLessThan(ops.indexOf('result 2'));
+  }, 90_000);
+
+  it('batches: the slices started in one turn share one status begin message', async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 4, watchdogIntervalMs: noPoll });
+    const wf = 'function (x) { progress(1); return x + 1; }';
+    scheduler.addJob({ jobId: 'jobB', workFunction: wf, data: [1, 2, 3, 4] });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 4, 60_000, 'first four results');
+    await scheduler.until(() => scheduler.subscribers.has('schedmsg::wake'), 20_000, 'wake subscription');
+    // four sandboxes of jobB are idle now: four more slices start together
+    const before = scheduler.requests.length;
+    scheduler.addJob({ jobId: 'jobB', workFunction: wf, data: [1, 2, 3, 4, 5, 6, 7, 8] });
+    await scheduler.wake();
+    await scheduler.until(() => scheduler.results.length === 8, 60_000, 'eight results');
+    const begins = scheduler.requests.slice(before).filter((r) => r.operation === 'status');
+    expect(begins).toHaveLength(1);
+    expect(begins[0]?.data.slices).toEqual([
+      expect.objectContaining({ job: 'jobB', sliceNumbers: [5, 6, 7, 8], status: 'begin' }),
+    ]);
+    expect(scheduler.results.slice(4).map((r) => r.value)).toEqual(expect.arrayContaining([6, 7, 8, 9]));
+    const traffic = supervisor.dcpStats();
+    expect(traffic.envelopesSent).toBeGreaterThan(0);
+    expect(traffic.envelopesReceived).toBeGreaterThan(0);
+  }, 90_000);
+
+  it("statusBegin 'task': one begin message per task, none for its later slices", async () => {
+    const { scheduler, supervisor } = await start(
+      { maxSandboxes: 2, statusBegin: 'task' },
+      { slicesPerTask: 6 },
+    );
+    scheduler.addJob({
+      jobId: 'jobT',
+      workFunction: 'function (x) { progress(1); return x; }',
+      data: [1, 2, 3, 4, 5, 6],
+    });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 6, 60_000, 'six results');
+    const statuses = scheduler.requests.filter((r) => r.operation === 'status');
+    expect(statuses).toHaveLength(1);
+    // the slices that started first (in the same turn), whichever sandbox was ready first
+    expect(scheduler.begins.length).toBeGreaterThanOrEqual(1);
+    expect(scheduler.begins.length).toBeLessThanOrEqual(2);
+    expect(scheduler.begins.every((b) => b.jobId === 'jobT')).toBe(true);
+  }, 90_000);
+
   it('follows SchedMsg commands: announce and remove', async () => {
     const { scheduler, supervisor } = await start({ maxSandboxes: 1 });
     const logs: string[] = [];
@@ -276,7 +363,7 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     scheduler.addJob({ jobId: 'job7', workFunction: busy(10_000), data: [1] });
     await supervisor.start();
     await scheduler.until(
-      () => scheduler.subscribers.size === 2 && scheduler.begins.length === 1,
+      () => scheduler.subscribers.size === 3 && scheduler.begins.length === 1,
       20_000,
       'ready',
     );

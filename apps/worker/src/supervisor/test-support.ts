@@ -53,6 +53,7 @@ export interface TestScheduler {
   workEmits: Record<string, unknown>[];
   /** SchedMsg subscriber sessions by label */
   subscribers: Map<string, { session: DcpSession; token: string }>;
+  /** queue a job's slices; again with the same id and a longer `data`: queue the new ones */
   addJob(job: TestJob): void;
   /** serve a BravoJS module (`<package>/<file>`) through fetchModuleURL */
   addModule(id: string, source: string): void;
@@ -60,11 +61,18 @@ export interface TestScheduler {
   until(pred: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
   /** push a SchedMsg command to the worker */
   command(command: string, payload?: Record<string, unknown>): Promise<unknown>;
+  /** push "work is available" to a worker subscribed to `schedmsg::wake` (false: none is) */
+  wake(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
 export async function startTestScheduler(
-  options: { slicesPerTask?: number; payment?: number } = {},
+  options: {
+    slicesPerTask?: number;
+    payment?: number;
+    /** served as `supervisor.tuning.watchdogInterval` (seconds) */
+    watchdogIntervalSeconds?: number;
+  } = {},
 ): Promise<TestScheduler> {
   const identity = Identity.random();
   const target = new DcpTarget({ identity, logger: silentLogger });
@@ -259,6 +267,9 @@ export async function startTestScheduler(
               },
             },
             packageManager: { location: l.packageManager },
+            ...(options.watchdogIntervalSeconds
+              ? { supervisor: { tuning: { watchdogInterval: options.watchdogIntervalSeconds } } }
+              : {}),
           },
           generation,
         ),
@@ -306,8 +317,10 @@ export async function startTestScheduler(
       modules.set(id, source);
     },
     addJob(job) {
+      // a known job with a longer data list: its new slices are added (addSliceData)
+      const known = jobs.get(job.jobId)?.data.length ?? 0;
       jobs.set(job.jobId, job);
-      for (let i = 0; i < job.data.length; i++) queue.push({ jobId: job.jobId, sliceNumber: i + 1 });
+      for (let i = known; i < job.data.length; i++) queue.push({ jobId: job.jobId, sliceNumber: i + 1 });
     },
     until(pred, timeoutMs = 30_000, what = 'condition') {
       if (pred()) return Promise.resolve();
@@ -335,6 +348,15 @@ export async function startTestScheduler(
           data: { eventName: 'schedmsg::command', command, payload },
         },
       });
+    },
+    async wake() {
+      const sub = subscribers.get('schedmsg::wake');
+      if (!sub) return false;
+      await sub.session.request('event', {
+        token: sub.token,
+        event: { eventId: `w${Date.now()}${Math.random()}`, data: { command: 'wake', payload: {} } },
+      });
+      return true;
     },
     async stop() {
       await target.close();
