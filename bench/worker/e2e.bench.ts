@@ -9,7 +9,7 @@
  *     every envelope the worker sends or receives is one the scheduler receives or sends)
  *
  * Run from the repository root:
- *   node --no-node-snapshot --conditions=source --import tsx bench/worker/e2e.bench.ts [slices=2000] [sandboxes=2] [statusBegin=slice]
+ *   node --no-node-snapshot --conditions=source --import tsx bench/worker/e2e.bench.ts [slices=2000] [sandboxes=2] [statusBegin=task]
  *   or: npm run bench:worker:e2e -w @dcp-emu/worker
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ import { freePort, startEvaluatorAt } from '../../apps/worker/src/supervisor/tes
 
 const slices = Number(process.argv[2] ?? 2000);
 const sandboxes = Number(process.argv[3] ?? 2);
-const statusBegin = (process.argv[4] ?? 'slice') as 'slice' | 'task' | 'none';
+const statusBegin = (process.argv[4] ?? 'task') as 'slice' | 'task' | 'none';
 
 interface BenchOut {
   start: number;
@@ -69,7 +69,10 @@ async function main(): Promise<void> {
       readFileSync(join(__dirname, '../../tests/e2e/scheduler/client-script.cjs'), 'utf8'),
     );
     // when our worker got its first task, started its first slice and had its first result accepted
-    let marks: { task?: number; start?: number; result?: number } = {};
+    let marks: { task?: number; start?: number; progress?: number; result?: number } = {};
+    supervisor.on('sliceProgress', () => {
+      marks.progress ??= Date.now();
+    });
     supervisor.on('fetch', (f) => {
       if (f.slices > 0) marks.task ??= Date.now();
     });
@@ -109,13 +112,17 @@ async function main(): Promise<void> {
       console.log(`  exec → accepted             ${(b.accepted - b.start).toFixed(0)} ms`);
       console.log(`  exec → first result         ${(b.first - b.start).toFixed(0)} ms`);
       console.log(
-        `  accepted → first result     ${(b.first - b.accepted).toFixed(0)} ms (worker: task at +${(m.task ?? Number.NaN) - b.accepted}, slice started +${(m.start ?? Number.NaN) - b.accepted}, result accepted +${(m.result ?? Number.NaN) - b.accepted} ms)`,
+        `  accepted → first result     ${(b.first - b.accepted).toFixed(0)} ms (worker: task at +${(m.task ?? Number.NaN) - b.accepted}, slice started +${(m.start ?? Number.NaN) - b.accepted}, progress() +${(m.progress ?? Number.NaN) - b.accepted}, result accepted +${(m.result ?? Number.NaN) - b.accepted} ms)`,
       );
       console.log(
         `  throughput                  ${seconds > 0 ? ((n - 1) / seconds).toFixed(1) : '–'} slices/s`,
       );
       console.log(
         `  worker↔scheduler envelopes  ${((sent + received) / n).toFixed(2)} per slice (${(sent / n).toFixed(2)} from the worker, ${(received / n).toFixed(2)} from the scheduler)`,
+      );
+      const per = (op: string) => (((after?.requests[op] ?? 0) - (before?.requests[op] ?? 0)) / n).toFixed(3);
+      console.log(
+        `  messages per slice          requestTask ${per('requestTask')}, status ${per('status')}, result ${per('result')}`,
       );
       console.log('');
     }

@@ -76,8 +76,8 @@ export interface SupervisorCoreOptions {
   watchdogIntervalMs?: number;
   /**
    * `status begin` (dcp-emu's scheduler only renews the worker's leases with it, as requestTask and
-   * result do): `slice` (default, as dcp-worker) for every slice that starts; `task` once per task,
-   * for its slices that start first; `none`. The begins of one turn share one message.
+   * result do): `task` (default) once per task, for its slices that start first; `slice` for every
+   * slice that starts (as dcp-worker); `none`. The begins of one turn share one message.
    */
   statusBegin?: 'task' | 'slice' | 'none';
   /** stop fetching while this many results wait for the scheduler's answer (default 25 × maxSandboxes) */
@@ -105,6 +105,8 @@ export interface DcpTraffic {
   envelopesReceived: number;
   batchesSent: number;
   batchesReceived: number;
+  /** requests sent, by operation: requestTask (Soteria included), status, result, workEmit */
+  requests: Record<string, number>;
 }
 
 export type SliceState = 'queued' | 'working' | 'submitting';
@@ -200,6 +202,8 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
   readonly #openSandboxes = new Set<LineSandbox>();
   readonly #rejectedJobs = new Set<string>();
   readonly #sessions = new Set<DcpSession>();
+  /** requests we sent, by operation (dcpStats) */
+  readonly #sent: Record<string, number> = {};
   #capabilities: Record<string, unknown> | undefined;
   #worktimes: unknown;
   #watchdog: ReturnType<typeof setInterval> | undefined;
@@ -244,7 +248,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
       minimumWage: options.minimumWage ?? { CPU: 0, GPU: 0, in: 0, out: 0 },
       jobIds: options.jobIds ?? [],
       watchdogIntervalMs: options.watchdogIntervalMs ?? 1_000,
-      statusBegin: options.statusBegin ?? 'slice',
+      statusBegin: options.statusBegin ?? 'task',
       maxSubmitting: options.maxSubmitting ?? 25 * Math.max(1, Math.floor(options.maxSandboxes)),
       progressTimeoutMs: options.progressTimeoutMs ?? 300_000,
       cleanupTimeoutMs: options.cleanupTimeoutMs ?? 60_000,
@@ -282,7 +286,13 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
    * one the scheduler receives and the other way round, so these are the scheduler's figures for us.
    */
   dcpStats(): DcpTraffic {
-    const t: DcpTraffic = { envelopesSent: 0, envelopesReceived: 0, batchesSent: 0, batchesReceived: 0 };
+    const t: DcpTraffic = {
+      envelopesSent: 0,
+      envelopesReceived: 0,
+      batchesSent: 0,
+      batchesReceived: 0,
+      requests: { ...this.#sent },
+    };
     for (const s of this.#sessions) {
       t.envelopesSent += s.stats.txMessages + s.stats.txAcks;
       t.envelopesReceived += s.stats.rxMessages + s.stats.rxAcks;
@@ -416,6 +426,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     if (fetchState & FETCH_STARTUP_CHECK)
       request.returnAllSlices = JSON.parse(seal(this.options.identity, { id: this.options.workerId }));
     this.#lastContact = Date.now();
+    this.#count('requestTask');
     const raw = await session.request('requestTask@3', request);
     this.#firstFetch = false;
     const payload = taskPayloadSchema.parse(raw);
@@ -490,6 +501,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
       soteriaJobs[s.job.id] ??= [];
       soteriaJobs[s.job.id]?.push(s.sliceNumber);
     }
+    this.#count('requestTask');
     await this.td.request('requestTask@3', {
       coreStats: { worker: this.options.workerId },
       paymentAddress: this.options.paymentAddress,
@@ -779,6 +791,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
         const res = resultResponseSchema.parse(
           await this.#outgoing(() => {
             this.#lastContact = Date.now();
+            this.#count('result');
             return this.rs.request('result', data);
           }),
         );
@@ -946,6 +959,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
       const message = Array.isArray(payload.message) ? payload.message : [payload.message];
       p = { ...p, message: kvinFor(5).marshal(message), name: slice.job.name };
     }
+    this.#count('workEmit');
     this.er
       .request('workEmit', {
         eventName,
@@ -1019,6 +1033,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     );
     this.#lastContact = Date.now();
     try {
+      this.#count('status');
       await this.rs.request('status', { worker: this.options.workerId, slices });
     } catch (e) {
       this.logger.debug({ err: (e as Error).message }, 'status begin failed');
@@ -1034,6 +1049,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     if (!sliceNumbers.length) return;
     this.emit('returned', { jobId, sliceNumbers, reason });
     try {
+      this.#count('status');
       await this.rs.request('status', {
         worker: this.options.workerId,
         slices: [{ sliceNumbers, job: jobId, authorizationMessage, status: 'return', reason }],
@@ -1068,6 +1084,10 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     const i = this.#slices.indexOf(slice);
     if (i >= 0) this.#slices.splice(i, 1);
     if (this.#slices.length === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  #count(operation: string): void {
+    this.#sent[operation] = (this.#sent[operation] ?? 0) + 1;
   }
 
   #emitSandboxes(): void {

@@ -82,7 +82,10 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
   });
 
   it('computes a job: requestTask@3, status begin, workEmit console, results as job values with metrics', async () => {
-    const { scheduler, supervisor } = await start({ computeGroups: [{ joinKey: 'g1', joinSecret: 'pw' }] });
+    const { scheduler, supervisor } = await start({
+      computeGroups: [{ joinKey: 'g1', joinSecret: 'pw' }],
+      statusBegin: 'slice',
+    });
     scheduler.addJob({
       jobId: 'job1',
       workFunction: 'async function (x, k) { progress(0.5); console.log("slice", x); return x * k; }',
@@ -241,7 +244,10 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
   }, 30_000);
 
   it('immediate stop: kills the sandboxes and returns every unfinished slice', async () => {
-    const { scheduler, supervisor } = await start({ maxSandboxes: 2 }, { slicesPerTask: 3 });
+    const { scheduler, supervisor } = await start(
+      { maxSandboxes: 2, statusBegin: 'slice' },
+      { slicesPerTask: 3 },
+    );
     scheduler.addJob({ jobId: 'job5', workFunction: busy(5_000), data: [1, 2, 3] });
     await supervisor.start();
     await scheduler.until(() => scheduler.begins.length === 2, 20_000, 'two slices begun');
@@ -336,11 +342,8 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     expect(traffic.envelopesReceived).toBeGreaterThan(0);
   }, 90_000);
 
-  it("statusBegin 'task': one begin message per task, none for its later slices", async () => {
-    const { scheduler, supervisor } = await start(
-      { maxSandboxes: 2, statusBegin: 'task' },
-      { slicesPerTask: 6 },
-    );
+  it("statusBegin 'task' (default): one begin message per task, none for its later slices", async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 2 }, { slicesPerTask: 6 });
     scheduler.addJob({
       jobId: 'jobT',
       workFunction: 'function (x) { progress(1); return x; }',
@@ -398,6 +401,7 @@ describe('Supervisor when the evaluator dies', () => {
       workerId: 'abcdefghijklmnopqrstuv',
       maxSandboxes: 1,
       watchdogIntervalMs: 200,
+      statusBegin: 'slice',
     });
     try {
       scheduler.addJob({ jobId: 'jobK', workFunction: busy(1_500), data: [21] });
