@@ -80,7 +80,10 @@ export interface SupervisorCoreOptions {
    * slice that starts (as dcp-worker); `none`. The begins of one turn share one message.
    */
   statusBegin?: 'task' | 'slice' | 'none';
-  /** stop fetching while this many results wait for the scheduler's answer (default 25 × maxSandboxes) */
+  /**
+   * results awaiting the scheduler's answer at most (default 4 × maxSandboxes): beyond it no slice
+   * starts and nothing is fetched, so a scheduler that answers slower than we compute sets the pace
+   */
   maxSubmitting?: number;
   progressTimeoutMs?: number;
   /** forced end of a graceful stop (DCP: 60 s) */
@@ -174,6 +177,10 @@ interface SliceRecord {
   fetchBytes: number;
 }
 
+/** Result refusals that are the scheduler's trouble, not the result's: retried up to RESULT_ATTEMPTS. */
+const TRANSIENT = new Set<string>([DcpErrorCode.EINTERNAL, DcpErrorCode.EPIPE, 'ETIMEDOUT', 'ECONNRESET']);
+const RESULT_ATTEMPTS = 6;
+
 const FETCH_NORMAL = 1;
 const FETCH_NOTIFY_SOTERIA = 2;
 const FETCH_STARTUP_CHECK = 4;
@@ -249,7 +256,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
       jobIds: options.jobIds ?? [],
       watchdogIntervalMs: options.watchdogIntervalMs ?? 1_000,
       statusBegin: options.statusBegin ?? 'task',
-      maxSubmitting: options.maxSubmitting ?? 25 * Math.max(1, Math.floor(options.maxSandboxes)),
+      maxSubmitting: options.maxSubmitting ?? 4 * Math.max(1, Math.floor(options.maxSandboxes)),
       progressTimeoutMs: options.progressTimeoutMs ?? 300_000,
       cleanupTimeoutMs: options.cleanupTimeoutMs ?? 60_000,
       sandboxCreationTimeoutMs: options.sandboxCreationTimeoutMs ?? 60_000,
@@ -588,7 +595,13 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     queueMicrotask(() => {
       this.#pumpScheduled = false;
       if (this.#state !== 'running') return;
-      let working = this.workingSlices;
+      let working = 0;
+      let submitting = 0;
+      for (const s of this.#slices)
+        if (s.state === 'working') working++;
+        else if (s.state === 'submitting') submitting++;
+      // a scheduler that answers results slower than we compute them sets the pace
+      if (submitting >= this.options.maxSubmitting) return;
       for (const slice of this.#slices) {
         if (working >= this.options.maxSandboxes) break;
         if (slice.state !== 'queued') continue;
@@ -802,7 +815,14 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
         this.emit('result', view(slice), { payment, metrics });
         return;
       } catch (e) {
-        if (attempt >= 2 || !(e instanceof DcpError)) {
+        // the scheduler's own trouble (a busy database, a dropped session) is not the job's fault:
+        // the result is valid, so try again a few times with a growing pause before giving it back
+        const transient = e instanceof DcpError && TRANSIENT.has(String(e.code));
+        if (transient && attempt < RESULT_ATTEMPTS && this.#state !== 'stopped') {
+          await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+          continue;
+        }
+        if (transient || attempt >= 2 || !(e instanceof DcpError)) {
           this.#log('warn', `result of slice ${slice.sliceNumber} refused: ${(e as Error).message}`);
           this.#finish(slice);
           void this.#sendReturn(
