@@ -44,7 +44,7 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
 
   async function start(
     overrides: Partial<SupervisorOptions> = {},
-    sched: { slicesPerTask?: number; watchdogIntervalSeconds?: number } = {},
+    sched: Parameters<typeof startTestScheduler>[0] = {},
   ) {
     scheduler = await startTestScheduler(sched);
     const found = await discoverScheduler(scheduler.base);
@@ -357,6 +357,33 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     expect(scheduler.begins.length).toBeGreaterThanOrEqual(1);
     expect(scheduler.begins.length).toBeLessThanOrEqual(2);
     expect(scheduler.begins.every((b) => b.jobId === 'jobT')).toBe(true);
+  }, 90_000);
+
+  it('retries a result the scheduler refused for its own trouble (EINTERNAL) instead of returning it', async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 1 }, { failResults: 3 });
+    scheduler.addJob({
+      jobId: 'jobR',
+      workFunction: 'function (x) { progress(1); return x * 3; }',
+      data: [5],
+    });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 1, 60_000, 'the result, on the 4th attempt');
+    expect(scheduler.results[0]).toMatchObject({ jobId: 'jobR', slice: 1, value: 15 });
+    expect(scheduler.requests.filter((r) => r.operation === 'result')).toHaveLength(4);
+    expect(scheduler.returns).toEqual([]);
+  }, 90_000);
+
+  it('a scheduler slower than the slices sets the pace: at most maxSubmitting results in flight', async () => {
+    const { scheduler, supervisor } = await start(
+      { maxSandboxes: 1, maxSubmitting: 2 },
+      { slicesPerTask: 10, resultDelayMs: 300 },
+    );
+    const data = Array.from({ length: 10 }, (_, i) => i);
+    scheduler.addJob({ jobId: 'jobQ', workFunction: 'function (x) { progress(1); return x; }', data });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 10, 60_000, 'ten results');
+    expect(scheduler.inFlight.maxResults).toBeGreaterThanOrEqual(1);
+    expect(scheduler.inFlight.maxResults).toBeLessThanOrEqual(2);
   }, 90_000);
 
   it('follows SchedMsg commands: announce and remove', async () => {

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import {
   attachDcpTarget,
   type AttachedTarget,
+  DcpError,
+  DcpErrorCode,
   DcpSession,
   DcpTarget,
   dataUri,
@@ -51,6 +53,8 @@ export interface TestScheduler {
   returns: { jobId: string; sliceNumbers: number[]; reason: string }[];
   begins: { jobId: string; sliceNumber: number }[];
   workEmits: Record<string, unknown>[];
+  /** results being answered now, and the most at once (with `resultDelayMs`) */
+  inFlight: { results: number; maxResults: number };
   /** SchedMsg subscriber sessions by label */
   subscribers: Map<string, { session: DcpSession; token: string }>;
   /** queue a job's slices; again with the same id and a longer `data`: queue the new ones */
@@ -72,6 +76,10 @@ export async function startTestScheduler(
     payment?: number;
     /** served as `supervisor.tuning.watchdogInterval` (seconds) */
     watchdogIntervalSeconds?: number;
+    /** the first this many `result` requests fail with EINTERNAL (a scheduler in trouble) */
+    failResults?: number;
+    /** answer each `result` after this long (a slow scheduler) */
+    resultDelayMs?: number;
   } = {},
 ): Promise<TestScheduler> {
   const identity = Identity.random();
@@ -84,6 +92,8 @@ export async function startTestScheduler(
   const begins: TestScheduler['begins'] = [];
   const workEmits: Record<string, unknown>[] = [];
   const subscribers: TestScheduler['subscribers'] = new Map();
+  let failResults = options.failResults ?? 0;
+  const inFlight = { results: 0, maxResults: 0 };
   const waiters = new Set<() => void>();
   const changed = () => {
     for (const w of [...waiters]) w();
@@ -179,8 +189,16 @@ export async function startTestScheduler(
     .register({
       operation: 'result',
       schema: z.record(z.string(), z.unknown()),
-      handler: (data) => {
+      handler: async (data) => {
         record('result', data);
+        if (failResults > 0) {
+          failResults--;
+          throw new DcpError(DcpErrorCode.EINTERNAL, 'database busy');
+        }
+        inFlight.results++;
+        inFlight.maxResults = Math.max(inFlight.maxResults, inFlight.results);
+        if (options.resultDelayMs) await new Promise((r) => setTimeout(r, options.resultDelayMs));
+        inFlight.results--;
         results.push({
           jobId: String(data.job),
           slice: Number(data.slice),
@@ -312,6 +330,7 @@ export async function startTestScheduler(
     returns,
     begins,
     workEmits,
+    inFlight,
     subscribers,
     addModule(id, source) {
       modules.set(id, source);
