@@ -58,6 +58,7 @@ async function main() {
           allowOrigins: config.allowOrigins,
           jobIds: config.jobIds,
           minimumWage: config.minimumWage,
+          ...(found.watchdogIntervalMs ? { watchdogIntervalMs: found.watchdogIntervalMs } : {}),
           logger,
         });
         supervisor.on('exit', (code) => void stop('SchedMsg', code));
@@ -92,6 +93,7 @@ async function main() {
                 slices: supervisor.slices().length,
                 slicesCompleted: supervisor.slicesCompleted,
                 earned: supervisor.earned,
+                dcp: supervisor.dcpStats(),
               }
             : { state: config.supervisor ? 'connecting' : 'disabled' },
         }),

@@ -114,7 +114,7 @@ describe('dcp-emu-worker command', () => {
     const exit = await proc.exited;
     expect(exit).toEqual({ code: 0, signal: null });
     expect(scheduler.results.find((r) => r.jobId === 'cli-slow')?.value).toBe(9);
-    expect(scheduler.requests.filter((r) => r.operation === 'unsubscribe')).toHaveLength(2);
+    expect(scheduler.requests.filter((r) => r.operation === 'unsubscribe')).toHaveLength(3);
   }, 120_000);
 
   it('a second SIGINT returns the running slice and exits', async () => {

@@ -22,6 +22,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // its own process group: kill() takes the worker's evaluator along
+    detached: true,
   });
   let out = '';
   const listeners = new Set<() => void>();
@@ -67,9 +69,15 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT
 }
 
 async function kill(p: Proc | undefined): Promise<void> {
-  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGKILL');
-  await p.exited;
+  const pid = p?.child.pid;
+  if (!p || pid === undefined) return;
+  try {
+    // the whole group: our worker runs its evaluator as a child, which would outlive it
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  if (p.child.exitCode === null && p.child.signalCode === null) await p.exited;
 }
 
 /**

@@ -14,7 +14,18 @@ interface Subscription {
   job?: string;
   targets?: Set<string>;
   broadcast?: boolean;
+  /** `schedmsg::wake` subscribers: when the last wake-up went out, and the trailing one if due */
+  wake?: { last: number; timer?: ReturnType<typeof setTimeout> };
 }
+
+/**
+ * The label our worker subscribes to for "work is available" pushes. The unmodified dcp-worker never
+ * subscribes to it (its SchedMsg would log "No SchedMsg handler registered" for an unknown command on
+ * `schedmsg::command`), so only workers that asked for wake-ups get them.
+ */
+export const WAKE_LABEL = 'schedmsg::wake';
+/** At most one wake-up per worker per this many ms: one at once, one more at the window's end if asked. */
+export const WAKE_INTERVAL_MS = 50;
 
 export interface SubscribeOptions {
   filter?: { job?: string; $or?: { target?: string; broadcast?: boolean }[] };
@@ -174,6 +185,41 @@ export class EventRouter {
     return n;
   }
 
+  /**
+   * Work is available (a job was accepted, slices added or re-queued): tell the idle workers that
+   * subscribed to `schedmsg::wake` to ask for a task now rather than at their next poll. Coalesced per
+   * worker: the first call pushes at once, further calls within WAKE_INTERVAL_MS become one push at
+   * the end of that window, so a burst of calls costs each worker at most two pushes. Returns how many
+   * workers will be woken.
+   */
+  wakeWorkers(): number {
+    let n = 0;
+    for (const sub of this.#schedmsg) {
+      if (sub.label !== WAKE_LABEL || !sub.session.isOpen) continue;
+      n++;
+      this.#wake(sub);
+    }
+    return n;
+  }
+
+  #wake(sub: Subscription): void {
+    sub.wake ??= { last: Number.NEGATIVE_INFINITY };
+    const state = sub.wake;
+    if (state.timer) return; // a push at the end of the window is already due
+    const push = () => {
+      state.timer = undefined;
+      state.last = this.clock.now();
+      void this.#push(sub, WAKE_LABEL, { command: 'wake', payload: {} });
+    };
+    const wait = state.last + WAKE_INTERVAL_MS - this.clock.now();
+    if (wait <= 0) {
+      push();
+      return;
+    }
+    state.timer = setTimeout(push, wait);
+    (state.timer as { unref?: () => void }).unref?.();
+  }
+
   async #replay(sub: Subscription): Promise<void> {
     if (!sub.job) return;
     for (const ev of await this.store.pendingEvents(sub.job)) {
@@ -198,6 +244,7 @@ export class EventRouter {
   }
 
   #remove(sub: Subscription): void {
+    if (sub.wake?.timer) clearTimeout(sub.wake.timer);
     if (sub.job) {
       const set = this.#byJob.get(sub.job);
       set?.delete(sub);

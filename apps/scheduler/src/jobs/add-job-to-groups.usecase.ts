@@ -45,6 +45,7 @@ export class AddJobToGroups {
     // Commission of a private group's job goes to the group's owner at the group's rate.
     await this.ctx.escrow.setCommission(job.id, [...privateGroups.values()][0]);
     await this.ctx.store.setOptions(job.id, { ...job.options, groups }, new Date(this.ctx.clock.now()));
+    this.ctx.events.wakeWorkers();
     return { success: true, groups };
   }
 }

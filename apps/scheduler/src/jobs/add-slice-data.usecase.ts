@@ -29,6 +29,7 @@ export class AddSliceData {
     const last = await this.ctx.store.appendSlices(job.id, inputs, new Date(this.ctx.clock.now()));
     // The slices are kept either way; a short account pauses the job until it is funded.
     await this.ctx.escrow.fund(job.id, last);
+    this.ctx.events.wakeWorkers();
     return { lastSliceNumber: last };
   }
 }

@@ -187,6 +187,7 @@ export class SubmitJob {
       },
       'job submitted',
     );
+    this.ctx.events.wakeWorkers();
     return { job: id, escrow: data.paymentAccount, status: 'running', lastSliceNumber: stored.sliceCount };
   }
 }

@@ -22,7 +22,8 @@ export interface CliOptions {
   minimumWage: MinimumWage;
   identityKey: string | undefined;
   identityFile: string | undefined;
-  watchdogIntervalMs: number;
+  /** -W; undefined: the scheduler's `supervisor.tuning.watchdogInterval`, else 1 s */
+  watchdogIntervalMs: number | undefined;
   cleanupTimeoutMs: number;
   dataDir: string | undefined;
   verbose: number;
@@ -51,7 +52,7 @@ Our DCP worker: fetches slices from a dcp-emu scheduler and computes them in dcp
   --minimumWage <cpu[,gpu,in,out]>  refuse work paying less (DCC per CPU-hour, GPU-hour, MB in, MB out)
   --identityKey <hex>         the worker's identity private key
   -I, --identity-file <file>  keystore of the worker's identity (default ~/.dcp/id.keystore, else one kept in the data dir)
-  -W, --watchdogInterval <ms> fetch cadence (default 7000)
+  -W, --watchdogInterval <ms> idle poll (default: the scheduler's watchdogInterval, else 1000)
   --cleanupTimeout <s>        forced exit this long after a stop signal (default 60)
   --data-dir <dir>            where the worker id and generated identity live (env DCP_EMU_DATA_DIR)
   -v, --verbose               more log output
@@ -205,7 +206,7 @@ export function parseArgs(
     minimumWage: { CPU: wage[0] ?? 0, GPU: wage[1] ?? 0, in: wage[2] ?? 0, out: wage[3] ?? 0 },
     identityKey: last('identityKey'),
     identityFile: last('identityFile'),
-    watchdogIntervalMs: last('watchdog') ? positive('-W', last('watchdog') ?? '', true) : 7_000,
+    watchdogIntervalMs: last('watchdog') ? positive('-W', last('watchdog') ?? '', true) : undefined,
     cleanupTimeoutMs: last('cleanupTimeout')
       ? positive('--cleanupTimeout', last('cleanupTimeout') ?? '') * 1000
       : 60_000,

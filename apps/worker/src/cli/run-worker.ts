@@ -100,7 +100,9 @@ export async function startWorker(
     allowOrigins: o.allowOrigins,
     minimumWage: o.minimumWage,
     jobIds: o.jobIds,
-    watchdogIntervalMs: o.watchdogIntervalMs,
+    ...((o.watchdogIntervalMs ?? found.watchdogIntervalMs)
+      ? { watchdogIntervalMs: o.watchdogIntervalMs ?? found.watchdogIntervalMs }
+      : {}),
     cleanupTimeoutMs: o.cleanupTimeoutMs,
     logger,
   });

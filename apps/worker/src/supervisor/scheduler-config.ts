@@ -5,6 +5,8 @@ export interface DiscoveredScheduler {
   services: ServiceLocations;
   /** the remote config as served, for display */
   config: Record<string, unknown> | undefined;
+  /** the idle poll the scheduler asks for (`supervisor.tuning.watchdogInterval`, seconds → ms), if served */
+  watchdogIntervalMs?: number;
 }
 
 function locationOf(node: unknown): URL | undefined {
@@ -25,7 +27,7 @@ function locationOf(node: unknown): URL | undefined {
 /**
  * Service locations of a scheduler, as dcp-client finds them: `GET <scheduler>/etc/dcp-config.kvin?ver=2.1.0`
  * (KVIN v9) → `scheduler.services.{taskDistributor,resultSubmitter,eventRouter}.location` and
- * `packageManager.location`. Services the config does not name get the default paths
+ * `packageManager.location`, and the idle poll `supervisor.tuning.watchdogInterval`. Services the config does not name get the default paths
  * (`/task-distributor/`, …) on the scheduler's origin.
  */
 export async function discoverScheduler(
@@ -56,8 +58,11 @@ export async function discoverScheduler(
     unknown
   >;
   const fallback = (name: string) => new URL(defaultServicePath(name), base.origin);
+  const tuning = (config.supervisor as { tuning?: { watchdogInterval?: unknown } } | undefined)?.tuning;
+  const seconds = Number(tuning?.watchdogInterval);
   return {
     config,
+    ...(Number.isFinite(seconds) && seconds > 0 ? { watchdogIntervalMs: Math.round(seconds * 1000) } : {}),
     services: {
       taskDistributor: locationOf(services.taskDistributor) ?? fallback('taskDistributor'),
       resultSubmitter: locationOf(services.resultSubmitter) ?? fallback('resultSubmitter'),

@@ -2,6 +2,7 @@ import {
   DcpError,
   DcpErrorCode,
   DcpInitiator,
+  type DcpSession,
   Emitter,
   type Identity,
   type IncomingRequest,
@@ -67,8 +68,23 @@ export interface SupervisorCoreOptions {
   minimumWage?: MinimumWage;
   /** `-j`: only these jobs */
   jobIds?: string[];
-  /** fetch cadence (DCP: 7 s) */
+  /**
+   * idle poll and Soteria cadence (default 1 s; pass the scheduler's served
+   * `supervisor.tuning.watchdogInterval`, see `discoverScheduler`). A scheduler that pushes
+   * `schedmsg::wake` reaches an idle worker at once.
+   */
   watchdogIntervalMs?: number;
+  /**
+   * `status begin` (dcp-emu's scheduler only renews the worker's leases with it, as requestTask and
+   * result do): `task` (default) once per task, for its slices that start first; `slice` for every
+   * slice that starts (as dcp-worker); `none`. The begins of one turn share one message.
+   */
+  statusBegin?: 'task' | 'slice' | 'none';
+  /**
+   * results awaiting the scheduler's answer at most (default 4 × maxSandboxes): beyond it no slice
+   * starts and nothing is fetched, so a scheduler that answers slower than we compute sets the pace
+   */
+  maxSubmitting?: number;
   progressTimeoutMs?: number;
   /** forced end of a graceful stop (DCP: 60 s) */
   cleanupTimeoutMs?: number;
@@ -84,6 +100,16 @@ export interface SupervisorCoreOptions {
   httpFetch?: HttpFetch;
   /** subscribe to SchedMsg commands (default true) */
   schedMsg?: boolean;
+}
+
+/** Signed DCP envelopes of one worker, both ways (see `SupervisorCore.dcpStats`). */
+export interface DcpTraffic {
+  envelopesSent: number;
+  envelopesReceived: number;
+  batchesSent: number;
+  batchesReceived: number;
+  /** requests sent, by operation: requestTask (Soteria included), status, result, workEmit */
+  requests: Record<string, number>;
 }
 
 export type SliceState = 'queued' | 'working' | 'submitting';
@@ -151,6 +177,10 @@ interface SliceRecord {
   fetchBytes: number;
 }
 
+/** Result refusals that are the scheduler's trouble, not the result's: retried up to RESULT_ATTEMPTS. */
+const TRANSIENT = new Set<string>([DcpErrorCode.EINTERNAL, DcpErrorCode.EPIPE, 'ETIMEDOUT', 'ECONNRESET']);
+const RESULT_ATTEMPTS = 6;
+
 const FETCH_NORMAL = 1;
 const FETCH_NOTIFY_SOTERIA = 2;
 const FETCH_STARTUP_CHECK = 4;
@@ -178,13 +208,28 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
   readonly #slices: SliceRecord[] = [];
   readonly #openSandboxes = new Set<LineSandbox>();
   readonly #rejectedJobs = new Set<string>();
+  readonly #sessions = new Set<DcpSession>();
+  /** requests we sent, by operation (dcpStats) */
+  readonly #sent: Record<string, number> = {};
   #capabilities: Record<string, unknown> | undefined;
   #worktimes: unknown;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #fetching: Promise<void> | undefined;
+  /** a fetch was asked for while one was in flight: run another when it ends */
+  #fetchAgain = false;
+  /** false after an empty answer until a wake-up or a non-empty answer: prefetches wait for the poll */
+  #maybeWork = true;
   #fetchSeq = 0;
   #firstFetch = true;
-  #lastSoteria = 0;
+  /** last time we told the scheduler we are alive (requestTask, status, result): Soteria waits for this */
+  #lastContact = 0;
+  /** slices whose `status begin` goes out on the next turn, in one message */
+  #begins: SliceRecord[] = [];
+  /** statusBegin 'task': tasks (by their authorization message) whose begin is pending or sent */
+  readonly #begunTasks = new WeakMap<Record<string, unknown>, 'pending' | 'sent'>();
+  /** results (and their retries) to send on the next turn, together with the begins */
+  #outbox: Array<() => void> = [];
+  #flushScheduled = false;
   #state: 'initial' | 'running' | 'stopping' | 'stopped' = 'initial';
   #immediate = false;
   #subscriptions: { label: string; token: string }[] = [];
@@ -209,7 +254,9 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
       allowOrigins: options.allowOrigins ?? [],
       minimumWage: options.minimumWage ?? { CPU: 0, GPU: 0, in: 0, out: 0 },
       jobIds: options.jobIds ?? [],
-      watchdogIntervalMs: options.watchdogIntervalMs ?? 7_000,
+      watchdogIntervalMs: options.watchdogIntervalMs ?? 1_000,
+      statusBegin: options.statusBegin ?? 'task',
+      maxSubmitting: options.maxSubmitting ?? 4 * Math.max(1, Math.floor(options.maxSandboxes)),
       progressTimeoutMs: options.progressTimeoutMs ?? 300_000,
       cleanupTimeoutMs: options.cleanupTimeoutMs ?? 60_000,
       sandboxCreationTimeoutMs: options.sandboxCreationTimeoutMs ?? 60_000,
@@ -236,6 +283,30 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     this.schedMsg = initiator(options.services.eventRouter);
     this.#pm = options.services.packageManager ? initiator(options.services.packageManager) : undefined;
     this.schedMsg.on('request', (req) => this.#onSchedMsg(req));
+    for (const i of [this.td, this.rs, this.er, this.schedMsg, this.#pm])
+      i?.on('session', (s) => this.#sessions.add(s));
+  }
+
+  /**
+   * DCP traffic of this worker so far, over all its sessions: signed envelopes (messages — a batch is
+   * one — plus acks) each way, and how many of the messages were batches. Every envelope we send is
+   * one the scheduler receives and the other way round, so these are the scheduler's figures for us.
+   */
+  dcpStats(): DcpTraffic {
+    const t: DcpTraffic = {
+      envelopesSent: 0,
+      envelopesReceived: 0,
+      batchesSent: 0,
+      batchesReceived: 0,
+      requests: { ...this.#sent },
+    };
+    for (const s of this.#sessions) {
+      t.envelopesSent += s.stats.txMessages + s.stats.txAcks;
+      t.envelopesReceived += s.stats.rxMessages + s.stats.rxAcks;
+      t.batchesSent += s.stats.txBatches;
+      t.batchesReceived += s.stats.rxBatches;
+    }
+    return t;
   }
 
   get state(): string {
@@ -267,25 +338,63 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
   /**
    * One fetch cycle: asks for as many slices as there is free capacity, then starts them. Returns
    * when the request is answered (never rejects; failures are logged and retried on the next tick).
+   * Called while a fetch is in flight, it runs one more fetch after it (a wake-up must not be lost).
    */
   fetchTask(): Promise<void> {
     if (this.#state !== 'running') return Promise.resolve();
-    this.#fetching ??= this.#fetchOnce()
+    if (this.#fetching) {
+      this.#fetchAgain = true;
+      return this.#fetching;
+    }
+    this.#fetchAgain = false;
+    const fetching = this.#fetchOnce()
       .catch((e) => this.#log('warn', `requestTask failed: ${(e as Error).message}`))
       .finally(() => {
         this.#fetching = undefined;
+        if (this.#fetchAgain) void this.fetchTask();
       });
-    return this.#fetching;
+    this.#fetching = fetching;
+    return fetching;
+  }
+
+  /** The scheduler says work is available (`schedmsg::wake`): ask for a task now. */
+  wake(): void {
+    this.#maybeWork = true;
+    if (this.#needsSlices()) void this.fetchTask();
+  }
+
+  /**
+   * Prefetch: ask for more while fewer slices are queued than there are sandboxes, so a sandbox that
+   * frees up finds its next slice here instead of waiting for a requestTask round trip. Results still
+   * waiting for the scheduler's answer do not count, up to `maxSubmitting`.
+   */
+  #needsSlices(): boolean {
+    let queued = 0;
+    let submitting = 0;
+    for (const s of this.#slices) {
+      if (s.state === 'queued') queued++;
+      else if (s.state === 'submitting') submitting++;
+    }
+    return queued < this.options.maxSandboxes && submitting < this.options.maxSubmitting;
+  }
+
+  /** A sandbox started or finished a slice: fetch ahead if the queue runs low and there may be work. */
+  #prefetch(): void {
+    if (this.#state === 'running' && this.#maybeWork && this.#needsSlices()) void this.fetchTask();
   }
 
   async #fetchOnce(): Promise<void> {
-    // keep up to one slice queued per sandbox so a finished sandbox never waits for a requestTask
-    const queued = this.#slices.filter((s) => s.state === 'queued').length;
-    const space = 2 * this.options.maxSandboxes - this.#slices.length;
-    if (space <= 0 || queued >= this.options.maxSandboxes) {
+    let queued = 0;
+    let working = 0;
+    for (const s of this.#slices)
+      if (s.state === 'queued') queued++;
+      else if (s.state === 'working') working++;
+    if (!this.#needsSlices()) {
       if (this.#slices.length > 0) await this.#soteria();
       return;
     }
+    // room for one slice in every sandbox and one queued behind it
+    const space = Math.max(1, 2 * this.options.maxSandboxes - queued - working);
     if (!this.#capabilities) {
       const sandbox = await this.#openSandbox();
       this.#releaseSpare(sandbox);
@@ -323,14 +432,18 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     };
     if (fetchState & FETCH_STARTUP_CHECK)
       request.returnAllSlices = JSON.parse(seal(this.options.identity, { id: this.options.workerId }));
+    this.#lastContact = Date.now();
+    this.#count('requestTask');
     const raw = await session.request('requestTask@3', request);
     this.#firstFetch = false;
     const payload = taskPayloadSchema.parse(raw);
     const newJobs = payload.body?.newJobs;
     if (!newJobs || Object.keys(newJobs).length === 0) {
+      this.#maybeWork = false;
       this.emit('fetch', { slices: 0, jobs: 0 });
       return;
     }
+    this.#maybeWork = true;
     const { body: _body, ...authorizationMessage } = payload;
     if (this.options.jobIds.length && !Object.keys(newJobs).every((j) => this.options.jobIds.includes(j))) {
       this.#log('error', 'the scheduler sent slices of jobs this worker was not asked to work on; stopping');
@@ -377,6 +490,8 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     }
     this.emit('fetch', { slices: count, jobs: Object.keys(newJobs).length });
     this.#pump();
+    // a task smaller than our free room: there may be more, ask again once this one is started
+    if (count > 0 && this.#needsSlices()) this.#fetchAgain = true;
   }
 
   /**
@@ -385,13 +500,15 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
    */
   async #soteria(): Promise<void> {
     const now = Date.now();
-    if (now - this.#lastSoteria < this.options.watchdogIntervalMs) return;
-    this.#lastSoteria = now;
+    // results and status messages keep the leases alive as well: only a quiet worker needs Soteria
+    if (now - this.#lastContact < this.options.watchdogIntervalMs) return;
+    this.#lastContact = now;
     const soteriaJobs: Record<string, number[]> = {};
     for (const s of this.#slices) {
       soteriaJobs[s.job.id] ??= [];
       soteriaJobs[s.job.id]?.push(s.sliceNumber);
     }
+    this.#count('requestTask');
     await this.td.request('requestTask@3', {
       coreStats: { worker: this.options.workerId },
       paymentAddress: this.options.paymentAddress,
@@ -478,7 +595,13 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     queueMicrotask(() => {
       this.#pumpScheduled = false;
       if (this.#state !== 'running') return;
-      let working = this.workingSlices;
+      let working = 0;
+      let submitting = 0;
+      for (const s of this.#slices)
+        if (s.state === 'working') working++;
+        else if (s.state === 'submitting') submitting++;
+      // a scheduler that answers results slower than we compute them sets the pace
+      if (submitting >= this.options.maxSubmitting) return;
       for (const slice of this.#slices) {
         if (working >= this.options.maxSandboxes) break;
         if (slice.state !== 'queued') continue;
@@ -486,6 +609,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
         working++;
         void this.#run(slice);
       }
+      this.#prefetch();
     });
   }
 
@@ -554,7 +678,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     sandbox.on('custom', onCustom);
     this.emit('sliceStart', view(slice));
     this.#emitSandboxes();
-    void this.#status(slice, 'begin');
+    this.#begin(slice);
     let outcome: SliceOutcome;
     try {
       outcome = await sandbox.work(datum.value);
@@ -592,7 +716,11 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
             timestamp: new Date().toISOString(),
           });
         }
-        await this.#submit(slice, value, outcome.measurement, jobBytes);
+        // the sandbox takes its next slice now; the result's answer is awaited meanwhile
+        const submitted = this.#submit(slice, value, outcome.measurement, jobBytes);
+        this.#emitSandboxes();
+        this.#pump();
+        await submitted;
         break;
       }
       case 'workReject': {
@@ -649,7 +777,6 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     }
     this.#emitSandboxes();
     this.#pump();
-    if (this.#state === 'running') void this.fetchTask();
   }
 
   async #submit(slice: SliceRecord, value: unknown, m: Measurement, jobBytes: number): Promise<void> {
@@ -674,7 +801,13 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     };
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = resultResponseSchema.parse(await this.rs.request('result', data));
+        const res = resultResponseSchema.parse(
+          await this.#outgoing(() => {
+            this.#lastContact = Date.now();
+            this.#count('result');
+            return this.rs.request('result', data);
+          }),
+        );
         const payment = Number(res.slicePaymentAmount ?? 0) || 0;
         this.earned += payment;
         this.slicesCompleted++;
@@ -682,7 +815,14 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
         this.emit('result', view(slice), { payment, metrics });
         return;
       } catch (e) {
-        if (attempt >= 2 || !(e instanceof DcpError)) {
+        // the scheduler's own trouble (a busy database, a dropped session) is not the job's fault:
+        // the result is valid, so try again a few times with a growing pause before giving it back
+        const transient = e instanceof DcpError && TRANSIENT.has(String(e.code));
+        if (transient && attempt < RESULT_ATTEMPTS && this.#state !== 'stopped') {
+          await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+          continue;
+        }
+        if (transient || attempt >= 2 || !(e instanceof DcpError)) {
           this.#log('warn', `result of slice ${slice.sliceNumber} refused: ${(e as Error).message}`);
           this.#finish(slice);
           void this.#sendReturn(
@@ -839,6 +979,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
       const message = Array.isArray(payload.message) ? payload.message : [payload.message];
       p = { ...p, message: kvinFor(5).marshal(message), name: slice.job.name };
     }
+    this.#count('workEmit');
     this.er
       .request('workEmit', {
         eventName,
@@ -851,23 +992,72 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
       .catch((e) => this.logger.debug({ err: (e as Error).message }, 'workEmit failed'));
   }
 
-  #status(slice: SliceRecord, status: 'begin'): Promise<void> {
-    return this.rs
-      .request('status', {
-        worker: this.options.workerId,
-        slices: [
-          {
-            sliceNumbers: [slice.sliceNumber],
-            job: slice.job.id,
-            authorizationMessage: slice.authorizationMessage,
-            status,
-          },
-        ],
-      })
-      .then(
-        () => undefined,
-        (e) => this.logger.debug({ err: (e as Error).message }, 'status begin failed'),
-      );
+  /**
+   * `status begin` for a slice that starts: the slices started in one turn of the event loop go out
+   * as one `status` message (one bucket per job and task), next to the results of that turn.
+   */
+  #begin(slice: SliceRecord): void {
+    const mode = this.options.statusBegin;
+    if (mode === 'none') return;
+    if (mode === 'task') {
+      const task = this.#begunTasks.get(slice.authorizationMessage);
+      if (task === 'sent') return;
+      this.#begunTasks.set(slice.authorizationMessage, 'pending');
+    }
+    this.#begins.push(slice);
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Sends `request` on the next turn of the event loop with everything else of this turn (the
+   * begins first, then the results), so the session packs them into as few envelopes as it can.
+   */
+  #outgoing<T>(request: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#outbox.push(() => request().then(resolve, reject));
+      this.#scheduleFlush();
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    void nextTurn().then(() => {
+      this.#flushScheduled = false;
+      const begun = this.#begins.splice(0);
+      for (const s of begun) this.#begunTasks.set(s.authorizationMessage, 'sent');
+      const started = begun.filter((s) => this.#holds(s));
+      if (started.length) void this.#sendBegins(started);
+      for (const send of this.#outbox.splice(0)) send();
+    });
+  }
+
+  async #sendBegins(started: SliceRecord[]): Promise<void> {
+    const buckets = new Map<
+      Record<string, unknown>,
+      Map<string, { sliceNumbers: number[]; job: string; authorizationMessage: Record<string, unknown> }>
+    >();
+    for (const s of started) {
+      const byJob = buckets.get(s.authorizationMessage) ?? new Map();
+      buckets.set(s.authorizationMessage, byJob);
+      const b = byJob.get(s.job.id) ?? {
+        sliceNumbers: [],
+        job: s.job.id,
+        authorizationMessage: s.authorizationMessage,
+      };
+      byJob.set(s.job.id, b);
+      b.sliceNumbers.push(s.sliceNumber);
+    }
+    const slices = [...buckets.values()].flatMap((m) =>
+      [...m.values()].map((b) => ({ ...b, status: 'begin' })),
+    );
+    this.#lastContact = Date.now();
+    try {
+      this.#count('status');
+      await this.rs.request('status', { worker: this.options.workerId, slices });
+    } catch (e) {
+      this.logger.debug({ err: (e as Error).message }, 'status begin failed');
+    }
   }
 
   async #sendReturn(
@@ -879,6 +1069,7 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     if (!sliceNumbers.length) return;
     this.emit('returned', { jobId, sliceNumbers, reason });
     try {
+      this.#count('status');
       await this.rs.request('status', {
         worker: this.options.workerId,
         slices: [{ sliceNumbers, job: jobId, authorizationMessage, status: 'return', reason }],
@@ -915,6 +1106,10 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     if (this.#slices.length === 0) for (const w of this.#idleWaiters.splice(0)) w();
   }
 
+  #count(operation: string): void {
+    this.#sent[operation] = (this.#sent[operation] ?? 0) + 1;
+  }
+
   #emitSandboxes(): void {
     this.emit('sandboxes', { open: this.#openSandboxes.size, working: this.workingSlices });
   }
@@ -932,16 +1127,19 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
         { broadcast: true },
       ],
     };
-    for (const label of ['schedmsg::broadcast', 'schedmsg::command']) {
-      try {
-        const res = subscribeResponseSchema.parse(
-          await this.schedMsg.request('subscribe', { label, options: { filter } }),
-        );
-        this.#subscriptions.push({ label, token: res.token });
-      } catch (e) {
-        this.logger.debug({ label, err: (e as Error).message }, 'SchedMsg subscribe failed');
-      }
-    }
+    // schedmsg::wake: "work is available" pushes of dcp-emu's scheduler (dcp-worker never asks for them)
+    await Promise.all(
+      ['schedmsg::broadcast', 'schedmsg::command', 'schedmsg::wake'].map(async (label) => {
+        try {
+          const res = subscribeResponseSchema.parse(
+            await this.schedMsg.request('subscribe', { label, options: { filter } }),
+          );
+          this.#subscriptions.push({ label, token: res.token });
+        } catch (e) {
+          this.logger.debug({ label, err: (e as Error).message }, 'SchedMsg subscribe failed');
+        }
+      }),
+    );
   }
 
   #onSchedMsg(req: IncomingRequest): void {
@@ -959,7 +1157,15 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
       req.fail(new DcpError(DcpErrorCode.EDUP, `duplicate event ${id}`));
       return;
     }
-    if (id) this.#seenEvents.add(id);
+    if (id) {
+      this.#seenEvents.add(id);
+      // remember the latest ids only (wake-ups arrive all the time)
+      if (this.#seenEvents.size > 1000)
+        for (const old of this.#seenEvents) {
+          this.#seenEvents.delete(old);
+          break;
+        }
+    }
     req.respond('success');
     this.#command(parsed.data.event.data);
   }
@@ -967,6 +1173,9 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
   #command(event: SchedMsgEvent['event']['data']): void {
     const payload = event.payload ?? {};
     switch (event.command) {
+      case 'wake':
+        this.wake();
+        return;
       case 'announce':
         this.#log('info', `Announcement: ${String(payload.message ?? '')}`);
         return;

@@ -42,7 +42,10 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     scheduler = undefined;
   });
 
-  async function start(overrides: Partial<SupervisorOptions> = {}, sched: { slicesPerTask?: number } = {}) {
+  async function start(
+    overrides: Partial<SupervisorOptions> = {},
+    sched: Parameters<typeof startTestScheduler>[0] = {},
+  ) {
     scheduler = await startTestScheduler(sched);
     const found = await discoverScheduler(scheduler.base);
     supervisor = new Supervisor({
@@ -60,9 +63,10 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
   }
 
   it('discovers the services from /etc/dcp-config.kvin and keeps a stable worker id', async () => {
-    const s = await startTestScheduler();
+    const s = await startTestScheduler({ watchdogIntervalSeconds: 0.25 });
     try {
       const found = await discoverScheduler(s.base);
+      expect(found.watchdogIntervalMs).toBe(250);
       expect(found.services.taskDistributor.href).toBe(`${s.base}/task-distributor/`);
       expect(found.services.resultSubmitter.href).toBe(`${s.base}/result-submitter/`);
       expect(found.services.eventRouter.href).toBe(`${s.base}/event-router/`);
@@ -78,7 +82,10 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
   });
 
   it('computes a job: requestTask@3, status begin, workEmit console, results as job values with metrics', async () => {
-    const { scheduler, supervisor } = await start({ computeGroups: [{ joinKey: 'g1', joinSecret: 'pw' }] });
+    const { scheduler, supervisor } = await start({
+      computeGroups: [{ joinKey: 'g1', joinSecret: 'pw' }],
+      statusBegin: 'slice',
+    });
     scheduler.addJob({
       jobId: 'job1',
       workFunction: 'async function (x, k) { progress(0.5); console.log("slice", x); return x * k; }',
@@ -203,14 +210,14 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     const { scheduler, supervisor } = await start({ maxSandboxes: 1 }, { slicesPerTask: 3 });
     scheduler.addJob({ jobId: 'job4', workFunction: busy(800), data: [1, 2, 3] });
     await supervisor.start();
-    await scheduler.until(() => scheduler.subscribers.size === 2, 10_000, 'SchedMsg subscriptions');
+    await scheduler.until(() => scheduler.subscribers.size === 3, 10_000, 'SchedMsg subscriptions');
     await scheduler.until(() => scheduler.begins.length === 1, 20_000, 'first slice begun');
     await supervisor.stop(false);
     expect(scheduler.returns).toEqual([
       { jobId: 'job4', sliceNumbers: [2, 3], reason: 'stopWork returning all queued slices' },
     ]);
     expect(scheduler.results.map((r) => [r.slice, r.value])).toEqual([[1, 2]]);
-    expect(scheduler.requests.filter((r) => r.operation === 'unsubscribe')).toHaveLength(2);
+    expect(scheduler.requests.filter((r) => r.operation === 'unsubscribe')).toHaveLength(3);
     expect(supervisor.state).toBe('stopped');
     expect(supervisor.openSandboxes).toBe(0);
   }, 30_000);
@@ -237,7 +244,10 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
   }, 30_000);
 
   it('immediate stop: kills the sandboxes and returns every unfinished slice', async () => {
-    const { scheduler, supervisor } = await start({ maxSandboxes: 2 }, { slicesPerTask: 3 });
+    const { scheduler, supervisor } = await start(
+      { maxSandboxes: 2, statusBegin: 'slice' },
+      { slicesPerTask: 3 },
+    );
     scheduler.addJob({ jobId: 'job5', workFunction: busy(5_000), data: [1, 2, 3] });
     await supervisor.start();
     await scheduler.until(() => scheduler.begins.length === 2, 20_000, 'two slices begun');
@@ -269,6 +279,113 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     expect(scheduler.returns).toEqual([{ jobId: 'job6', sliceNumbers: [1], reason: 'JobManager destroy' }]);
   }, 30_000);
 
+  // the poll is 10 minutes in the next three: only a wake-up or the worker's own prefetch can fetch
+  const noPoll = 600_000;
+
+  it('idle: a schedmsg::wake push makes it ask for work at once', async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 1, watchdogIntervalMs: noPoll });
+    const answers: number[] = [];
+    const firstAnswer = new Promise<void>((resolve) =>
+      supervisor.on('fetch', (f) => {
+        answers.push(f.slices);
+        resolve();
+      }),
+    );
+    await supervisor.start();
+    await firstAnswer;
+    await scheduler.until(() => scheduler.subscribers.has('schedmsg::wake'), 20_000, 'wake subscription');
+    expect(answers).toEqual([0]);
+    scheduler.addJob({ jobId: 'jobW', workFunction: 'function (x) { progress(1); return -x; }', data: [7] });
+    expect(await scheduler.wake()).toBe(true);
+    await scheduler.until(() => scheduler.results.length === 1, 60_000, 'the result after the wake-up');
+    expect(scheduler.results[0]).toMatchObject({ jobId: 'jobW', slice: 1, value: -7 });
+    expect(supervisor.options.watchdogIntervalMs).toBe(noPoll);
+  }, 90_000);
+
+  it('prefetch: asks for the next task while its slice still runs, not after the result', async () => {
+    const { scheduler, supervisor } = await start(
+      { maxSandboxes: 1, watchdogIntervalMs: noPoll },
+      { slicesPerTask: 1 },
+    );
+    scheduler.addJob({ jobId: 'jobP', workFunction: busy(300), data: [1, 2, 3] });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 3, 60_000, 'three results');
+    const ops = scheduler.requests
+      .filter((r) => r.operation === 'result' || (r.operation === 'requestTask@3' && r.data.targetLoad))
+      .map((r) => (r.operation === 'result' ? `result ${r.data.slice}` : 'requestTask'));
+    // one slice per task: the 2nd and 3rd tasks were asked for while slices 1 and 2 ran
+    const fetches = ops.flatMap((op, i) => (op === 'requestTask' ? [i] : []));
+    expect(fetches[1], ops.join(', ')).toBeLessThan(ops.indexOf('result 1'));
+    expect(fetches[2], ops.join(', ')).toBeLessThan(ops.indexOf('result 2'));
+  }, 90_000);
+
+  it('batches: the slices started in one turn share one status begin message', async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 4, watchdogIntervalMs: noPoll });
+    const wf = 'function (x) { progress(1); return x + 1; }';
+    scheduler.addJob({ jobId: 'jobB', workFunction: wf, data: [1, 2, 3, 4] });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 4, 60_000, 'first four results');
+    await scheduler.until(() => scheduler.subscribers.has('schedmsg::wake'), 20_000, 'wake subscription');
+    // four sandboxes of jobB are idle now: four more slices start together
+    const before = scheduler.requests.length;
+    scheduler.addJob({ jobId: 'jobB', workFunction: wf, data: [1, 2, 3, 4, 5, 6, 7, 8] });
+    await scheduler.wake();
+    await scheduler.until(() => scheduler.results.length === 8, 60_000, 'eight results');
+    const begins = scheduler.requests.slice(before).filter((r) => r.operation === 'status');
+    expect(begins).toHaveLength(1);
+    expect(begins[0]?.data.slices).toEqual([
+      expect.objectContaining({ job: 'jobB', sliceNumbers: [5, 6, 7, 8], status: 'begin' }),
+    ]);
+    expect(scheduler.results.slice(4).map((r) => r.value)).toEqual(expect.arrayContaining([6, 7, 8, 9]));
+    const traffic = supervisor.dcpStats();
+    expect(traffic.envelopesSent).toBeGreaterThan(0);
+    expect(traffic.envelopesReceived).toBeGreaterThan(0);
+  }, 90_000);
+
+  it("statusBegin 'task' (default): one begin message per task, none for its later slices", async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 2 }, { slicesPerTask: 6 });
+    scheduler.addJob({
+      jobId: 'jobT',
+      workFunction: 'function (x) { progress(1); return x; }',
+      data: [1, 2, 3, 4, 5, 6],
+    });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 6, 60_000, 'six results');
+    const statuses = scheduler.requests.filter((r) => r.operation === 'status');
+    expect(statuses).toHaveLength(1);
+    // the slices that started first (in the same turn), whichever sandbox was ready first
+    expect(scheduler.begins.length).toBeGreaterThanOrEqual(1);
+    expect(scheduler.begins.length).toBeLessThanOrEqual(2);
+    expect(scheduler.begins.every((b) => b.jobId === 'jobT')).toBe(true);
+  }, 90_000);
+
+  it('retries a result the scheduler refused for its own trouble (EINTERNAL) instead of returning it', async () => {
+    const { scheduler, supervisor } = await start({ maxSandboxes: 1 }, { failResults: 3 });
+    scheduler.addJob({
+      jobId: 'jobR',
+      workFunction: 'function (x) { progress(1); return x * 3; }',
+      data: [5],
+    });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 1, 60_000, 'the result, on the 4th attempt');
+    expect(scheduler.results[0]).toMatchObject({ jobId: 'jobR', slice: 1, value: 15 });
+    expect(scheduler.requests.filter((r) => r.operation === 'result')).toHaveLength(4);
+    expect(scheduler.returns).toEqual([]);
+  }, 90_000);
+
+  it('a scheduler slower than the slices sets the pace: at most maxSubmitting results in flight', async () => {
+    const { scheduler, supervisor } = await start(
+      { maxSandboxes: 1, maxSubmitting: 2 },
+      { slicesPerTask: 10, resultDelayMs: 300 },
+    );
+    const data = Array.from({ length: 10 }, (_, i) => i);
+    scheduler.addJob({ jobId: 'jobQ', workFunction: 'function (x) { progress(1); return x; }', data });
+    await supervisor.start();
+    await scheduler.until(() => scheduler.results.length === 10, 60_000, 'ten results');
+    expect(scheduler.inFlight.maxResults).toBeGreaterThanOrEqual(1);
+    expect(scheduler.inFlight.maxResults).toBeLessThanOrEqual(2);
+  }, 90_000);
+
   it('follows SchedMsg commands: announce and remove', async () => {
     const { scheduler, supervisor } = await start({ maxSandboxes: 1 });
     const logs: string[] = [];
@@ -276,7 +393,7 @@ describe('Supervisor against a scheduler double and a real evaluator', () => {
     scheduler.addJob({ jobId: 'job7', workFunction: busy(10_000), data: [1] });
     await supervisor.start();
     await scheduler.until(
-      () => scheduler.subscribers.size === 2 && scheduler.begins.length === 1,
+      () => scheduler.subscribers.size === 3 && scheduler.begins.length === 1,
       20_000,
       'ready',
     );
@@ -311,6 +428,7 @@ describe('Supervisor when the evaluator dies', () => {
       workerId: 'abcdefghijklmnopqrstuv',
       maxSandboxes: 1,
       watchdogIntervalMs: 200,
+      statusBegin: 'slice',
     });
     try {
       scheduler.addJob({ jobId: 'jobK', workFunction: busy(1_500), data: [21] });

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import {
   attachDcpTarget,
   type AttachedTarget,
+  DcpError,
+  DcpErrorCode,
   DcpSession,
   DcpTarget,
   dataUri,
@@ -51,8 +53,11 @@ export interface TestScheduler {
   returns: { jobId: string; sliceNumbers: number[]; reason: string }[];
   begins: { jobId: string; sliceNumber: number }[];
   workEmits: Record<string, unknown>[];
+  /** results being answered now, and the most at once (with `resultDelayMs`) */
+  inFlight: { results: number; maxResults: number };
   /** SchedMsg subscriber sessions by label */
   subscribers: Map<string, { session: DcpSession; token: string }>;
+  /** queue a job's slices; again with the same id and a longer `data`: queue the new ones */
   addJob(job: TestJob): void;
   /** serve a BravoJS module (`<package>/<file>`) through fetchModuleURL */
   addModule(id: string, source: string): void;
@@ -60,11 +65,22 @@ export interface TestScheduler {
   until(pred: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
   /** push a SchedMsg command to the worker */
   command(command: string, payload?: Record<string, unknown>): Promise<unknown>;
+  /** push "work is available" to a worker subscribed to `schedmsg::wake` (false: none is) */
+  wake(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
 export async function startTestScheduler(
-  options: { slicesPerTask?: number; payment?: number } = {},
+  options: {
+    slicesPerTask?: number;
+    payment?: number;
+    /** served as `supervisor.tuning.watchdogInterval` (seconds) */
+    watchdogIntervalSeconds?: number;
+    /** the first this many `result` requests fail with EINTERNAL (a scheduler in trouble) */
+    failResults?: number;
+    /** answer each `result` after this long (a slow scheduler) */
+    resultDelayMs?: number;
+  } = {},
 ): Promise<TestScheduler> {
   const identity = Identity.random();
   const target = new DcpTarget({ identity, logger: silentLogger });
@@ -76,6 +92,8 @@ export async function startTestScheduler(
   const begins: TestScheduler['begins'] = [];
   const workEmits: Record<string, unknown>[] = [];
   const subscribers: TestScheduler['subscribers'] = new Map();
+  let failResults = options.failResults ?? 0;
+  const inFlight = { results: 0, maxResults: 0 };
   const waiters = new Set<() => void>();
   const changed = () => {
     for (const w of [...waiters]) w();
@@ -171,8 +189,16 @@ export async function startTestScheduler(
     .register({
       operation: 'result',
       schema: z.record(z.string(), z.unknown()),
-      handler: (data) => {
+      handler: async (data) => {
         record('result', data);
+        if (failResults > 0) {
+          failResults--;
+          throw new DcpError(DcpErrorCode.EINTERNAL, 'database busy');
+        }
+        inFlight.results++;
+        inFlight.maxResults = Math.max(inFlight.maxResults, inFlight.results);
+        if (options.resultDelayMs) await new Promise((r) => setTimeout(r, options.resultDelayMs));
+        inFlight.results--;
         results.push({
           jobId: String(data.job),
           slice: Number(data.slice),
@@ -259,6 +285,9 @@ export async function startTestScheduler(
               },
             },
             packageManager: { location: l.packageManager },
+            ...(options.watchdogIntervalSeconds
+              ? { supervisor: { tuning: { watchdogInterval: options.watchdogIntervalSeconds } } }
+              : {}),
           },
           generation,
         ),
@@ -301,13 +330,16 @@ export async function startTestScheduler(
     returns,
     begins,
     workEmits,
+    inFlight,
     subscribers,
     addModule(id, source) {
       modules.set(id, source);
     },
     addJob(job) {
+      // a known job with a longer data list: its new slices are added (addSliceData)
+      const known = jobs.get(job.jobId)?.data.length ?? 0;
       jobs.set(job.jobId, job);
-      for (let i = 0; i < job.data.length; i++) queue.push({ jobId: job.jobId, sliceNumber: i + 1 });
+      for (let i = known; i < job.data.length; i++) queue.push({ jobId: job.jobId, sliceNumber: i + 1 });
     },
     until(pred, timeoutMs = 30_000, what = 'condition') {
       if (pred()) return Promise.resolve();
@@ -335,6 +367,15 @@ export async function startTestScheduler(
           data: { eventName: 'schedmsg::command', command, payload },
         },
       });
+    },
+    async wake() {
+      const sub = subscribers.get('schedmsg::wake');
+      if (!sub) return false;
+      await sub.session.request('event', {
+        token: sub.token,
+        event: { eventId: `w${Date.now()}${Math.random()}`, data: { command: 'wake', payload: {} } },
+      });
+      return true;
     },
     async stop() {
       await target.close();

@@ -1,0 +1,126 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Database, openDatabase } from '@dcp-emu/db';
+import {
+  type AttachedTarget,
+  attachDcpTarget,
+  cryptoRandom,
+  DcpInitiator,
+  DcpTarget,
+  Identity,
+  OperationRegistry,
+  silentLogger,
+  systemClock,
+} from '@dcp-emu/protocol/node';
+import { freshDatabase, type TestDatabase } from '@dcp-emu/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { SchedulerStore } from '../store/scheduler-store';
+import { EventRouter, WAKE_INTERVAL_MS, WAKE_LABEL } from './event-router';
+
+/** A worker-side event-router session on loopback that records the events pushed to it. */
+async function subscriber(location: URL, labels: string[]) {
+  const initiator = new DcpInitiator({ location, identity: Identity.random(), logger: silentLogger });
+  const events: { label: string; command: string }[] = [];
+  const waiters = new Set<() => void>();
+  initiator.on('request', (req) => {
+    const data = req.data as { event: { data: { eventName: string; command: string } } };
+    events.push({ label: data.event.data.eventName, command: data.event.data.command });
+    req.respond('success');
+    for (const w of [...waiters]) w();
+  });
+  const filter = { $or: [{ target: initiator.identity.address }, { broadcast: true }] };
+  for (const label of labels) await initiator.request('subscribe', { label, options: { filter } });
+  return {
+    initiator,
+    events,
+    /** resolves once `n` events arrived (bounded) */
+    received(n: number, timeoutMs = 30_000): Promise<void> {
+      if (events.length >= n) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${events.length} of ${n} events`)), timeoutMs);
+        const check = () => {
+          if (events.length < n) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+      });
+    },
+  };
+}
+
+describe('EventRouter.wakeWorkers over real DCP sessions', () => {
+  let tdb: TestDatabase;
+  let db: Database;
+  let events: EventRouter;
+  let http: Server;
+  let attached: AttachedTarget;
+  let target: DcpTarget;
+  let location: URL;
+
+  beforeAll(async () => {
+    tdb = await freshDatabase('sqlite');
+    db = await openDatabase({ url: tdb.url, dataDir: '/tmp' });
+    events = new EventRouter(new SchedulerStore(db.prisma), systemClock, cryptoRandom, silentLogger);
+    target = new DcpTarget({ identity: Identity.random(), logger: silentLogger });
+    target.service(
+      'eventRouter',
+      new OperationRegistry().register({
+        operation: 'subscribe',
+        schema: z.object({ label: z.string(), options: z.record(z.string(), z.unknown()).optional() }),
+        handler: (data, ctx) => ({
+          token: events.subscribe(ctx.session, ctx.generation, data.label, data.options ?? {}),
+        }),
+      }),
+    );
+    http = createServer();
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    attached = attachDcpTarget(target, http);
+    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    location = target.locations(base, 5).eventRouter as URL;
+  }, 60_000);
+
+  afterAll(async () => {
+    await target?.close();
+    await attached?.close();
+    http?.closeAllConnections();
+    await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+    await db?.close();
+    await tdb?.drop();
+  });
+
+  it('pushes "wake" only to workers that subscribed to schedmsg::wake, coalescing a burst into two pushes', async () => {
+    const ours = await subscriber(location, ['schedmsg::broadcast', 'schedmsg::command', WAKE_LABEL]);
+    // subscribes like the unmodified dcp-worker: an unknown command there would log a warning
+    const dcpWorker = await subscriber(location, ['schedmsg::broadcast', 'schedmsg::command']);
+    try {
+      let woken = 0;
+      for (let i = 0; i < 50; i++) woken += events.wakeWorkers();
+      expect(woken).toBe(50); // 50 calls, one worker each time
+      // one push at once, one at the end of the window for the other 49 calls
+      await ours.received(2);
+      expect(ours.events).toEqual([
+        { label: WAKE_LABEL, command: 'wake' },
+        { label: WAKE_LABEL, command: 'wake' },
+      ]);
+      await new Promise((r) => setTimeout(r, 4 * WAKE_INTERVAL_MS));
+      expect(ours.events).toHaveLength(2);
+      // a later wake-up goes out again, and SchedMsg commands still reach both
+      events.wakeWorkers();
+      await ours.received(3);
+      expect(events.schedMsg('broadcast', 'announce', { message: 'hi' })).toBe(2);
+      await ours.received(4);
+      await dcpWorker.received(1);
+      expect(ours.events[3]).toEqual({ label: 'schedmsg::broadcast', command: 'announce' });
+      expect(dcpWorker.events).toEqual([{ label: 'schedmsg::broadcast', command: 'announce' }]);
+    } finally {
+      await ours.initiator.close();
+      await dcpWorker.initiator.close();
+    }
+    // closed sessions are forgotten (once the target has seen them close)
+    for (let i = 0; i < 300 && events.wakeWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(events.wakeWorkers()).toBe(0);
+  }, 60_000);
+});
