@@ -15,7 +15,8 @@ import {
 import { freshDatabase, type TestDatabase } from '@dcp-emu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SchedulerStore } from '../store/scheduler-store';
+import { openSchedulerState } from '../state/open-state';
+import { defaultTuning } from '../config';
 import { EventRouter, WAKE_INTERVAL_MS, WAKE_LABEL } from './event-router';
 
 /** A worker-side event-router session on loopback that records the events pushed to it. */
@@ -63,7 +64,13 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
   beforeAll(async () => {
     tdb = await freshDatabase('sqlite');
     db = await openDatabase({ url: tdb.url, dataDir: '/tmp' });
-    events = new EventRouter(new SchedulerStore(db.prisma), systemClock, cryptoRandom, silentLogger);
+    const { store } = await openSchedulerState({
+      prisma: db.prisma,
+      location: db.location,
+      logger: silentLogger,
+      leases: defaultTuning,
+    });
+    events = new EventRouter(store, systemClock, cryptoRandom, silentLogger);
     target = new DcpTarget({ identity: Identity.random(), logger: silentLogger });
     target.service(
       'eventRouter',

@@ -29,7 +29,7 @@ export class LeaseKeeper {
 
   /** Slices went back in the queue: idle workers may take them. */
   requeued(): void {
-    (this.ctx.events as { wakeWorkers?: () => void }).wakeWorkers?.();
+    this.ctx.events.wakeWorkers();
   }
 
   /** The worker is alive: renew its leases; watch its session for a drop; remember what it said. */
