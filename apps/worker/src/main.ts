@@ -100,7 +100,8 @@ async function main() {
     }
     if (path === '/readyz') {
       const [up, sched] = await Promise.all([
-        probe(config.evaluatorHost, config.evaluatorPort),
+        // a port held by someone else (e.g. an orphaned evaluator) is not our evaluator
+        evaluator?.failure ? Promise.resolve(false) : probe(config.evaluatorHost, config.evaluatorPort),
         config.supervisor ? schedulerReachable(config.schedulerUrl) : Promise.resolve(true),
       ]);
       const ready = up && sched;
@@ -109,7 +110,9 @@ async function main() {
         JSON.stringify({
           status: ready ? 'ready' : 'not ready',
           checks: {
-            evaluator: up ? 'ok' : `no evaluator at ${config.evaluatorHost}:${config.evaluatorPort}`,
+            evaluator: up
+              ? 'ok'
+              : (evaluator?.failure ?? `no evaluator at ${config.evaluatorHost}:${config.evaluatorPort}`),
             scheduler: !config.supervisor
               ? 'supervisor disabled'
               : sched

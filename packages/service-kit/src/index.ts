@@ -2,3 +2,4 @@ export { defaultDataDir } from './data-dir';
 export { ConfigError, commonEnv, flag, loadConfig, logLevel, port, type LogLevel } from './config';
 export { createLogger, type Logger } from './logger';
 export { listen, type Listening } from './listen';
+export { describePortHolder, type PortHolder, portHolder } from './port-holder';
