@@ -4,7 +4,7 @@ import { loadOrCreateIdentity } from '@dcp-emu/protocol/node';
 import { ConfigError, createLogger, listen } from '@dcp-emu/service-kit';
 import { loadWorkerConfig } from './config';
 import { EvaluatorProcess, probe } from './evaluator-process';
-import { discoverScheduler, loadOrCreateWorkerId, Supervisor } from './supervisor';
+import { discoverScheduler, loadOrCreateWorkerId, Supervisor, stackServices } from './supervisor';
 
 /** True when the scheduler answers its config endpoint within the timeout. */
 async function schedulerReachable(url: URL, timeoutMs = 1500): Promise<boolean> {
@@ -56,6 +56,15 @@ async function main() {
           computeGroups: config.computeGroups,
           leavePublicGroup: config.leavePublicGroup,
           allowOrigins: config.allowOrigins,
+          originPolicy: {
+            allowLoopback: !config.strictOrigins,
+            denied: stackServices({
+              schedulerUrl: config.schedulerUrl,
+              services: { ...found.services },
+              config: found.config,
+              extra: config.stackServices,
+            }),
+          },
           jobIds: config.jobIds,
           minimumWage: config.minimumWage,
           logger,
