@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateIdentity } from '@dcp-emu/protocol/node';
 import { ConfigError, createLogger, listen } from '@dcp-emu/service-kit';
@@ -58,6 +59,9 @@ async function main() {
           allowOrigins: config.allowOrigins,
           originPolicy: {
             allowLoopback: !config.strictOrigins,
+            localAddresses: Object.values(networkInterfaces()).flatMap((list) =>
+              (list ?? []).map((a) => a.address),
+            ),
             denied: stackServices({
               schedulerUrl: config.schedulerUrl,
               services: { ...found.services },

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Identity, loadOrCreateIdentity, readKeystoreFile } from '@dcp-emu/protocol/node';
 import { defaultDataDir, type Logger } from '@dcp-emu/service-kit';
@@ -107,6 +107,9 @@ export async function startWorker(
     originPolicy: {
       // the dev default (loopback origins) only next to a local scheduler; a remote one: deny by default
       allowLoopback: !o.strictOrigins && isLocalHost(new URL(o.schedulerUrl).hostname),
+      localAddresses: Object.values(networkInterfaces()).flatMap((list) =>
+        (list ?? []).map((a) => a.address),
+      ),
       denied: stackServices({
         schedulerUrl: o.schedulerUrl,
         services: { ...found.services },

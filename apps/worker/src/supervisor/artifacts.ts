@@ -22,6 +22,11 @@ export interface OriginPolicyOptions {
    * than the denied ones are allowed for job data and a work function's fetch.
    */
   allowLoopback?: boolean;
+  /**
+   * This machine's own interface addresses (Node: os.networkInterfaces()): a service bound to
+   * 0.0.0.0 is reachable through them too, so they count as local when matching `denied`.
+   */
+  localAddresses?: readonly string[];
 }
 
 /** Why a URL is refused, for the message the work function (and the client) gets. */
@@ -71,6 +76,7 @@ export class OriginPolicy {
   readonly #perPurpose = new Map<FetchPurpose, Set<string>>();
   readonly #denied: { name: string; hostname: string; port: number }[] = [];
   readonly allowLoopback: boolean;
+  readonly #localAddresses: Set<string>;
 
   constructor(
     readonly schedulerOrigin: string | undefined,
@@ -79,6 +85,7 @@ export class OriginPolicy {
   ) {
     for (const o of any) this.#any.add(normalizeOrigin(o));
     this.allowLoopback = options.allowLoopback ?? false;
+    this.#localAddresses = new Set((options.localAddresses ?? []).map((a) => a.toLowerCase()));
     for (const d of options.denied ?? []) this.deny(d.name, d.url);
   }
 
@@ -115,10 +122,11 @@ export class OriginPolicy {
     const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
     const port = portOf(u);
     const hosts = [host, ...resolved.map((r) => r.toLowerCase())];
+    const local = (h: string) => isLocalHost(h) || this.#localAddresses.has(h);
     for (const d of this.#denied) {
       if (d.port !== port) continue;
-      const serviceLocal = isLocalHost(d.hostname);
-      if (hosts.some((h) => h === d.hostname || (serviceLocal && isLocalHost(h)))) return d.name;
+      const serviceLocal = local(d.hostname);
+      if (hosts.some((h) => h === d.hostname || (serviceLocal && local(h)))) return d.name;
     }
     return undefined;
   }

@@ -59,6 +59,13 @@ describe('OriginPolicy', () => {
       });
     }
     expect(p.refusal('http://localhost:7434/', 'workerFetch')).toMatchObject({ service: 'evaluator' });
+    // a service bound to 0.0.0.0 is also reachable through this machine's own addresses
+    const lan = new OriginPolicy(undefined, [], {
+      localAddresses: ['10.1.2.3'],
+      denied: [{ name: 'bank', url: 'http://0.0.0.0:7431/' }],
+    });
+    expect(lan.refusal('http://10.1.2.3:7431/api/faucet', 'workerFetch')).toMatchObject({ service: 'bank' });
+    expect(lan.refusal('http://10.1.2.4:7431/', 'workerFetch')).toEqual({ origin: 'http://10.1.2.4:7431' });
     // a name that resolves to a local address is checked by its addresses too
     expect(p.refusal(`http://sneaky.example:${servicePort}/`, 'workerFetch', ['127.0.0.1'])).toMatchObject({
       service: 'scheduler',
