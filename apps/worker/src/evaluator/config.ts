@@ -29,6 +29,8 @@ export interface EvaluatorConfig {
   wasmBudgetMb: number;
   /** Exit when standard input closes (the parent that spawned us with a pipe died). */
   exitWithParent: boolean;
+  /** Resident memory of the process (beyond its start) above which the largest sandbox is killed, in MiB. */
+  maxRssMb: number;
   /** How often the watchdog checks progress, CPU time and load, in ms. */
   watchdogIntervalMs: number;
   logLevel: z.infer<typeof logLevel>;
@@ -50,6 +52,7 @@ const envShape = {
   DCP_EMU_EVALUATOR_MAX_OUTPUT_BACKLOG_MB: positive.default(64),
   DCP_EMU_EVALUATOR_WASM_MAX_PAGES: positive.default(4096),
   DCP_EMU_EVALUATOR_WASM_BUDGET_MB: positive.default(512),
+  DCP_EMU_EVALUATOR_MAX_RSS_MB: positive.optional(),
   DCP_EMU_EVALUATOR_EXIT_WITH_PARENT: flag.default(false),
   DCP_EMU_EVALUATOR_WATCHDOG_MS: positive.default(100),
 };
@@ -72,6 +75,7 @@ export function loadEvaluatorConfig(env: NodeJS.ProcessEnv = process.env): Evalu
       maxOutputBacklogMb: e.DCP_EMU_EVALUATOR_MAX_OUTPUT_BACKLOG_MB,
       wasmMaxPages: e.DCP_EMU_EVALUATOR_WASM_MAX_PAGES,
       wasmBudgetMb: e.DCP_EMU_EVALUATOR_WASM_BUDGET_MB,
+      maxRssMb: e.DCP_EMU_EVALUATOR_MAX_RSS_MB ?? e.DCP_EMU_EVALUATOR_MAX_TOTAL_HEAP_MB + 1024,
       exitWithParent: e.DCP_EMU_EVALUATOR_EXIT_WITH_PARENT,
       watchdogIntervalMs: e.DCP_EMU_EVALUATOR_WATCHDOG_MS,
       logLevel: e.DCP_EMU_LOG_LEVEL,
