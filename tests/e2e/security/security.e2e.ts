@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import {
   cleanup,
@@ -168,9 +168,14 @@ describe('hostile jobs against a real stack', () => {
   }, 200_000);
 
   afterAll(async () => {
+    const lastWorker = stack().processes?.worker?.pid;
+    const lastEvaluator = lastWorker ? evaluatorOf(lastWorker) : undefined;
     up?.kill('SIGINT');
     const code = await Promise.race([upExited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
     if (code === 'timeout') up?.kill('SIGKILL');
+    // Ctrl-C of up leaves no evaluator behind
+    if (lastEvaluator)
+      await until('the evaluator to exit with the stack', () => !alive(lastEvaluator), 20_000);
     await new Promise<void>((r) => (data ? data.close(() => r()) : r()));
     cleanup(dataDir, home);
     expect(code).toBe(0);
@@ -296,6 +301,47 @@ describe('hostile jobs against a real stack', () => {
     const ok = await finished(client('array'));
     expect(ok.find((o) => 'done' in o)?.done).toEqual([2, 4, 6, 8]);
   }, 300_000);
+
+  it('up refuses to start when a stray process holds a port, naming its pid (no restart loop)', async () => {
+    const strayBase = await freePortBase();
+    const stray = createNetServer();
+    await new Promise<void>((r) => stray.listen(strayBase + 4, '127.0.0.1', r));
+    const dir = tempDir('dcp-emu-sec-stray-');
+    try {
+      const r = await new Promise<{ code: number | null; err: string }>((res) => {
+        const p = spawn(
+          process.execPath,
+          [
+            CLI,
+            'up',
+            '--no-build',
+            '--no-portal',
+            '--workers',
+            '1',
+            '--data-dir',
+            dir,
+            '--port-base',
+            String(strayBase),
+          ],
+          { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let err = '';
+        p.stderr.on('data', (d) => {
+          err += d;
+        });
+        const timer = setTimeout(() => p.kill('SIGKILL'), 150_000);
+        p.once('exit', (code) => {
+          clearTimeout(timer);
+          res({ code, err });
+        });
+      });
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toContain(`cannot start worker: port ${strayBase + 4} is held by pid ${process.pid}`);
+    } finally {
+      await new Promise<void>((r) => stray.close(() => r()));
+      cleanup(dir);
+    }
+  }, 200_000);
 
   it('kill -9 of the worker: it comes back by itself, no evaluator is orphaned, a running job completes', async () => {
     const c = client('slow', { SLICES: '6', SLICE_MS: '1500' });
