@@ -22,6 +22,8 @@ const limits = {
   progressTimeoutMs: 60_000,
   sliceCpuLimitMs: 60_000,
   callTimeoutMs: 20_000,
+  wasmBudgetBytes: 512 * 1024 * 1024,
+  wasmMaxPages: 4096,
 };
 
 function stats(samples: number[]): string {

@@ -23,6 +23,10 @@ export interface WorkerConfig {
   computeGroups: ComputeGroupCredentials[];
   leavePublicGroup: boolean;
   allowOrigins: string[];
+  /** deny by default: no loopback origins unless allowed (`DCP_EMU_WORKER_STRICT_ORIGINS`) */
+  strictOrigins: boolean;
+  /** the stack's other services, never reachable from a work function */
+  stackServices: { name: string; url: string }[];
   jobIds: string[];
   minimumWage: MinimumWage;
 }
@@ -62,6 +66,9 @@ const shape = {
     }),
   DCP_EMU_WORKER_LEAVE_PUBLIC_GROUP: flag.default(false),
   DCP_EMU_WORKER_ALLOW_ORIGINS: list,
+  DCP_EMU_WORKER_STRICT_ORIGINS: flag.default(false),
+  DCP_EMU_BANK_URL: z.url().optional(),
+  DCP_EMU_PORTAL_PORT: port.optional(),
   DCP_EMU_WORKER_JOBS: list,
   /** `cpu[,gpu,in,out]` DCC */
   DCP_EMU_WORKER_MINIMUM_WAGE: z
@@ -91,6 +98,15 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
         computeGroups: e.DCP_EMU_WORKER_COMPUTE_GROUPS,
         leavePublicGroup: e.DCP_EMU_WORKER_LEAVE_PUBLIC_GROUP,
         allowOrigins: e.DCP_EMU_WORKER_ALLOW_ORIGINS,
+        strictOrigins: e.DCP_EMU_WORKER_STRICT_ORIGINS,
+        stackServices: [
+          { name: 'worker', url: `http://${e.DCP_EMU_HOST}:${e.DCP_EMU_WORKER_PORT}/` },
+          { name: 'evaluator', url: `http://${e.DCP_EMU_EVALUATOR_HOST}:${e.DCP_EMU_EVALUATOR_PORT}/` },
+          ...(e.DCP_EMU_BANK_URL ? [{ name: 'bank', url: e.DCP_EMU_BANK_URL }] : []),
+          ...(e.DCP_EMU_PORTAL_PORT
+            ? [{ name: 'portal', url: `http://${e.DCP_EMU_HOST}:${e.DCP_EMU_PORTAL_PORT}/` }]
+            : []),
+        ],
         jobIds: e.DCP_EMU_WORKER_JOBS,
         minimumWage: { CPU: wage[0] ?? 0, GPU: wage[1] ?? 0, in: wage[2] ?? 0, out: wage[3] ?? 0 },
       };

@@ -1,10 +1,11 @@
 import { createServer } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateIdentity } from '@dcp-emu/protocol/node';
 import { ConfigError, createLogger, listen } from '@dcp-emu/service-kit';
 import { loadWorkerConfig } from './config';
 import { EvaluatorProcess, probe } from './evaluator-process';
-import { discoverScheduler, loadOrCreateWorkerId, Supervisor } from './supervisor';
+import { discoverScheduler, loadOrCreateWorkerId, Supervisor, stackServices } from './supervisor';
 
 /** True when the scheduler answers its config endpoint within the timeout. */
 async function schedulerReachable(url: URL, timeoutMs = 1500): Promise<boolean> {
@@ -56,6 +57,18 @@ async function main() {
           computeGroups: config.computeGroups,
           leavePublicGroup: config.leavePublicGroup,
           allowOrigins: config.allowOrigins,
+          originPolicy: {
+            allowLoopback: !config.strictOrigins,
+            localAddresses: Object.values(networkInterfaces()).flatMap((list) =>
+              (list ?? []).map((a) => a.address),
+            ),
+            denied: stackServices({
+              schedulerUrl: config.schedulerUrl,
+              services: { ...found.services },
+              config: found.config,
+              extra: config.stackServices,
+            }),
+          },
           jobIds: config.jobIds,
           minimumWage: config.minimumWage,
           ...(found.watchdogIntervalMs ? { watchdogIntervalMs: found.watchdogIntervalMs } : {}),
@@ -102,7 +115,8 @@ async function main() {
     }
     if (path === '/readyz') {
       const [up, sched] = await Promise.all([
-        probe(config.evaluatorHost, config.evaluatorPort),
+        // a port held by someone else (e.g. an orphaned evaluator) is not our evaluator
+        evaluator?.failure ? Promise.resolve(false) : probe(config.evaluatorHost, config.evaluatorPort),
         config.supervisor ? schedulerReachable(config.schedulerUrl) : Promise.resolve(true),
       ]);
       const ready = up && sched;
@@ -111,7 +125,9 @@ async function main() {
         JSON.stringify({
           status: ready ? 'ready' : 'not ready',
           checks: {
-            evaluator: up ? 'ok' : `no evaluator at ${config.evaluatorHost}:${config.evaluatorPort}`,
+            evaluator: up
+              ? 'ok'
+              : (evaluator?.failure ?? `no evaluator at ${config.evaluatorHost}:${config.evaluatorPort}`),
             scheduler: !config.supervisor
               ? 'supervisor disabled'
               : sched

@@ -32,6 +32,9 @@ options for up:
   --accounts N          dev accounts to derive and fund (default 10)
   --fund DCC            each dev account's start balance (default 1000)
   --no-portal           do not start the portal
+  --allow-origin URL    an origin work functions may fetch() and job data may come from (repeatable);
+                        the stack's own services are never reachable from a work function
+  --strict-origins      deny by default: no loopback origins (other than --allow-origin ones) for jobs
   --no-build            do not build missing parts first
   --log-level LEVEL     fatal|error|warn|info|debug|trace (default info)
 `;
@@ -50,6 +53,10 @@ export interface UpArgs {
   fund: string;
   build: boolean;
   logLevel: string;
+  /** `--allow-origin` (repeatable) */
+  allowOrigins: string[];
+  /** `--strict-origins` */
+  strictOrigins: boolean;
 }
 
 export type Command =
@@ -107,6 +114,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
         worker: { type: 'boolean', default: true },
         build: { type: 'boolean', default: true },
         'log-level': { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
+        'strict-origins': { type: 'boolean', default: false },
       });
       const str = (k: string) => values[k] as string | undefined;
       const base = int(str('port-base') ?? env.DCP_EMU_PORT_BASE, '--port-base', 1, 65531) ?? 7430;
@@ -122,6 +131,17 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       const services: ServiceName[] = ['scheduler', 'bank'];
       if (values.portal) services.push('portal');
       if (values.worker && workers > 0) services.push('worker');
+      const allowOrigins = ((values['allow-origin'] as string[] | undefined) ?? []).map((o) => {
+        try {
+          const u = new URL(o);
+          if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+          return u.origin;
+        } catch {
+          throw new UsageError(
+            `--allow-origin needs an http(s) origin such as http://localhost:8080, got "${o}"`,
+          );
+        }
+      });
       return {
         kind: 'up',
         up: {
@@ -136,6 +156,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
           fund,
           build: values.build as boolean,
           logLevel: str('log-level') ?? env.DCP_EMU_LOG_LEVEL ?? 'info',
+          allowOrigins,
+          strictOrigins: values['strict-origins'] as boolean,
         },
       };
     }

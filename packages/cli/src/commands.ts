@@ -75,7 +75,16 @@ async function getJson<T>(url: string, adminToken?: string): Promise<T | undefin
 export interface StatusReport {
   dataDir: string;
   pid: number;
-  services: { name: string; url: string; up: boolean }[];
+  services: {
+    name: string;
+    url: string;
+    up: boolean;
+    pid?: number;
+    state?: string;
+    restarts?: number;
+    lastExit?: string;
+    blockedBy?: string;
+  }[];
   worker?: { state?: string; sandboxes?: number; slicesCompleted?: number };
   leasedSlicesByWorker: Record<string, number>;
   jobs: Record<string, number>;
@@ -91,7 +100,7 @@ export async function statusReport(info: StackInfo): Promise<StatusReport> {
         (r) => r.ok,
         () => false,
       );
-      return { name, url, up: ready };
+      return { name, url, up: ready, ...(info.processes?.[name] ?? {}) };
     }),
   );
   const report: StatusReport = {
@@ -149,7 +158,17 @@ export async function statusCommand(dataDir: string, json: boolean): Promise<num
     return r.services.every((s) => s.up) ? 0 : 1;
   }
   const lines = [`stack pid ${r.pid}, data in ${r.dataDir}`, '', 'services:'];
-  for (const s of r.services) lines.push(`  ${s.name.padEnd(10)} ${s.up ? 'up  ' : 'DOWN'}  ${s.url}`);
+  for (const s of r.services) {
+    const proc = [
+      s.pid ? `pid ${s.pid}` : '',
+      s.state && s.state !== 'running' ? s.state : '',
+      s.restarts ? `restarted ${s.restarts}x (last exit ${s.lastExit ?? '?'})` : '',
+      s.blockedBy ?? '',
+    ].filter(Boolean);
+    lines.push(
+      `  ${s.name.padEnd(10)} ${s.up ? 'up  ' : 'DOWN'}  ${s.url}${proc.length ? `  ${proc.join(', ')}` : ''}`,
+    );
+  }
   if (r.worker)
     lines.push(
       '',

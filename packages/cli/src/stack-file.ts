@@ -12,7 +12,22 @@ export const stackInfoSchema = z.object({
   homeDir: z.string(),
   /** base URL (trailing slash) of every started service */
   urls: z.record(z.string(), z.string()),
+  /** each service process as `up` supervises it: pid, restarts after unexpected exits, state */
+  processes: z
+    .record(
+      z.string(),
+      z.object({
+        pid: z.number().int().optional(),
+        state: z.enum(['starting', 'running', 'restarting', 'blocked', 'stopped']),
+        restarts: z.number().int().nonnegative(),
+        lastExit: z.string().optional(),
+        /** why it cannot start (a port held by another process) */
+        blockedBy: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
+export type ProcessInfo = NonNullable<StackInfo['processes']>[string];
 export type StackInfo = z.infer<typeof stackInfoSchema>;
 
 export const stackFile = (dataDir: string) => join(dataDir, 'stack.json');

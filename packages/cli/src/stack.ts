@@ -22,6 +22,10 @@ export interface StackOptions {
   workers?: number;
   /** isolated-vm: the worker starts its own evaluator; external: one listens on the evaluator port */
   evaluator?: 'isolated-vm' | 'external';
+  /** origins work functions and job data may also use (`--allow-origin`) */
+  allowOrigins?: string[];
+  /** deny by default: no loopback origins for the worker (`--strict-origins`) */
+  strictOrigins?: boolean;
 }
 
 export interface ServiceSpec {
@@ -33,6 +37,8 @@ export interface ServiceSpec {
   /** Base URL, with trailing slash. */
   url: string;
   readyPath: string;
+  /** TCP ports the process listens on (checked for stray holders before each start) */
+  ports: number[];
 }
 
 export function urlOf(host: string, port: number): string {
@@ -63,6 +69,8 @@ export function specs(o: StackOptions): ServiceSpec[] {
     ...env,
     ...(o.workers ? { DCP_EMU_WORKER_SANDBOXES: String(o.workers) } : {}),
     ...(o.evaluator === 'external' ? { DCP_EMU_WORKER_EVALUATOR: 'external' } : {}),
+    ...(o.allowOrigins?.length ? { DCP_EMU_WORKER_ALLOW_ORIGINS: o.allowOrigins.join(',') } : {}),
+    ...(o.strictOrigins ? { DCP_EMU_WORKER_STRICT_ORIGINS: '1' } : {}),
   };
   const node = process.execPath;
   const all: ServiceSpec[] = [
@@ -74,6 +82,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
       env,
       url: url('scheduler'),
       readyPath: 'readyz',
+      ports: [o.ports.scheduler],
     },
     {
       name: 'bank',
@@ -83,6 +92,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
       env,
       url: url('bank'),
       readyPath: 'readyz',
+      ports: [o.ports.bank],
     },
     {
       name: 'portal',
@@ -93,6 +103,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
       env: { ...env, PORT: String(o.ports.portal), NODE_ENV: 'production' },
       url: url('portal'),
       readyPath: 'api/ready',
+      ports: [o.ports.portal],
     },
     {
       name: 'worker',
@@ -102,6 +113,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
       env: workerEnv,
       url: url('worker'),
       readyPath: 'readyz',
+      ports: o.evaluator === 'external' ? [o.ports.worker] : [o.ports.worker, o.ports.evaluator],
     },
   ];
   return all.filter((s) => o.services.includes(s.name));

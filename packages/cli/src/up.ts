@@ -7,7 +7,8 @@ import { balanceOf } from './bank-client';
 import { type DevSettings, devSettingsFile, needsSeed, seed } from './seeding';
 import { ensureBuilt } from './build';
 import { type DevAccount, devAccounts, resourceDirOf, writeDevKeystores } from './identities';
-import { launch, type Running, specs, stopAll, tail, waitReady } from './stack';
+import { type Running, specs, stopAll, tail, waitReady } from './stack';
+import { SupervisedService } from './supervise';
 import {
   adminTokenFile,
   dcpEnv,
@@ -28,7 +29,8 @@ const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s
 /**
  * `dcp-emu up` / `npm start`: builds what is missing, starts every service, waits until each is
  * ready, funds the dev accounts, prints the URLs, the accounts and the environment an unmodified DCP
- * program needs, and stops everything cleanly on Ctrl-C (or when any service dies).
+ * program needs, supervises the services (one that exits unexpectedly is restarted with back-off)
+ * and stops everything cleanly on Ctrl-C.
  */
 export async function up(o: UpOptions): Promise<number> {
   const previous = readStackInfo(o.dataDir);
@@ -59,13 +61,16 @@ export async function up(o: UpOptions): Promise<number> {
 
   const list = specs({ ...o, adminToken });
   process.stderr.write(`dcp-emu: starting ${list.map((s) => s.name).join(', ')} (data in ${o.dataDir})…\n`);
-  const running: Running[] = [];
+  const supervised: SupervisedService[] = [];
+  const running = () => supervised.flatMap((s) => (s.current ? [s.current] : []));
   let stopping = false;
+  let published = false;
   const shutdown = async (why: string, code: number) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`\ndcp-emu: ${why}; stopping ${running.map((r) => r.spec.name).join(', ')}…\n`);
-    await stopAll(running);
+    for (const s of supervised) s.stop();
+    process.stderr.write(`\ndcp-emu: ${why}; stopping ${supervised.map((s) => s.spec.name).join(', ')}…\n`);
+    await stopAll(running());
     removeStackInfo(o.dataDir, process.pid);
     process.stderr.write('dcp-emu: stopped\n');
     process.exit(code);
@@ -81,6 +86,16 @@ export async function up(o: UpOptions): Promise<number> {
     homeDir,
     urls: Object.fromEntries(list.map((s) => [s.name, s.url])),
   };
+  // restart counts and states for `dcp-emu status`, once the stack is published
+  const changed = () => {
+    info.processes = Object.fromEntries(supervised.map((s) => [s.spec.name, s.info]));
+    if (published && !stopping) writeStackInfo(info);
+  };
+  const supervise = (spec: (typeof list)[number]): Running => {
+    const s = new SupervisedService(spec, o.dataDir, changed);
+    supervised.push(s);
+    return s.start();
+  };
   try {
     // The scheduler migrates the database first; the others start once it is ready, so a fresh
     // database is migrated by one process.
@@ -90,12 +105,8 @@ export async function up(o: UpOptions): Promise<number> {
       process.stderr.write(`dcp-emu: ${r.spec.name} ready (${seconds(started)})\n`);
     };
     const [first, ...rest] = list;
-    if (first) {
-      running.push(launch(first, o.dataDir));
-      await ready(running[0] as Running);
-    }
-    const others = rest.map((s) => launch(s, o.dataDir));
-    running.push(...others);
+    if (first) await ready(supervise(first));
+    const others = rest.map(supervise);
     await Promise.all(others.map(ready));
     if (await needsSeed(info)) {
       process.stderr.write(`dcp-emu: funding ${accounts.length} dev accounts…\n`);
@@ -103,14 +114,15 @@ export async function up(o: UpOptions): Promise<number> {
     }
   } catch (e) {
     process.stderr.write(`dcp-emu: ${(e as Error).message}\n`);
-    for (const r of running) {
+    for (const r of running()) {
       const t = tail(r.logFile, 15);
       if (t) process.stderr.write(`--- ${r.spec.name} (${r.logFile}) ---\n${t}\n`);
     }
     await shutdown('start-up failed', 1);
     return 1;
   }
-  writeStackInfo(info);
+  published = true;
+  changed();
 
   const out: string[] = [];
   const width = Math.max(...list.map((s) => s.name.length)) + 2;
@@ -135,15 +147,7 @@ export async function up(o: UpOptions): Promise<number> {
   process.stderr.write(
     `\ndcp-emu: ready in ${seconds(t0)}. Logs in ${o.dataDir}/logs (dcp-emu logs -f). Press Ctrl-C to stop.\n`,
   );
-  for (const r of running) {
-    r.exited.then((code) => {
-      if (!stopping) {
-        process.stderr.write(
-          `dcp-emu: ${r.spec.name} exited unexpectedly (code ${code})\n${tail(r.logFile, 15)}\n`,
-        );
-        void shutdown(`${r.spec.name} died`, 1);
-      }
-    });
-  }
+  // a service that exits unexpectedly is restarted with back-off; Ctrl-C stops them all
+  for (const s of supervised) s.supervise();
   return new Promise<number>(() => {});
 }

@@ -9,3 +9,4 @@ export {
   preparePrivateDataDir,
   usePrivateUmask,
 } from './private-files';
+export { describePortHolder, type PortHolder, portHolder } from './port-holder';

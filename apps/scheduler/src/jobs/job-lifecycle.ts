@@ -53,6 +53,8 @@ export class JobLifecycle {
     );
     if (!ended) return false;
     this.ctx.logger.info({ job: jobId, reason, code }, 'job cancelled');
+    // SchedMsg `remove` (as DCP's scheduler): workers terminate the job's running sandboxes now
+    this.ctx.events.schedMsg('broadcast', 'remove', { jobAddress: jobId });
     await this.ctx.events.emitReliable(jobId, 'stop', {
       runStatus: 'cancelled',
       reason,

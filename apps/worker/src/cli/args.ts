@@ -18,6 +18,8 @@ export interface CliOptions {
   computeGroups: ComputeGroupCredentials[];
   leavePublicGroup: boolean;
   allowOrigins: string[];
+  /** deny by default: no loopback origins for job data and work-function fetches unless -a allows them */
+  strictOrigins: boolean;
   jobIds: string[];
   minimumWage: MinimumWage;
   identityKey: string | undefined;
@@ -47,7 +49,9 @@ Our DCP worker: fetches slices from a dcp-emu scheduler and computes them in dcp
   --paymentAddress <0x...>    account credited with the earnings (default: ~/.dcp/default.keystore, else the identity)
   -g <joinKey,joinSecret>     join a compute group (or joinKey,eh1-<joinHash>); repeatable
   --leavePublicGroup          do not work for the public compute group
-  -a, --allowedOrigins <url>  also fetch job artifacts from this origin; repeatable
+  -a, --allowedOrigins <url>  also fetch job artifacts from this origin, and let work functions fetch() it;
+      --allow-origin <url>    repeatable. The scheduler's own services are never reachable from a work function.
+      --strict-origins        deny by default (with a local scheduler, loopback origins are allowed otherwise)
   -j, --job-id <id>           only work on these jobs; repeatable
   --minimumWage <cpu[,gpu,in,out]>  refuse work paying less (DCC per CPU-hour, GPU-hour, MB in, MB out)
   --identityKey <hex>         the worker's identity private key
@@ -84,6 +88,7 @@ const valueFlags: Record<string, string> = {
   '-a': 'origin',
   '--allowedOrigins': 'origin',
   '--allowed-origins': 'origin',
+  '--allow-origin': 'origin',
   '-j': 'job',
   '--job-id': 'job',
   '--jobId': 'job',
@@ -102,6 +107,7 @@ const boolFlags: Record<string, string> = {
   '--leavePublicGroup': 'leavePublicGroup',
   '--leave-public-group': 'leavePublicGroup',
   '--external-evaluator': 'externalEvaluator',
+  '--strict-origins': 'strictOrigins',
   '-v': 'verbose',
   '--verbose': 'verbose',
   '-h': 'help',
@@ -202,6 +208,7 @@ export function parseArgs(
     computeGroups,
     leavePublicGroup: bools.has('leavePublicGroup'),
     allowOrigins: all('origin'),
+    strictOrigins: bools.has('strictOrigins') || /^(1|true)$/i.test(env.DCP_EMU_WORKER_STRICT_ORIGINS ?? ''),
     jobIds: all('job'),
     minimumWage: { CPU: wage[0] ?? 0, GPU: wage[1] ?? 0, in: wage[2] ?? 0, out: wage[3] ?? 0 },
     identityKey: last('identityKey'),

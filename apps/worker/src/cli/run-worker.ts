@@ -1,10 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Identity, loadOrCreateIdentity, readKeystoreFile } from '@dcp-emu/protocol/node';
 import { defaultDataDir, type Logger } from '@dcp-emu/service-kit';
 import { EvaluatorProcess, probe } from '../evaluator-process';
-import { discoverScheduler, loadOrCreateWorkerId, Supervisor } from '../supervisor';
+import {
+  discoverScheduler,
+  isLocalHost,
+  loadOrCreateWorkerId,
+  Supervisor,
+  stackServices,
+} from '../supervisor';
 import { type CliOptions, sandboxCount } from './args';
 
 /**
@@ -98,6 +104,19 @@ export async function startWorker(
     computeGroups: o.computeGroups,
     leavePublicGroup: o.leavePublicGroup,
     allowOrigins: o.allowOrigins,
+    originPolicy: {
+      // the dev default (loopback origins) only next to a local scheduler; a remote one: deny by default
+      allowLoopback: !o.strictOrigins && isLocalHost(new URL(o.schedulerUrl).hostname),
+      localAddresses: Object.values(networkInterfaces()).flatMap((list) =>
+        (list ?? []).map((a) => a.address),
+      ),
+      denied: stackServices({
+        schedulerUrl: o.schedulerUrl,
+        services: { ...found.services },
+        config: found.config,
+        extra: [{ name: 'evaluator', url: `http://${o.evaluatorHost}:${o.evaluatorPort}/` }],
+      }),
+    },
     minimumWage: o.minimumWage,
     jobIds: o.jobIds,
     ...((o.watchdogIntervalMs ?? found.watchdogIntervalMs)

@@ -1,4 +1,4 @@
-import { commonEnv, loadConfig, logLevel, port } from '@dcp-emu/service-kit';
+import { commonEnv, flag, loadConfig, logLevel, port } from '@dcp-emu/service-kit';
 import { z } from 'zod';
 
 /** Everything the evaluator process can be tuned with. */
@@ -25,6 +25,12 @@ export interface EvaluatorConfig {
   maxOutputBacklogMb: number;
   /** Cap on every WebAssembly.Memory, in 64 KiB pages (process-wide V8 flag). */
   wasmMaxPages: number;
+  /** WebAssembly memory one sandbox may create, in MiB; each memory is charged at its maximum → ENOMEM. */
+  wasmBudgetMb: number;
+  /** Exit when standard input closes (the parent that spawned us with a pipe died). */
+  exitWithParent: boolean;
+  /** Resident memory of the process (beyond its start) above which the largest sandbox is killed, in MiB. */
+  maxRssMb: number;
   /** How often the watchdog checks progress, CPU time and load, in ms. */
   watchdogIntervalMs: number;
   logLevel: z.infer<typeof logLevel>;
@@ -45,6 +51,9 @@ const envShape = {
   DCP_EMU_EVALUATOR_MAX_LINE_BYTES: positive.default(256 * 1024 * 1024),
   DCP_EMU_EVALUATOR_MAX_OUTPUT_BACKLOG_MB: positive.default(64),
   DCP_EMU_EVALUATOR_WASM_MAX_PAGES: positive.default(4096),
+  DCP_EMU_EVALUATOR_WASM_BUDGET_MB: positive.default(512),
+  DCP_EMU_EVALUATOR_MAX_RSS_MB: positive.optional(),
+  DCP_EMU_EVALUATOR_EXIT_WITH_PARENT: flag.default(false),
   DCP_EMU_EVALUATOR_WATCHDOG_MS: positive.default(100),
 };
 
@@ -65,6 +74,9 @@ export function loadEvaluatorConfig(env: NodeJS.ProcessEnv = process.env): Evalu
       maxLineBytes: e.DCP_EMU_EVALUATOR_MAX_LINE_BYTES,
       maxOutputBacklogMb: e.DCP_EMU_EVALUATOR_MAX_OUTPUT_BACKLOG_MB,
       wasmMaxPages: e.DCP_EMU_EVALUATOR_WASM_MAX_PAGES,
+      wasmBudgetMb: e.DCP_EMU_EVALUATOR_WASM_BUDGET_MB,
+      maxRssMb: e.DCP_EMU_EVALUATOR_MAX_RSS_MB ?? e.DCP_EMU_EVALUATOR_MAX_TOTAL_HEAP_MB + 1024,
+      exitWithParent: e.DCP_EMU_EVALUATOR_EXIT_WITH_PARENT,
       watchdogIntervalMs: e.DCP_EMU_EVALUATOR_WATCHDOG_MS,
       logLevel: e.DCP_EMU_LOG_LEVEL,
     }),
@@ -85,6 +97,7 @@ const cliFlags: Record<string, keyof EvaluatorConfig> = {
   '--progress-timeout': 'progressTimeoutMs',
   '--slice-cpu-limit': 'sliceCpuLimitMs',
   '--call-timeout': 'callTimeoutMs',
+  '--wasm-budget': 'wasmBudgetMb',
 };
 
 export const usage = `Usage: dcp-emu-evaluator [options]
@@ -96,6 +109,8 @@ export const usage = `Usage: dcp-emu-evaluator [options]
   --progress-timeout <ms>    ENOPROGRESS after this long without progress() (default 300000)
   --slice-cpu-limit <ms>     ESLICETOOSLOW above this CPU time per slice (default 3600000)
   --call-timeout <ms>        limit of one run outside a slice (default 20000)
+  --wasm-budget <MiB>        WebAssembly memory per sandbox, each memory at its maximum (default 512)
+  --exit-with-parent         exit when standard input closes (a supervisor's pipe)
   -h, --help                 this text
 Every option also has a DCP_EMU_EVALUATOR_* environment variable.`;
 
@@ -105,6 +120,10 @@ export function applyArgs(base: EvaluatorConfig, argv: readonly string[]): Evalu
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '--exit-with-parent') {
+      out.exitWithParent = true;
+      continue;
+    }
     const eq = arg.indexOf('=');
     const flag = eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
     const key = cliFlags[flag];

@@ -84,3 +84,38 @@ describe('evaluator manager', () => {
     small.close();
   });
 });
+
+describe('evaluator manager RSS backstop', () => {
+  it('kills the largest sandbox when the process holds more than maxRssMb beyond its start, once per hold-off', async () => {
+    const { EvaluatorManager } = await import('./manager');
+    const { createLogger } = await import('@dcp-emu/service-kit');
+    const MiB = 1024 * 1024;
+    let rss = 100 * MiB;
+    const manager = new EvaluatorManager(
+      { maxSandboxes: 4, maxTotalHeapMb: 4096, maxRssMb: 256, watchdogIntervalMs: 60_000 },
+      createLogger('evaluator', 'silent'),
+      () => rss,
+    );
+    const killed: string[] = [];
+    // the manager's view of a session: its sandbox's reported size and kill()
+    const session = (name: string, bytes: number) =>
+      ({
+        done: new Promise(() => {}),
+        current: { check() {}, heapBytes: async () => bytes },
+        kill: (code: DcpErrorCode) => killed.push(`${name}:${code}`),
+      }) as unknown as import('./session').Session;
+    manager.admit(session('small', 10 * MiB));
+    manager.admit(session('large', 50 * MiB));
+    manager.check();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(killed).toEqual([]);
+    rss = 100 * MiB + 300 * MiB; // memory nobody accounted for
+    manager.check();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(killed).toEqual([`large:${DcpErrorCode.ENOMEM}`]);
+    manager.check(); // within the hold-off: no second victim while the freed memory leaves the RSS
+    await new Promise((r) => setTimeout(r, 20));
+    expect(killed).toHaveLength(1);
+    manager.stop();
+  });
+});

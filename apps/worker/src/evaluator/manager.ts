@@ -6,6 +6,12 @@ export interface ManagerLimits {
   maxSandboxes: number;
   maxTotalHeapMb: number;
   watchdogIntervalMs: number;
+  /**
+   * Backstop for memory outside every sandbox's accounting: above this resident size of the whole
+   * process (beyond what it held at start) the largest sandbox is killed (ENOMEM). Default: the total
+   * heap budget + 1 GiB.
+   */
+  maxRssMb?: number;
 }
 
 /**
@@ -17,11 +23,19 @@ export class EvaluatorManager {
   private readonly sessions = new Set<Session>();
   private timer: NodeJS.Timeout | undefined;
   private checkingHeap = false;
+  /** the process's RSS before any sandbox: what the evaluator itself needs */
+  private readonly baselineRss: number;
+  /** after a kill for RSS, give the freed memory time to leave the RSS before judging it again */
+  private rssHoldUntil = 0;
 
   constructor(
     private readonly limits: ManagerLimits,
     private readonly logger: Logger,
-  ) {}
+    /** resident memory of this process (injectable for tests) */
+    private readonly rss: () => number = () => process.memoryUsage.rss(),
+  ) {
+    this.baselineRss = rss();
+  }
 
   get size(): number {
     return this.sessions.size;
@@ -65,6 +79,15 @@ export class EvaluatorManager {
     );
     let total = sizes.reduce((sum, [, b]) => sum + b, 0);
     sizes.sort((a, b) => b[1] - a[1]);
+    const rssLimit = (this.limits.maxRssMb ?? this.limits.maxTotalHeapMb + 1024) * 1024 * 1024;
+    const resident = this.rss() - this.baselineRss;
+    if (resident > rssLimit && Date.now() >= this.rssHoldUntil && sizes[0]) {
+      this.rssHoldUntil = Date.now() + 2_000;
+      this.logger.warn({ resident, rssLimit }, 'evaluator RSS over its limit: killing the largest sandbox');
+      sizes[0][0].kill(DcpErrorCode.ENOMEM, `evaluator memory above ${Math.round(rssLimit / 1048576)} MiB`);
+      total -= sizes[0][1];
+      sizes.shift();
+    }
     for (const [session, bytes] of sizes) {
       if (total <= limit) break;
       this.logger.warn(

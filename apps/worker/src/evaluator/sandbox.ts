@@ -6,7 +6,16 @@ import { type KvinVersion, kvinFor, kvinSources } from './kvin';
 import { dieLine } from './line-protocol';
 
 /** What a sandbox tells its session: one protocol line to write, with the prelude's bookkeeping kind. */
-export type LineKind = 'msg' | 'progress' | 'slice-start' | 'slice-end' | 'die' | 'wake' | 'fatal';
+export type LineKind =
+  | 'msg'
+  | 'progress'
+  | 'slice-start'
+  | 'slice-end'
+  | 'die'
+  | 'wake'
+  | 'fatal'
+  | 'enomem'
+  | 'wasm';
 
 /** Why a sandbox ended. `null` code: an orderly close (die request, work.reject, peer gone). */
 export interface SandboxExit {
@@ -19,6 +28,10 @@ export interface SandboxLimits {
   progressTimeoutMs: number;
   sliceCpuLimitMs: number;
   callTimeoutMs: number;
+  /** WebAssembly memory a sandbox may create, charged at each memory's maximum (bytes). */
+  wasmBudgetBytes: number;
+  /** The process-wide cap of one WebAssembly.Memory, in 64 KiB pages. */
+  wasmMaxPages: number;
 }
 
 export interface SandboxHooks {
@@ -48,13 +61,14 @@ function bootScripts(): Script[] {
         name: 'sandbox-polyfills.js',
         source: readFileSync(join(preludeDir, 'sandbox-polyfills.js'), 'utf8'),
       },
-      { name: 'kvin-v9.js', source: kvin.v9 },
+      /* strict, like the prelude: V8 then hides these frames' functions from CallSites */
+      { name: 'kvin-v9.js', source: `'use strict';${kvin.v9}` },
       {
         name: 'kvin-stash.js',
         source:
           'globalThis.__dcpEmuKvin9 = globalThis.KVIN; delete globalThis.KVIN; delete globalThis.module;',
       },
-      { name: 'kvin-v8.js', source: kvin.v8 },
+      { name: 'kvin-v8.js', source: `'use strict';${kvin.v8}` },
       { name: 'kvin-stash-v8.js', source: 'delete globalThis.module;' },
       { name: 'sandbox-prelude.js', source: readFileSync(join(preludeDir, 'sandbox-prelude.js'), 'utf8') },
     ];
@@ -83,6 +97,8 @@ export class Sandbox {
   private busy = false;
   private measuring = false;
   private lastHeap = 0;
+  /** WebAssembly memory charged to this sandbox (its memories' maxima), as the prelude reports it. */
+  private wasmBytes = 0;
   /** KVIN version of the peer (dcp-worker 3.3.19 speaks v8); used for host-made notices. */
   peerKvin: KvinVersion = 'v8';
 
@@ -111,6 +127,10 @@ export class Sandbox {
         { ignored: true },
       );
       await context.global.set('__dcpEmuSend', send);
+      await context.global.set(
+        '__dcpEmuLimits',
+        JSON.stringify({ budgetBytes: limits.wasmBudgetBytes, maxPages: limits.wasmMaxPages }),
+      );
       for (const script of bootScripts()) {
         const compiled: ivm.Script & ivm.CachedDataResult = await isolate.compileScript(script.source, {
           filename: `dcp-emu:${script.name}`,
@@ -147,12 +167,13 @@ export class Sandbox {
   }
 
   /**
-   * Heap in use (V8 heap plus external ArrayBuffer memory), in bytes; 0 once closed. Asking a
+   * Memory in use (V8 heap, external ArrayBuffer memory and charged WebAssembly memory), in bytes;
+   * 0 once closed. Asking a
    * busy isolate would wait for it, so while a call runs this is the last measured value.
    */
   async heapBytes(): Promise<number> {
     if (this.exited || this.isolate.isDisposed) return 0;
-    if (this.busy || this.measuring) return this.lastHeap;
+    if (this.busy || this.measuring) return this.lastHeap + this.wasmBytes;
     this.measuring = true;
     try {
       const s = await this.isolate.getHeapStatistics();
@@ -162,7 +183,7 @@ export class Sandbox {
     } finally {
       this.measuring = false;
     }
-    return this.exited ? 0 : this.lastHeap;
+    return this.exited ? 0 : this.lastHeap + this.wasmBytes;
   }
 
   /** Watchdog: ENOPROGRESS / ESLICETOOSLOW for a running slice. */
@@ -255,6 +276,12 @@ export class Sandbox {
         return;
       case 'wake':
         this.schedule(Number(line));
+        return;
+      case 'wasm':
+        this.wasmBytes = Math.max(0, Number(line) || 0);
+        return;
+      case 'enomem':
+        this.kill(DcpErrorCode.ENOMEM, line);
         return;
       case 'die':
         this.sliceActive = false;

@@ -41,6 +41,8 @@ export async function startEvaluator(config: EvaluatorConfig, logger: Logger): P
     progressTimeoutMs: config.progressTimeoutMs,
     sliceCpuLimitMs: config.sliceCpuLimitMs,
     callTimeoutMs: config.callTimeoutMs,
+    wasmBudgetBytes: config.wasmBudgetMb * 1024 * 1024,
+    wasmMaxPages: config.wasmMaxPages,
   };
 
   const server: Server = createServer((socket) => {

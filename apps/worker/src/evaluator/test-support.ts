@@ -18,12 +18,14 @@ export interface EvaluatorProcess {
 export async function spawnEvaluator(
   env: Record<string, string> = {},
   timeoutMs = 20_000,
+  /** give the evaluator a stdin pipe (as the worker does for `--exit-with-parent`) */
+  stdinPipe = false,
 ): Promise<EvaluatorProcess> {
   const cli = join(__dirname, 'cli.ts');
   const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', cli, '-p', '0'], {
     cwd: join(__dirname, '..', '..'),
     env: { ...process.env, DCP_EMU_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const listeners = new Set<() => void>();

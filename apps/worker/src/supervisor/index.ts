@@ -2,8 +2,15 @@ export {
   type Artifact,
   ArtifactFetcher,
   type FetchPurpose,
+  guardedFetch,
   type HttpFetch,
+  isLocalHost,
   OriginPolicy,
+  type OriginPolicyOptions,
+  type Refusal,
+  type ResolveHost,
+  refusalMessage,
+  stackServices,
 } from './artifacts';
 export {
   type ComputeGroupCredentials,

@@ -12,7 +12,14 @@ import {
   seal,
   silentLogger,
 } from '@dcp-emu/protocol';
-import { ArtifactFetcher, type HttpFetch, OriginPolicy } from './artifacts';
+import {
+  ArtifactFetcher,
+  guardedFetch,
+  type HttpFetch,
+  OriginPolicy,
+  type OriginPolicyOptions,
+  type ResolveHost,
+} from './artifacts';
 import { type ComputeGroupCredentials, workerComputeGroups } from './compute-groups';
 import {
   type FetchRequestData,
@@ -65,6 +72,10 @@ export interface SupervisorCoreOptions {
   leavePublicGroup?: boolean;
   /** `-a`: origins allowed for every purpose */
   allowOrigins?: string[];
+  /** the stack's own services (never reachable from a work function) and the loopback dev default */
+  originPolicy?: OriginPolicyOptions;
+  /** host name → addresses (Node: dns.lookup), so a name pointing at a stack service is refused too */
+  resolveHost?: ResolveHost;
   minimumWage?: MinimumWage;
   /** `-j`: only these jobs */
   jobIds?: string[];
@@ -194,7 +205,10 @@ const FETCH_STARTUP_CHECK = 4;
  */
 export class SupervisorCore extends Emitter<SupervisorEvents> {
   readonly options: Required<
-    Omit<SupervisorCoreOptions, 'schedulerOrigin' | 'httpFetch' | 'logger' | 'services' | 'sandboxes'>
+    Omit<
+      SupervisorCoreOptions,
+      'schedulerOrigin' | 'httpFetch' | 'logger' | 'services' | 'sandboxes' | 'originPolicy' | 'resolveHost'
+    >
   > & { services: ServiceLocations };
   readonly #openSandboxPort: SandboxFactory;
   readonly logger: Logger;
@@ -267,8 +281,10 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
     };
     this.logger = options.logger ?? silentLogger;
     this.artifacts = new ArtifactFetcher(
-      new OriginPolicy(options.schedulerOrigin, this.options.allowOrigins),
+      new OriginPolicy(options.schedulerOrigin, this.options.allowOrigins, options.originPolicy),
       options.httpFetch,
+      undefined,
+      options.resolveHost,
     );
     const initiator = (location: URL) =>
       new DcpInitiator({
@@ -956,13 +972,18 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
   }
 
   async #workerFetch(req: FetchRequestData): Promise<FetchResponseData> {
-    if (!this.artifacts.origins.isAllowed(req.url, 'workerFetch'))
-      throw new DcpError(DcpErrorCode.EPERM_ORIGIN, `Not allowed to fetch from the origin of ${req.url}`);
-    const res = await fetch(req.url, {
-      method: req.method ?? 'GET',
-      headers: req.headersEntries ?? [],
-      body: req.bodyBuffer ? new Uint8Array(req.bodyBuffer) : undefined,
-    });
+    const res = await guardedFetch(
+      this.artifacts.origins,
+      req.url,
+      'workerFetch',
+      {
+        method: req.method ?? 'GET',
+        headers: req.headersEntries ?? [],
+        body: req.bodyBuffer ? new Uint8Array(req.bodyBuffer) : undefined,
+      },
+      (url, init) => fetch(url, init),
+      this.artifacts.resolveHost,
+    );
     const body = new Uint8Array(await res.arrayBuffer());
     return {
       url: res.url,

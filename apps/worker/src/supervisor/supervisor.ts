@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { EvaluatorSandbox } from './evaluator-sandbox';
 import { SupervisorCore, type SupervisorCoreOptions } from './supervisor-core';
 
@@ -28,6 +29,8 @@ export class Supervisor extends SupervisorCore {
     const { evaluator, ...core } = options;
     super({
       ...core,
+      resolveHost:
+        core.resolveHost ?? ((h) => lookup(h, { all: true }).then((all) => all.map((a) => a.address))),
       sandboxes: (host, timeouts) => EvaluatorSandbox.open(evaluator.host, evaluator.port, host, timeouts),
     });
     this.evaluator = evaluator;

@@ -4,6 +4,8 @@
  * no host objects: everything here is built from ES built-ins of the sandbox's own realm.
  */
 (function dcpEmuPolyfills(global) {
+  // biome-ignore lint/suspicious/noRedundantUseStrict: a script run in the isolate, not a module; strict mode hides these frames from CallSites and fn.caller
+  'use strict';
   function define(name, value) {
     Object.defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false });
   }

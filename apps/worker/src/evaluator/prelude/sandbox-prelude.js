@@ -16,16 +16,25 @@
  *   'die'         a DIE: line; the sandbox asked to be closed (work.reject)
  *   'wake'        no line but a delay in ms: a timer became due earlier than last reported
  *   'fatal'       no line but a reason: the sandbox cannot report any more (host kills it)
+ *   'enomem'      no line but a reason: the sandbox went over its WebAssembly memory budget
+ *   'wasm'        no line but the bytes of WebAssembly memory charged to the sandbox so far
  *
  * dispatch() and tick() return the delay in ms until the next virtual timer is due, or -1.
  */
 (function dcpEmuPrelude(global) {
+  // biome-ignore lint/suspicious/noRedundantUseStrict: a script run in the isolate, not a module; strict mode hides these frames from CallSites and fn.caller
+  'use strict';
   const send = global.__dcpEmuSend;
   const kvinV9 = global.__dcpEmuKvin9;
   const kvinV8 = global.KVIN;
   delete global.__dcpEmuSend;
   delete global.__dcpEmuKvin9;
   delete global.KVIN;
+  const wasmLimits = JSON.parse(typeof global.__dcpEmuLimits === 'string' ? global.__dcpEmuLimits : '{}');
+  delete global.__dcpEmuLimits;
+  wasmLimits.maxPages = Number(wasmLimits.maxPages) > 0 ? Number(wasmLimits.maxPages) : 4096;
+  wasmLimits.budgetBytes =
+    Number(wasmLimits.budgetBytes) > 0 ? Number(wasmLimits.budgetBytes) : 512 * 1024 * 1024;
 
   /* Intrinsics captured before any job code runs, so tampering with prototypes later cannot
    * change how this prelude talks to the host. */
@@ -48,6 +57,281 @@
   const StringCtor = String;
   const call = (fn, thisArg, ...args) => apply(fn, thisArg, args);
   const own = (o, k) => o !== null && typeof o === 'object' && call(hasOwn, o, k);
+
+  /* ---- hardening: stack-trace CallSites and WebAssembly memory ------------------------------ */
+  /*
+   * This whole prelude (and KVIN, and the polyfills) runs in strict mode: V8 then answers
+   * `getFunction()`/`getThis()` of its frames, and of every frame below them, with undefined, and
+   * `fn.caller` of a job function called from here with null. On top of that the job's
+   * `Error.prepareStackTrace` only ever sees CallSite stand-ins without getFunction/getThis and
+   * without the prelude's own frames.
+   */
+  const callSiteMethods = [
+    'getTypeName',
+    'getFunctionName',
+    'getMethodName',
+    'getFileName',
+    'getLineNumber',
+    'getColumnNumber',
+    'getEvalOrigin',
+    'isToplevel',
+    'isEval',
+    'isNative',
+    'isConstructor',
+    'isAsync',
+    'isPromiseAll',
+    'getPromiseIndex',
+    'getScriptNameOrSourceURL',
+    'getScriptHash',
+    'getEnclosingColumnNumber',
+    'getEnclosingLineNumber',
+    'getPosition',
+    'toString',
+  ];
+  const arrayMap = Array.prototype.map;
+  const arrayFilter = Array.prototype.filter;
+  const stringStartsWith = String.prototype.startsWith;
+  function safeCallSite(site) {
+    const out = { getFunction: () => undefined, getThis: () => undefined };
+    for (const name of callSiteMethods) {
+      const method = site[name];
+      out[name] = typeof method === 'function' ? () => apply(method, site, []) : () => undefined;
+    }
+    return freeze(out);
+  }
+  function ownFrame(site) {
+    try {
+      const file = apply(site.getFileName, site, []);
+      return typeof file === 'string' && apply(stringStartsWith, file, ['dcp-emu:']);
+    } catch {
+      return false;
+    }
+  }
+  /* the job's function → the wrapper V8 gets (and the job reads back), and the way back */
+  const wrappers = new WeakMap();
+  const unwrap = new WeakMap();
+  const weakGet0 = WeakMap.prototype.get;
+  const weakSet0 = WeakMap.prototype.set;
+  let jobPrepareStackTrace;
+  function wrapperOf(fn) {
+    let w = apply(weakGet0, wrappers, [fn]);
+    if (!w) {
+      w = function prepareStackTrace(error, sites) {
+        const visible = apply(arrayFilter, sites, [(s) => !ownFrame(s)]);
+        return apply(fn, ErrorCtor, [error, apply(arrayMap, visible, [safeCallSite])]);
+      };
+      apply(weakSet0, wrappers, [fn, w]);
+      apply(weakSet0, unwrap, [w, fn]);
+    }
+    return w;
+  }
+  defineProperty(ErrorCtor, 'prepareStackTrace', {
+    get: () =>
+      typeof jobPrepareStackTrace === 'function' ? wrapperOf(jobPrepareStackTrace) : jobPrepareStackTrace,
+    set: (fn) => {
+      jobPrepareStackTrace = (typeof fn === 'function' && apply(weakGet0, unwrap, [fn])) || fn;
+    },
+    enumerable: false,
+    configurable: false,
+  });
+
+  /*
+   * WebAssembly memories live outside the isolate's heap limit, so every memory a sandbox creates
+   * (new WebAssembly.Memory, or defined by a module it instantiates) is charged up front at its
+   * maximum size (its declared maximum, else the process-wide page cap): wasm code can grow a
+   * memory only up to that maximum, so the charges bound what the sandbox can ever touch. Above
+   * the sandbox's budget the slice ends with ENOMEM. Modules are known only through these
+   * wrappers (their bytes are parsed here), so an instance of an unknown module is refused.
+   */
+  const Wasm = global.WebAssembly;
+  if (Wasm) {
+    const PAGE = 65536;
+    const OrigMemory = Wasm.Memory;
+    const OrigModule = Wasm.Module;
+    const OrigInstance = Wasm.Instance;
+    const origCompile = Wasm.compile;
+    const CompileError = Wasm.CompileError;
+    const NumberCtor = Number;
+    const construct = Reflect.construct;
+    const isView = ArrayBuffer.isView;
+    const U8 = Uint8Array;
+    const typedBuffer = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(U8.prototype), 'buffer').get;
+    const typedOffset = Object.getOwnPropertyDescriptor(
+      Object.getPrototypeOf(U8.prototype),
+      'byteOffset',
+    ).get;
+    const typedLength = Object.getOwnPropertyDescriptor(
+      Object.getPrototypeOf(U8.prototype),
+      'byteLength',
+    ).get;
+    const dvBuffer = Object.getOwnPropertyDescriptor(DataView.prototype, 'buffer').get;
+    const dvOffset = Object.getOwnPropertyDescriptor(DataView.prototype, 'byteOffset').get;
+    const dvLength = Object.getOwnPropertyDescriptor(DataView.prototype, 'byteLength').get;
+    const u8Slice = U8.prototype.slice;
+    const weakGet = WeakMap.prototype.get;
+    const weakSet = WeakMap.prototype.set;
+    const modulePages = new WeakMap();
+    let charged = 0;
+    const Registry = global.FinalizationRegistry;
+    const registryRegister = Registry ? Registry.prototype.register : undefined;
+    const refunds = Registry
+      ? new Registry((pages) => {
+          charged = mathMax(0, charged - pages);
+          send('wasm', StringCtor(charged * PAGE));
+        })
+      : undefined;
+
+    const budgetPages = mathFloor(wasmLimits.budgetBytes / PAGE);
+    const capPages = wasmLimits.maxPages;
+    const charge = (pages, what) => {
+      if (pages <= 0) return;
+      if (charged + pages > budgetPages) {
+        const message = `WebAssembly memory over the sandbox's budget of ${mathFloor(budgetPages / 16)} MiB (${what} would bring it to ${mathFloor((charged + pages) / 16)} MiB)`;
+        send('enomem', message);
+        throw new RangeError(message);
+      }
+      charged += pages;
+      send('wasm', StringCtor(charged * PAGE));
+    };
+    const limitPages = (max) => (typeof max === 'number' && max >= 0 && max < capPages ? max : capPages);
+
+    /** A private copy of the module bytes (the caller cannot change them after we looked). */
+    const copyBytes = (source) => {
+      let view;
+      if (isView(source)) {
+        try {
+          view = new U8(
+            apply(typedBuffer, source, []),
+            apply(typedOffset, source, []),
+            apply(typedLength, source, []),
+          );
+        } catch {
+          view = new U8(
+            apply(dvBuffer, source, []),
+            apply(dvOffset, source, []),
+            apply(dvLength, source, []),
+          );
+        }
+      } else view = new U8(source);
+      return apply(u8Slice, view, []);
+    };
+    /** Pages charged per instance of a module: the maxima of the memories it defines (not imports). */
+    const definedMemoryPages = (bytes) => {
+      let pos = 8;
+      const leb = () => {
+        let result = 0;
+        let scale = 1;
+        for (let i = 0; i < 10; i++) {
+          if (pos >= bytes.length) throw new CompileError('truncated module');
+          const b = bytes[pos++];
+          result += (b & 0x7f) * scale;
+          scale *= 128;
+          if ((b & 0x80) === 0) return result;
+        }
+        throw new CompileError('bad LEB128');
+      };
+      let pages = 0;
+      while (pos < bytes.length) {
+        const id = bytes[pos++];
+        const size = leb();
+        const end = pos + size;
+        if (id === 5) {
+          const count = leb();
+          for (let i = 0; i < count; i++) {
+            const flags = leb();
+            leb();
+            const hasMax = (flags & 1) === 1;
+            const max = hasMax ? leb() : undefined;
+            pages += (flags & 4) === 4 ? capPages : limitPages(max);
+          }
+        }
+        pos = end;
+      }
+      return pages;
+    };
+    const known = (module) => {
+      const pages = apply(weakGet, modulePages, [module]);
+      if (pages === undefined) throw new TypeError('WebAssembly.Instance: unknown module');
+      return pages;
+    };
+    const remember = (module, pages) => {
+      apply(weakSet, modulePages, [module, pages]);
+      return module;
+    };
+
+    /* charge first; give it back when V8 refuses to build the thing */
+    const charged_ = (pages, what, build) => {
+      charge(pages, what);
+      let made;
+      try {
+        made = build();
+      } catch (e) {
+        charged = mathMax(0, charged - pages);
+        throw e;
+      }
+      if (refunds && pages > 0) apply(registryRegister, refunds, [made, pages]);
+      return made;
+    };
+    const descriptorKeys = freeze(['initial', 'minimum', 'maximum', 'shared', 'index', 'address']);
+    function Memory(descriptor) {
+      if (new.target === undefined) throw new TypeError("WebAssembly.Memory must be invoked with 'new'");
+      if (descriptor === null || typeof descriptor !== 'object')
+        throw new TypeError('WebAssembly.Memory(): Argument 0 must be a memory descriptor');
+      /* every field read once, so a getter cannot show us one maximum and V8 another */
+      const clean = {};
+      for (let i = 0; i < descriptorKeys.length; i++) {
+        const k = descriptorKeys[i];
+        const v = descriptor[k];
+        if (v !== undefined) clean[k] = v;
+      }
+      const max = clean.maximum === undefined ? undefined : NumberCtor(clean.maximum);
+      if (max !== undefined) clean.maximum = max;
+      const target = new.target;
+      return charged_(limitPages(max), 'a new WebAssembly.Memory', () =>
+        construct(OrigMemory, [clean], target),
+      );
+    }
+    function Module(bytes) {
+      if (new.target === undefined) throw new TypeError("WebAssembly.Module must be invoked with 'new'");
+      const copy = copyBytes(bytes);
+      const module = construct(OrigModule, [copy], new.target);
+      return remember(module, definedMemoryPages(copy));
+    }
+    function Instance(module, imports) {
+      if (new.target === undefined) throw new TypeError("WebAssembly.Instance must be invoked with 'new'");
+      const target = new.target;
+      return charged_(known(module), 'a new WebAssembly.Instance', () =>
+        construct(OrigInstance, [module, imports], target),
+      );
+    }
+    const compile = async function compile(bytes) {
+      const copy = copyBytes(bytes);
+      const module = await apply(origCompile, Wasm, [copy]);
+      return remember(module, definedMemoryPages(copy));
+    };
+    const instantiate = async function instantiate(source, imports) {
+      if (source instanceof OrigModule) return new Instance(source, imports);
+      const module = await compile(source);
+      return { module, instance: new Instance(module, imports) };
+    };
+    for (const [Wrapper, Orig] of [
+      [Memory, OrigMemory],
+      [Module, OrigModule],
+      [Instance, OrigInstance],
+    ]) {
+      for (const k of Reflect.ownKeys(Orig)) {
+        if (k === 'prototype' || k === 'length' || k === 'name') continue;
+        defineProperty(Wrapper, k, Object.getOwnPropertyDescriptor(Orig, k));
+      }
+      defineProperty(Wrapper, 'prototype', { value: Orig.prototype, writable: false, configurable: false });
+      defineProperty(Orig.prototype, 'constructor', { value: Wrapper, writable: true, configurable: true });
+    }
+    const replace = { Memory, Module, Instance, compile, instantiate };
+    for (const k of keys(replace))
+      defineProperty(Wasm, k, { value: replace[k], writable: false, configurable: false, enumerable: false });
+    for (const k of ['compileStreaming', 'instantiateStreaming']) if (k in Wasm) delete Wasm[k];
+    Object.preventExtensions(Wasm);
+  }
 
   let peerKvin = kvinV8;
   let ring = 0;
