@@ -286,12 +286,17 @@ async function runJob(
   );
   const deadline = started + timeoutS * 1000;
   while (running(client.child) && Date.now() < deadline) {
-    for (const s of SERVICES) if (!readStat(pids[s])) fatal ??= `${s} (pid ${pids[s]}) died`;
-    if (fatal && !done) break;
+    const dead = SERVICES.filter((s) => !readStat(pids[s]));
+    if (dead.length > 0) {
+      fatal ??= `${dead.map((s) => `${s} (pid ${pids[s]})`).join(', ')} died`;
+      break;
+    }
     await sleep(250);
   }
-  const timedOut = running(client.child);
-  if (timedOut) {
+  // a client that printed its verdict is exiting: give it a moment before calling it stuck
+  if (running(client.child)) await Promise.race([client.exited, sleep(10_000)]);
+  const timedOut = running(client.child) && Date.now() >= deadline;
+  if (running(client.child)) {
     try {
       process.kill(-(client.child.pid as number), 'SIGKILL');
     } catch {}
@@ -334,7 +339,10 @@ async function runJob(
     return report;
   }
   if (!done) {
-    console.log(`   FAILED (client exit ${code}): ${fatal ?? ''}\n${client.output().slice(-3000)}`);
+    console.log(
+      `   FAILED after ${fmt(seconds)} s, ${fmt(reached)} of ${fmt(spec.slices)} results (client exit ${code}): ` +
+        `${fatal ?? ''}\n${client.output().slice(-3000)}`,
+    );
     return report;
   }
   const problems = [
