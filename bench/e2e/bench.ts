@@ -16,6 +16,7 @@
  * --million      one 1,000,000-slice range job instead (every service's peak RSS is in its report)
  * --database-url run the stack on this database (`dcp-emu up --database-url`), e.g. PostgreSQL
  * --postgres     run the stack on a throw-away PostgreSQL server (packages/testing's startPostgres)
+ * --keep-going   after a failed job (not a timeout), run the next one on the same stack
  * --timeout      seconds a job may take (default 120 + slices / 10, i.e. 10 slices/s at least)
  * --workers      worker sandboxes (default: the machine's cores, as `dcp-emu up`)
  * --floor-signs, --floor-recovers   the crypto floor's per-slice counts (default 3 and 3, see below)
@@ -62,6 +63,7 @@ const { values: opts } = parseArgs({
     million: { type: 'boolean', default: false },
     'database-url': { type: 'string' },
     postgres: { type: 'boolean', default: false },
+    'keep-going': { type: 'boolean', default: false },
     timeout: { type: 'string' },
     workers: { type: 'string', default: String(availableParallelism()) },
     'floor-signs': { type: 'string', default: '3' },
@@ -99,6 +101,10 @@ interface JobReport {
   done?: Done;
   cpuMsPerSlice: Partial<Record<Service | 'client', number>>;
   peakRssMb: Partial<Record<Service | 'client', number>>;
+  /** exec → first result (ms), also when the job did not finish */
+  firstMs?: number;
+  /** timed out, or a service died: the stack is not fit for another job */
+  stuck: boolean;
   /** error-level lines (pino level ≥ 50) in each service's log so far */
   errors: Partial<Record<'scheduler' | 'bank' | 'worker', string[]>>;
 }
@@ -251,6 +257,8 @@ async function runJob(
   let done: Done | undefined;
   let fatal: string | undefined;
   let lastPrint = Date.now();
+  /** what a job that did not finish still tells: exec → first result (ms), time of the last progress */
+  const partial: { first?: number; lastAt?: number } = {};
   const client = launch(
     [CLI, 'run', '--data-dir', dataDir, CLIENT],
     {
@@ -265,6 +273,8 @@ async function runJob(
         accepted?: string;
         at?: number;
         progress?: number;
+        first?: number;
+        start?: number;
         done?: Done;
         fatal?: string;
       };
@@ -272,8 +282,10 @@ async function runJob(
         jobId = o.accepted;
         console.log(`   accepted ${o.accepted} after ${fmt((o.at ?? 0) - started)} ms`);
       }
+      if (o.first && o.start) partial.first = o.first - o.start;
       if (o.progress) {
         reached = o.progress;
+        partial.lastAt = o.at ?? Date.now();
         if (Date.now() - lastPrint > 10_000) {
           lastPrint = Date.now();
           const s = (Date.now() - started) / 1000;
@@ -312,6 +324,9 @@ async function runJob(
     seconds,
     cpuMsPerSlice: {},
     peakRssMb: rssOf(pids),
+    stuck: timedOut || SERVICES.some((s) => !readStat(pids[s])),
+    firstMs: partial.first,
+    ...(partial.lastAt ? { seconds: (partial.lastAt - started) / 1000 } : {}),
     errors: {},
   };
   for (const s of ['scheduler', 'bank', 'worker'] as const) {
@@ -407,7 +422,7 @@ function printTable(reports: JobReport[], floor: number): void {
       fmt(r.reached / total, 1),
       fmt(steady, 1),
       fmt((100 * steady) / floor, 2),
-      d ? fmt(d.first - d.start) : '–',
+      fmt(d ? d.first - d.start : r.firstMs),
       [c.scheduler, c.bank, c.worker, c.evaluator, c.client].map((v) => fmt(v, 2)).join(' / '),
       [m.scheduler, m.bank, m.worker, m.evaluator].map((v) => fmt(v)).join(' / '),
     ];
@@ -491,7 +506,7 @@ async function main(): Promise<number> {
       const r = await runJob(spec, dataDir, pids, timeoutS);
       printJob(r, floor);
       reports.push(r);
-      if (!r.ok) break;
+      if (!r.ok && !(opts['keep-going'] && !r.stuck)) break;
     }
     const again = cryptoRates();
     crypto = {

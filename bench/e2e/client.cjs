@@ -37,6 +37,7 @@ init()
     });
     job.on('result', (ev) => {
       const now = Date.now();
+      if (t.first === undefined) out({ first: now, start: t.start });
       t.first ??= now;
       t.last = now;
       if (seen.has(ev.sliceNumber)) duplicates++;
