@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatDcc } from '@dcp-emu/protocol/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cleanup,
@@ -9,18 +10,57 @@ import {
   peerHome,
   type Proc,
   runClient,
+  startBank,
   startDcpWorker,
   startEvaluator,
+  startOurWorker,
   startScheduler,
+  tempDir,
   writePeerFile,
 } from '@dcp-emu/testing';
+import {
+  balanceOf,
+  clientHome,
+  expectExactlyOnce,
+  expectLedgerBalances,
+  faucet,
+  PER_SLICE,
+  progressOf,
+  schedulerAddress,
+  sliceCount,
+  startJob,
+  startPaidStack,
+  waitSettled,
+} from '../load/harness';
+
+/** The big job's size: 10,000 slices; DCP_EMU_DURABILITY_SLICES shrinks it for a local run. */
+const BIG = sliceCount('DCP_EMU_DURABILITY_SLICES', 10_000);
+/** A bound on a hang, not a speed target: 2 minutes plus 5 slices/s. */
+const BIG_CEILING_MS = 120_000 + BIG * 200;
+
+/** Waits (bounded) until the client has seen at least `n` distinct results. */
+async function untilProgress(client: Proc, n: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (progressOf(client) < n) {
+    if (!client.running)
+      throw new Error(`client exited at ${progressOf(client)} results:\n${client.out.slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${n} results not reached in ${ms / 1000} s:\n${client.out.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 interface JobView {
   status: string;
   slices: { done: number; queued: number; leased: number };
 }
 
-/** Faults: the scheduler killed with SIGKILL mid-job, a worker killed mid-slice. */
+/**
+ * Faults: the scheduler killed with SIGKILL mid-job, a worker killed mid-slice; and a paid job of
+ * 10,000 trivial slices (DCP_EMU_DURABILITY_SLICES to shrink it) through kill -9 of the scheduler, then
+ * the bank, then the worker, each restarted: every result reaches the client exactly once and each slice
+ * is paid exactly once.
+ */
 describe('every slice completes', () => {
   const procs: Proc[] = [];
   const dirs: string[] = [];
@@ -122,4 +162,66 @@ describe('every slice completes', () => {
     expect(slices.slices.every((s) => s.status === 'done')).toBe(true);
     expect(slices.slices.some((s) => s.attempts >= 2)).toBe(true);
   }, 240_000);
+
+  it(
+    `kill -9 of the scheduler, the bank and the worker during a ${BIG}-slice job: every result exactly once, each slice paid once`,
+    async () => {
+      const dataDir = tempDir('dcp-emu-durable-');
+      dirs.push(dataDir);
+      // a short lease: the killed worker's slices come back soon
+      const stack = await startPaidStack(dataDir, `file:${join(dataDir, 'dcp-emu.sqlite')}`, {
+        DCP_EMU_LEASE_MS: '6000',
+      });
+      let { scheduler, bank } = stack;
+      procs.push(scheduler, bank);
+      const workerDir = tempDir('dcp-emu-durable-worker-');
+      dirs.push(workerDir);
+      let worker = await startOurWorker(scheduler.url, workerDir, { cores: 2 });
+      procs.push(worker);
+
+      const { home, script, payer } = clientHome();
+      dirs.push(home);
+      await faucet(bank.url, payer, formatDcc(BigInt(BIG) * PER_SLICE * 2n + 1_000_000_000n));
+      const payerBefore = await balanceOf(bank.url, payer);
+      const commissionAccount = (await schedulerAddress(scheduler.url)).toLowerCase();
+      const commissionBefore = new Map([[commissionAccount, await balanceOf(bank.url, commissionAccount)]]);
+      const client = startJob(home, script, scheduler.url, BIG);
+      procs.push(client);
+      const step = Math.max(1, Math.floor(BIG / 5));
+
+      await untilProgress(client, step, BIG_CEILING_MS);
+      scheduler.child.kill('SIGKILL');
+      await scheduler.exited;
+      scheduler = await startScheduler(dataDir, stack.env, stack.schedulerPort);
+      procs.push(scheduler);
+
+      await untilProgress(client, 2 * step, BIG_CEILING_MS);
+      bank.child.kill('SIGKILL');
+      await bank.exited;
+      bank = await startBank(dataDir, stack.env, stack.bankPort);
+      procs.push(bank);
+
+      await untilProgress(client, 3 * step, BIG_CEILING_MS);
+      await worker.stop('SIGKILL'); // the worker and its evaluator, mid-slice
+      worker = await startOurWorker(scheduler.url, workerDir, { cores: 2 });
+      procs.push(worker);
+
+      const done = await expectExactlyOnce(client, BIG, BIG_CEILING_MS);
+      const job = await getJson<JobView>(`${scheduler.url}api/jobs/${done.job}`);
+      expect(job.status).toBe('finished');
+      expect(job.slices.done).toBe(BIG);
+      const slices = await waitSettled(scheduler.url, bank.url, done.job, payer, 300_000);
+      expect(slices).toHaveLength(BIG);
+      expect(slices.every((s) => s.status === 'done')).toBe(true);
+      await expectLedgerBalances({
+        bankUrl: bank.url,
+        job: done.job,
+        slices,
+        payer,
+        payerBefore,
+        commissionBefore,
+      });
+    },
+    BIG_CEILING_MS * 2 + 600_000,
+  );
 });
