@@ -8,6 +8,7 @@ import { JobLifecycle } from './jobs/job-lifecycle';
 import { SubmitJob } from './jobs/submit.usecase';
 import { Packages } from './modules/packages.usecase';
 import { JobReports } from './pheme/job-report.usecase';
+import { TaskAuthorizations } from './results/authorization';
 import { FetchResult } from './results/fetch-result.usecase';
 import { SubmitResult } from './results/submit-result.usecase';
 import { WorkEmit } from './results/work-emit.usecase';
@@ -32,6 +33,7 @@ export class SchedulerCore {
   readonly reports: JobReports;
   readonly packages: Packages;
   readonly groupAdmin: GroupAdmin;
+  readonly authorizations: TaskAuthorizations;
 
   constructor(readonly ctx: SchedulerContext) {
     this.lifecycle = new JobLifecycle(ctx);
@@ -41,9 +43,10 @@ export class SchedulerCore {
     this.cancelJob = new CancelJob(ctx, this.lifecycle);
     this.closeJob = new CloseJob(ctx, this.lifecycle);
     this.addJobToGroups = new AddJobToGroups(ctx);
-    this.requestTask = new RequestTask(ctx, this.leases);
-    this.sliceStatus = new SliceStatus(ctx, this.lifecycle, this.leases);
-    this.submitResult = new SubmitResult(ctx, this.lifecycle, this.leases);
+    this.authorizations = new TaskAuthorizations(ctx.identity);
+    this.requestTask = new RequestTask(ctx, this.leases, this.authorizations);
+    this.sliceStatus = new SliceStatus(ctx, this.lifecycle, this.leases, this.authorizations);
+    this.submitResult = new SubmitResult(ctx, this.lifecycle, this.leases, this.authorizations);
     this.fetchResult = new FetchResult(ctx);
     this.workEmit = new WorkEmit(ctx, this.lifecycle);
     this.reports = new JobReports(ctx);

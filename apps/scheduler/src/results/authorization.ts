@@ -41,6 +41,56 @@ function sameSignature(got: unknown, expected: { r: unknown; s: unknown; v: unkn
   );
 }
 
+const signatureKey = (sig: { r?: unknown; s?: unknown; v?: unknown }) =>
+  `${bytes(sig.r)}:${bytes(sig.s)}:${Number(sig.v)}`;
+
+/** How many issued tasks are remembered for the fast check (older ones are checked the slow way). */
+const REMEMBERED_TASKS = 50_000;
+
+/**
+ * Task authorizations: `issue` signs a task's `auth` (the reply of requestTask) and remembers what it
+ * granted under its signature; `check` accepts a worker's echo when it carries a signature we issued
+ * and the slices were granted in that task — by our own record, in O(1), with no signing on the
+ * result path. An echo we no longer remember (a restart, a very old task) is checked by signing its
+ * `auth` again (`checkAuthorization`).
+ */
+export class TaskAuthorizations {
+  readonly #granted = new Map<string, Map<string, Set<number>>>();
+
+  constructor(private readonly identity: Identity) {}
+
+  issue(auth: { authSlices: Record<string, number[]> } & Record<string, unknown>): unknown {
+    const signature = this.identity.sign(canonicalJson(auth)) as unknown as {
+      r: unknown;
+      s: unknown;
+      v: unknown;
+    };
+    const grants = new Map(Object.entries(auth.authSlices).map(([job, slices]) => [job, new Set(slices)]));
+    this.#granted.set(signatureKey(signature), grants);
+    if (this.#granted.size > REMEMBERED_TASKS) {
+      const oldest = this.#granted.keys().next().value;
+      if (oldest !== undefined) this.#granted.delete(oldest);
+    }
+    return signature;
+  }
+
+  check(message: AuthorizationMessage | undefined, job: string, slices: number[]): void {
+    const sig = message?.signature;
+    const grants =
+      message && sameAddress(message.owner, this.identity.address) && sig && typeof sig === 'object'
+        ? this.#granted.get(signatureKey(sig as { r?: unknown; s?: unknown; v?: unknown }))
+        : undefined;
+    if (!grants) {
+      checkAuthorization(this.identity, message, job, slices);
+      return;
+    }
+    const granted = grants.get(job);
+    for (const s of slices)
+      if (!granted?.has(s))
+        throw new DcpError(DcpErrorCode.EPERM, `slice ${s} of ${job} was not handed to this worker`);
+  }
+}
+
 /**
  * The worker echoes the `{owner, signature, auth}` of the task that gave it a slice. It must be ours
  * (our deterministic signature over the canonical JSON of `auth`) and name the slice.

@@ -6,7 +6,11 @@ import type { JobLifecycle } from '../jobs/job-lifecycle';
 import type { ResultOutcome, ResultWrite } from '../state/job-store';
 import type { LeaseKeeper } from '../tasks/lease-keeper';
 import { jobMetrics, workerKey } from '../tasks/request-task.usecase';
-import { type AuthorizationMessage, authorizationMessageSchema, checkAuthorization } from './authorization';
+import {
+  type AuthorizationMessage,
+  authorizationMessageSchema,
+  type TaskAuthorizations,
+} from './authorization';
 import { TickBatcher } from './tick-batcher';
 
 const num = z.number().optional();
@@ -72,6 +76,7 @@ export class SubmitResult {
     private readonly ctx: SchedulerContext,
     private readonly lifecycle: JobLifecycle,
     private readonly leases: LeaseKeeper,
+    private readonly authorizations: TaskAuthorizations,
   ) {
     this.#batcher = new TickBatcher((items) => this.#flush(items));
   }
@@ -84,12 +89,9 @@ export class SubmitResult {
     this.leases.alive(key);
     let read: ReturnType<typeof readResult>;
     try {
-      checkAuthorization(
-        this.ctx.identity,
-        data.authorizationMessage as AuthorizationMessage | undefined,
-        data.job,
-        [data.slice],
-      );
+      this.authorizations.check(data.authorizationMessage as AuthorizationMessage | undefined, data.job, [
+        data.slice,
+      ]);
       read = readResult(data);
     } catch (error) {
       // a refused result: the worker drops the slice, so it goes back in the queue at once

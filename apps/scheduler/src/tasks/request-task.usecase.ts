@@ -2,7 +2,7 @@ import type { DcpSession, Generation } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import { argumentUri, datumUri } from '../jobs/job-input';
-import { canonicalJson } from '../results/authorization';
+import type { TaskAuthorizations } from '../results/authorization';
 import type { JobRecord, LeasedSlice } from '../state/job-store';
 import type { LeaseKeeper } from './lease-keeper';
 import { needsRegistryScan, privateKeys, verifiedGroups } from '../groups/membership';
@@ -60,6 +60,7 @@ export class RequestTask {
   constructor(
     private readonly ctx: SchedulerContext,
     private readonly leases: LeaseKeeper,
+    private readonly authorizations: TaskAuthorizations,
   ) {}
 
   async execute(
@@ -151,7 +152,7 @@ export class RequestTask {
     const auth = { workerId, authSlices, schedulerId, jobCommissions: {} };
     return {
       owner: this.ctx.identity.address,
-      signature: this.ctx.identity.sign(canonicalJson(auth)),
+      signature: this.authorizations.issue(auth),
       auth,
       body: { newJobs, task, computeGroupOrigins: {} },
     };

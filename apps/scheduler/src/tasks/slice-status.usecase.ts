@@ -5,7 +5,7 @@ import type { JobLifecycle } from '../jobs/job-lifecycle';
 import {
   type AuthorizationMessage,
   authorizationMessageSchema,
-  checkAuthorization,
+  type TaskAuthorizations,
 } from '../results/authorization';
 import type { LeaseKeeper } from './lease-keeper';
 import { workerKey } from './request-task.usecase';
@@ -60,6 +60,7 @@ export class SliceStatus {
     private readonly ctx: SchedulerContext,
     private readonly lifecycle: JobLifecycle,
     private readonly leases: LeaseKeeper,
+    private readonly authorizations: TaskAuthorizations,
   ) {}
 
   async execute(
@@ -70,8 +71,7 @@ export class SliceStatus {
     const key = workerKey(peer, data.worker);
     this.leases.alive(key, session);
     for (const bucket of data.slices) {
-      checkAuthorization(
-        this.ctx.identity,
+      this.authorizations.check(
         bucket.authorizationMessage as AuthorizationMessage | undefined,
         bucket.job,
         bucket.sliceNumbers,
