@@ -75,6 +75,7 @@ const shape = {
   /** `off`: run unmetered even when a bank is configured (no escrow, workers earn 0) */
   DCP_EMU_SCHEDULER_ESCROW: z.enum(['on', 'off']).default('on'),
   DCP_EMU_SETTLE_MS: ms.default(1_000),
+  DCP_EMU_SUBMIT_BANK_TIMEOUT_MS: ms.default(10_000),
 };
 
 export const defaultTuning: TaskTuning = {
@@ -119,6 +120,7 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
         marketRate: e.DCP_EMU_MARKET_RATE,
         commissionRate: e.DCP_EMU_SCHEDULER_COMMISSION_RATE,
         settleMs: e.DCP_EMU_SETTLE_MS,
+        holdTimeoutMs: e.DCP_EMU_SUBMIT_BANK_TIMEOUT_MS,
       },
     }),
     env,

@@ -60,6 +60,8 @@ export enum DcpErrorCode {
   EADDRCHANGE = 'EADDRCHANGE',
   /** the connection or service is shutting down */
   EPIPE = 'EPIPE',
+  /** the bank did not answer in time: nothing was escrowed (a submit: the job was not deployed) */
+  ENOBANK = 'ENOBANK',
   /** an internal failure; details are logged, not sent */
   EINTERNAL = 'EINTERNAL',
 }

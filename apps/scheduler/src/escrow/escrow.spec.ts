@@ -97,6 +97,52 @@ describe('escrow (scheduler side)', () => {
     expect(applyRate(3n, '0.5')).toBe(1n);
   });
 
+  it('a submit whose bank does not answer fails within the hold timeout with ENOBANK; a late hold is released', async () => {
+    let answer: (h: HoldView) => void = () => {};
+    const released: string[] = [];
+    const bank: BankPort = Object.assign(new FlakyBank(), {
+      hold: () => new Promise<HoldView>((resolve) => (answer = resolve)),
+      release: async (hold: string) => {
+        released.push(hold);
+        return { hold, held: '0', captured: '0', remaining: '0', status: 'released', released: '0' };
+      },
+    });
+    const { store: sched } = await openSchedulerState({
+      prisma: db.prisma,
+      location: db.location,
+      logger: quiet,
+      leases: defaultTuning,
+    });
+    const escrow = new Escrow({
+      bank,
+      store: new EscrowStore(db.prisma),
+      events: new EventRouter(sched, systemClock, cryptoRandom, quiet),
+      clock: systemClock,
+      identity: Identity.random(),
+      logger: quiet,
+      terms: { marketRate: 100_000n, commissionRate: '0.05', settleMs: 60_000, holdTimeoutMs: 200 },
+      job: async () => ({ sliceCount: 1, status: 'running' }),
+    });
+    const account = Identity.random().address;
+    const offer = {
+      id: 'j-nobank',
+      paymentAccount: account,
+      absolutePayment: 0,
+      mvMultiplier: 1,
+      localExec: false,
+    };
+    const t0 = Date.now();
+    await expect(escrow.open(offer, 3, { payload: {}, auth: {}, accessor: account })).rejects.toMatchObject({
+      code: 'ENOBANK',
+    });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await escrow.view('j-nobank')).toBeUndefined();
+    // the bank answers after all: that hold is given back at once
+    answer({ hold: 'late-hold', held: '1', captured: '0', remaining: '1', status: 'open' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(released).toEqual(['late-hold']);
+  });
+
   it('an upload while the bank is unreachable never fails: the job waits, then is funded by the settle loop', async () => {
     const bank = new FlakyBank();
     const { store: sched } = await openSchedulerState({

@@ -36,6 +36,8 @@ export interface EscrowTerms {
   commissionRate: string;
   /** how often unsettled payments, short jobs and ended holds are retried (ms) */
   settleMs: number;
+  /** how long a submit waits for the bank's hold before it fails with ENOBANK (ms; default 10 s) */
+  holdTimeoutMs?: number;
 }
 
 /** The offer of a job as submitted. */
@@ -193,13 +195,31 @@ export class Escrow implements JobMoney {
       fundedSlices: Math.max(1, slices),
     };
     const amount = this.#perSliceWithCommission(record as EscrowRecord) * BigInt(record.fundedSlices);
-    const hold = await bank.hold({
+    const pending = bank.hold({
       job: job.id,
       paymentAccount: job.paymentAccount,
       amount: formatDcc(amount),
       key: `job:${job.id}:hold`,
       authorization,
     });
+    // A bank that does not answer fails the submit within seconds (the client sees ENOBANK at exec())
+    // instead of leaving it hanging; a hold that still lands afterwards is released at once.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        pending.then(
+          (late) => bank.release(late.hold).catch(() => {}),
+          () => {},
+        );
+        reject(
+          new DcpError(
+            DcpErrorCode.ENOBANK,
+            `the bank did not answer within ${Math.round((terms.holdTimeoutMs ?? 10_000) / 1000)} s: nothing was escrowed and job ${job.id} was not deployed; is the bank running?`,
+          ),
+        );
+      }, terms.holdTimeoutMs ?? 10_000);
+    });
+    const hold = await Promise.race([pending, deadline]).finally(() => clearTimeout(timer));
     await this.deps.store.create({ ...record, holdId: hold.hold }, this.#now());
     this.#cache.delete(job.id);
     this.deps.logger.info({ job: job.id, hold: hold.hold, held: hold.held }, 'escrow held');
