@@ -12,6 +12,8 @@ export interface TaskTuning {
   maxLeaseMs: number;
   /** how often expired leases are swept (ms) */
   sweepMs: number;
+  /** a localExec job with no client (no subscriber, no lease) this long is cancelled */
+  localExecAbandonMs: number;
   /** a task should keep a worker's cores busy about this long (s) */
   targetTaskSeconds: number;
   /** most slices in one task */
@@ -58,6 +60,7 @@ const shape = {
   DCP_EMU_LEASE_MS: ms.default(60_000),
   DCP_EMU_MAX_LEASE_MS: ms.default(3_600_000),
   DCP_EMU_LEASE_SWEEP_MS: ms.default(1_000),
+  DCP_EMU_LOCALEXEC_ABANDON_MS: ms.default(60_000),
   DCP_EMU_TARGET_TASK_SECONDS: z.coerce.number().positive().default(10),
   DCP_EMU_MAX_TASK_SLICES: z.coerce.number().int().min(1).default(200),
   DCP_EMU_MAX_SLICE_ERRORS: z.coerce.number().int().min(1).default(3),
@@ -82,6 +85,7 @@ export const defaultTuning: TaskTuning = {
   leaseMs: 60_000,
   maxLeaseMs: 3_600_000,
   sweepMs: 1_000,
+  localExecAbandonMs: 60_000,
   targetTaskSeconds: 10,
   maxTaskSlices: 200,
   maxSliceErrors: 3,
@@ -108,6 +112,7 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
         leaseMs: e.DCP_EMU_LEASE_MS,
         maxLeaseMs: e.DCP_EMU_MAX_LEASE_MS,
         sweepMs: e.DCP_EMU_LEASE_SWEEP_MS,
+        localExecAbandonMs: e.DCP_EMU_LOCALEXEC_ABANDON_MS,
         targetTaskSeconds: e.DCP_EMU_TARGET_TASK_SECONDS,
         maxTaskSlices: e.DCP_EMU_MAX_TASK_SLICES,
         maxSliceErrors: e.DCP_EMU_MAX_SLICE_ERRORS,

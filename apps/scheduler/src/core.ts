@@ -1,4 +1,5 @@
 import type { SchedulerContext } from './context';
+import { AbandonedJobs } from './jobs/abandoned-jobs';
 import { AddJobToGroups } from './jobs/add-job-to-groups.usecase';
 import { AddSliceData } from './jobs/add-slice-data.usecase';
 import { CancelJob } from './jobs/cancel-job.usecase';
@@ -34,6 +35,8 @@ export class SchedulerCore {
   readonly packages: Packages;
   readonly groupAdmin: GroupAdmin;
   readonly authorizations: TaskAuthorizations;
+  readonly abandoned: AbandonedJobs;
+  #abandonTimer?: NodeJS.Timeout;
 
   constructor(readonly ctx: SchedulerContext) {
     this.lifecycle = new JobLifecycle(ctx);
@@ -52,6 +55,7 @@ export class SchedulerCore {
     this.reports = new JobReports(ctx);
     this.packages = new Packages(ctx);
     this.groupAdmin = new GroupAdmin(ctx);
+    this.abandoned = new AbandonedJobs(ctx, this.lifecycle, ctx.tuning.localExecAbandonMs);
   }
 
   /**
@@ -65,10 +69,20 @@ export class SchedulerCore {
       await this.lifecycle.finishIfDone(job);
     this.leases.start();
     this.ctx.escrow.start();
+    this.#abandonTimer ??= setInterval(
+      () =>
+        void this.abandoned
+          .sweep()
+          .catch((error) => this.ctx.logger.warn({ err: error }, 'abandoned-job sweep failed')),
+      Math.max(1_000, this.ctx.tuning.sweepMs),
+    );
+    this.#abandonTimer.unref();
   }
 
   /** Stop the loops and write what memory holds (before a state restore or shutdown). */
   async stop(): Promise<void> {
+    clearInterval(this.#abandonTimer);
+    this.#abandonTimer = undefined;
     this.leases.stop();
     await this.submitResult.idle();
     await this.ctx.escrow.stop();

@@ -351,6 +351,11 @@ export class JobStore {
     return this.#jobs.get(jobId);
   }
 
+  /** Running jobs (in memory). */
+  runningJobs(): JobRecord[] {
+    return [...this.#jobs.values()].filter((l) => l.slices).map((l) => l.record);
+  }
+
   /** A running job's record without touching the database. */
   liveJob(id: string): JobRecord | undefined {
     return this.#jobs.get(id)?.record;

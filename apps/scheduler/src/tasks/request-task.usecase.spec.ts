@@ -291,4 +291,27 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
     ).rejects.toMatchObject({ code: 'EINVAL' });
     expect(await core.ctx.store.sliceCounts('job-np')).toEqual({ queued: 3, leased: 0, done: 0 });
   });
+
+  it('cancels a localExec job whose client went away (no subscriber, no lease) after the abandon period', async () => {
+    await core.submit.execute(
+      {
+        paymentAccount: account,
+        workFunctionURI: 'data:,(x)%3D%3Ex',
+        job: 'job-local',
+        dataRange: { start: 1, end: 2, step: 1 },
+        localExec: true,
+      },
+      client.address,
+      5,
+      true,
+    );
+    expect(await core.abandoned.sweep()).toBe(0); // unattended from now on
+    now += defaultTuning.localExecAbandonMs - 1;
+    expect(await core.abandoned.sweep()).toBe(0);
+    now += 2;
+    expect(await core.abandoned.sweep()).toBe(1);
+    const job = await core.ctx.store.getJob('job-local');
+    expect(job).toMatchObject({ status: 'cancelled', cancelCode: 'ECANCELLED' });
+    expect(job?.cancelReason).toMatch(/localExec client went away/);
+  });
 });
