@@ -221,21 +221,28 @@ describe('hostile jobs against a real stack', () => {
     expect(ok.find((o) => 'done' in o)?.done).toEqual([2, 4, 6, 8]);
   }, 240_000);
 
-  it("runs dcp-client's remote-data example (data on http://localhost:1234) with no extra flag", async () => {
-    if (await portOpen(1234)) {
+  it("runs dcp-client's remote-data examples (data and work function on http://localhost:1234) with no extra flag", async () => {
+    if ((await portOpen(1234)) || (await portOpen(2345))) {
       process.stdout.write(
-        '[security] port 1234 is taken on this machine; the remote-data example cannot serve\n',
+        '[security] port 1234 or 2345 is taken on this machine; the remote-data examples cannot serve\n',
       );
       return;
     }
-    const example = join(DCP_CLIENT[5], 'examples/nodejs/remote-data/simple-job-remote-data-pattern.js');
-    const c = runClient(home, example, { DCP_SCHEDULER_LOCATION: `http://127.0.0.1:${base}/` });
-    try {
-      await c.waitFor(/Job completed, here are the results: +\[ 'FOO', 'BAR' \]/, 150_000);
-    } finally {
-      await c.stop('SIGTERM');
+    const examples: [string, RegExp][] = [
+      ['simple-job-remote-data-pattern.js', /Job completed, here are the results: +\[ 'FOO', 'BAR' \]/],
+      ['simple-job-remote-input.js', /Job completed, here are the results: +\[ 'FOO', 'BAR' \]/],
+      ['simple-job-remote-function.js', /Job completed, here are the results: +\[ 2, 4, 6, 8 \]/],
+    ];
+    for (const [file, expected] of examples) {
+      const example = join(DCP_CLIENT[5], 'examples/nodejs/remote-data', file);
+      const c = runClient(home, example, { DCP_SCHEDULER_LOCATION: `http://127.0.0.1:${base}/` });
+      try {
+        await c.waitFor(expected, 150_000);
+      } finally {
+        await c.stop('SIGTERM');
+      }
     }
-  }, 200_000);
+  }, 400_000);
 
   it('ends a WebAssembly memory bomb with ENOMEM; the evaluator RSS stays bounded; the worker keeps serving', async () => {
     const evaluator = evaluatorOf(workerPid()) as number;
