@@ -76,6 +76,9 @@ export function slicePayment(
   return (marketRate * fixed(job.mvMultiplier)) / UNITS_PER_DCC;
 }
 
+/** Least time between two settle rounds while results keep arriving (ms). */
+const SETTLE_GAP_MS = 200;
+
 const isNoFunds = (e: unknown) => e instanceof DcpError && e.code === DcpErrorCode.ENOFUNDS;
 
 /** Money for jobs, as the use cases see it (see `Escrow`; `NoEscrow` when no bank is configured). */
@@ -363,6 +366,9 @@ export class Escrow implements JobMoney {
         } catch (error) {
           this.deps.logger.warn({ err: error }, 'escrow settlement failed; retrying');
         }
+        // kicked again meanwhile (results keep coming): let a round's worth gather first, so each
+        // round is one batched capture of many payments, not a query and a bank call per tick
+        if (this.#again) await new Promise((r) => setTimeout(r, SETTLE_GAP_MS).unref());
       } while (this.#again);
     })().finally(() => {
       this.#running = undefined;
