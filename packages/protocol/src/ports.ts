@@ -14,12 +14,26 @@ export interface Random {
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** Random bytes are drawn from the system in blocks: one call per 4 KiB, not one per id (hot path). */
+const POOL_SIZE = 4096;
+let pool = new Uint8Array(0);
+let used = 0;
+
+function randomBytes(length: number): Uint8Array {
+  if (length > POOL_SIZE) return globalThis.crypto.getRandomValues(new Uint8Array(length));
+  if (used + length > pool.length) {
+    pool = globalThis.crypto.getRandomValues(new Uint8Array(POOL_SIZE));
+    used = 0;
+  }
+  const out = pool.subarray(used, used + length);
+  used += length;
+  return out;
+}
+
 export const cryptoRandom: Random = {
   string(length) {
-    const bytes = new Uint8Array(length);
-    globalThis.crypto.getRandomValues(bytes);
     let out = '';
-    for (const b of bytes) out += ALPHABET[b % 62]!;
+    for (const b of randomBytes(length)) out += ALPHABET[b % 62]!;
     return out;
   },
 };
