@@ -8,6 +8,9 @@ export const USAGE = `usage: dcp-emu <command> [options]
 commands:
   up                       start scheduler, bank, portal and a worker; fund the dev accounts; print the
                            URLs and the DCP environment; Ctrl-C stops everything
+  exec [up options] [--] <command> [args]
+                           start a throw-away stack (own data dir, free ports, no portal unless --portal),
+                           run the command with the DCP environment, stop everything, exit with its code
   env                      print the export lines that point unmodified DCP programs at the running stack
   run <program.js> [args]  run an unmodified dcp-client program against the running stack
   status [--json]          services, workers, jobs and dev account balances
@@ -62,6 +65,7 @@ export interface UpArgs {
 export type Command =
   | { kind: 'help'; exitCode: number }
   | { kind: 'up'; up: UpArgs }
+  | { kind: 'exec'; up: UpArgs; ephemeral: boolean; freePorts: boolean; command: string; args: string[] }
   | { kind: 'env'; dataDir: string }
   | { kind: 'run'; dataDir: string; program: string; args: string[] }
   | { kind: 'status'; dataDir: string; json: boolean }
@@ -89,6 +93,73 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
   }
 }
 
+/** `up`'s options (also taken by `exec`). */
+const UP_OPTIONS = {
+  'data-dir': { type: 'string' },
+  'database-url': { type: 'string' },
+  host: { type: 'string' },
+  'port-base': { type: 'string' },
+  workers: { type: 'string' },
+  evaluator: { type: 'string' },
+  accounts: { type: 'string' },
+  fund: { type: 'string' },
+  portal: { type: 'boolean' },
+  worker: { type: 'boolean', default: true },
+  build: { type: 'boolean', default: true },
+  'log-level': { type: 'string' },
+  'allow-origin': { type: 'string', multiple: true },
+  'strict-origins': { type: 'boolean', default: false },
+} satisfies NonNullable<ParseArgsConfig['options']>;
+
+function parseUp(
+  rest: string[],
+  env: NodeJS.ProcessEnv,
+  dataDirOf: (v: unknown) => string,
+  defaults: { portal: boolean },
+): UpArgs {
+  const { values } = parse(rest, UP_OPTIONS);
+  const portal = (values.portal as boolean | undefined) ?? defaults.portal;
+  const str = (k: string) => values[k] as string | undefined;
+  const base = int(str('port-base') ?? env.DCP_EMU_PORT_BASE, '--port-base', 1, 65531) ?? 7430;
+  const workers =
+    int(str('workers') ?? env.DCP_EMU_WORKERS, '--workers', 0, 1024) ?? Math.max(1, availableParallelism());
+  const evaluator = str('evaluator') ?? 'isolated-vm';
+  if (evaluator !== 'isolated-vm' && evaluator !== 'external')
+    throw new UsageError(`--evaluator must be isolated-vm or external, got "${evaluator}"`);
+  const fund = str('fund') ?? '1000';
+  if (!/^\d+(\.\d{1,9})?$/.test(fund) || Number(fund) <= 0)
+    throw new UsageError(`--fund must be a positive DCC amount (at most 9 decimals), got "${fund}"`);
+  const services: ServiceName[] = ['scheduler', 'bank'];
+  if (portal) services.push('portal');
+  if (values.worker && workers > 0) services.push('worker');
+  const allowOrigins = ((values['allow-origin'] as string[] | undefined) ?? []).map((o) => {
+    try {
+      const u = new URL(o);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+      return u.origin;
+    } catch {
+      throw new UsageError(
+        `--allow-origin needs an http(s) origin such as http://localhost:8080, got "${o}"`,
+      );
+    }
+  });
+  return {
+    dataDir: dataDirOf(values['data-dir']),
+    host: str('host') ?? env.DCP_EMU_HOST ?? '127.0.0.1',
+    databaseUrl: str('database-url') ?? env.DCP_EMU_DATABASE_URL,
+    ports: { scheduler: base, bank: base + 1, portal: base + 2, worker: base + 3, evaluator: base + 4 },
+    services,
+    workers,
+    evaluator,
+    accounts: int(str('accounts'), '--accounts', 1, 1000) ?? 10,
+    fund,
+    build: values.build as boolean,
+    logLevel: str('log-level') ?? env.DCP_EMU_LOG_LEVEL ?? 'info',
+    allowOrigins,
+    strictOrigins: values['strict-origins'] as boolean,
+  };
+}
+
 /** `dcp-emu …` arguments → a command. Throws UsageError with a message for the user. */
 export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
   const [command, ...rest] = argv;
@@ -100,67 +171,35 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     case '--help':
     case '-h':
       return { kind: 'help', exitCode: 0 };
-    case 'up': {
-      const { values } = parse(rest, {
-        'data-dir': { type: 'string' },
-        'database-url': { type: 'string' },
-        host: { type: 'string' },
-        'port-base': { type: 'string' },
-        workers: { type: 'string' },
-        evaluator: { type: 'string' },
-        accounts: { type: 'string' },
-        fund: { type: 'string' },
-        portal: { type: 'boolean', default: true },
-        worker: { type: 'boolean', default: true },
-        build: { type: 'boolean', default: true },
-        'log-level': { type: 'string' },
-        'allow-origin': { type: 'string', multiple: true },
-        'strict-origins': { type: 'boolean', default: false },
+    case 'exec': {
+      // options of `up` first (`--` may end them), then the command and its own arguments
+      const { tokens } = parseArgs({
+        args: rest,
+        options: UP_OPTIONS,
+        allowPositionals: true,
+        allowNegative: true,
+        strict: false,
+        tokens: true,
       });
-      const str = (k: string) => values[k] as string | undefined;
-      const base = int(str('port-base') ?? env.DCP_EMU_PORT_BASE, '--port-base', 1, 65531) ?? 7430;
-      const workers =
-        int(str('workers') ?? env.DCP_EMU_WORKERS, '--workers', 0, 1024) ??
-        Math.max(1, availableParallelism());
-      const evaluator = str('evaluator') ?? 'isolated-vm';
-      if (evaluator !== 'isolated-vm' && evaluator !== 'external')
-        throw new UsageError(`--evaluator must be isolated-vm or external, got "${evaluator}"`);
-      const fund = str('fund') ?? '1000';
-      if (!/^\d+(\.\d{1,9})?$/.test(fund) || Number(fund) <= 0)
-        throw new UsageError(`--fund must be a positive DCC amount (at most 9 decimals), got "${fund}"`);
-      const services: ServiceName[] = ['scheduler', 'bank'];
-      if (values.portal) services.push('portal');
-      if (values.worker && workers > 0) services.push('worker');
-      const allowOrigins = ((values['allow-origin'] as string[] | undefined) ?? []).map((o) => {
-        try {
-          const u = new URL(o);
-          if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
-          return u.origin;
-        } catch {
-          throw new UsageError(
-            `--allow-origin needs an http(s) origin such as http://localhost:8080, got "${o}"`,
-          );
-        }
-      });
+      const start = tokens.find((t) => t.kind === 'positional' || t.kind === 'option-terminator');
+      const at = start ? start.index : rest.length;
+      const commandAt = start?.kind === 'option-terminator' ? at + 1 : at;
+      const [cmd, ...cmdArgs] = rest.slice(commandAt);
+      if (!cmd) throw new UsageError('exec needs a command to run, e.g. dcp-emu exec -- npm test');
+      const options = rest.slice(0, at);
+      const explicit = (flag: string) => options.some((o) => o === flag || o.startsWith(`${flag}=`));
+      const parsed = parseUp(options, env, dataDirOf, { portal: false });
       return {
-        kind: 'up',
-        up: {
-          dataDir: dataDirOf(values['data-dir']),
-          host: str('host') ?? env.DCP_EMU_HOST ?? '127.0.0.1',
-          databaseUrl: str('database-url') ?? env.DCP_EMU_DATABASE_URL,
-          ports: { scheduler: base, bank: base + 1, portal: base + 2, worker: base + 3, evaluator: base + 4 },
-          services,
-          workers,
-          evaluator,
-          accounts: int(str('accounts'), '--accounts', 1, 1000) ?? 10,
-          fund,
-          build: values.build as boolean,
-          logLevel: str('log-level') ?? env.DCP_EMU_LOG_LEVEL ?? 'info',
-          allowOrigins,
-          strictOrigins: values['strict-origins'] as boolean,
-        },
+        kind: 'exec',
+        up: parsed,
+        ephemeral: !explicit('--data-dir'),
+        freePorts: !explicit('--port-base') && env.DCP_EMU_PORT_BASE === undefined,
+        command: cmd,
+        args: cmdArgs,
       };
     }
+    case 'up':
+      return { kind: 'up', up: parseUp(rest, env, dataDirOf, { portal: true }) };
     case 'run': {
       // options only before the program; everything after it belongs to the program
       let i = 0;

@@ -9,6 +9,14 @@ async function execute(c: Command): Promise<number> {
       return c.exitCode;
     case 'up':
       return (await import('./up.js')).up({ ...c.up, readyTimeoutMs: 90_000 });
+    case 'exec': {
+      const o = await (await import('./exec.js')).execOptions(c);
+      return (await import('./up.js')).up({
+        ...o,
+        readyTimeoutMs: 90_000,
+        exec: { command: c.command, args: c.args, cleanDataDir: o.cleanDataDir },
+      });
+    }
     case 'env':
       return (await commands()).envCommand(c.dataDir);
     case 'run':

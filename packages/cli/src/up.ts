@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { preparePrivateDataDir, usePrivateUmask } from '@dcp-emu/service-kit';
 import type { UpArgs } from './args';
@@ -22,6 +23,8 @@ import {
 
 export interface UpOptions extends UpArgs {
   readyTimeoutMs: number;
+  /** `dcp-emu exec`: run this command once the stack is ready, then stop and exit with its code */
+  exec?: { command: string; args: string[]; cleanDataDir: boolean };
 }
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
@@ -72,6 +75,7 @@ export async function up(o: UpOptions): Promise<number> {
     process.stderr.write(`\ndcp-emu: ${why}; stopping ${supervised.map((s) => s.spec.name).join(', ')}…\n`);
     await stopAll(running());
     removeStackInfo(o.dataDir, process.pid);
+    if (o.exec?.cleanDataDir) rmSync(o.dataDir, { recursive: true, force: true });
     process.stderr.write('dcp-emu: stopped\n');
     process.exit(code);
   };
@@ -123,6 +127,7 @@ export async function up(o: UpOptions): Promise<number> {
   }
   published = true;
   changed();
+  if (o.exec) return runExec(o.exec, info, supervised, shutdown, t0);
 
   const out: string[] = [];
   const width = Math.max(...list.map((s) => s.name.length)) + 2;
@@ -150,4 +155,36 @@ export async function up(o: UpOptions): Promise<number> {
   // a service that exits unexpectedly is restarted with back-off; Ctrl-C stops them all
   for (const s of supervised) s.supervise();
   return new Promise<number>(() => {});
+}
+
+/**
+ * `dcp-emu exec`: the stack is ready; run the command with the DCP environment (services stay
+ * supervised meanwhile), then stop everything and exit with the command's code.
+ */
+function runExec(
+  exec: NonNullable<UpOptions['exec']>,
+  info: StackInfo,
+  supervised: SupervisedService[],
+  shutdown: (why: string, code: number) => Promise<void>,
+  t0: number,
+): Promise<number> {
+  const env = dcpEnv(info);
+  process.stderr.write(
+    `dcp-emu: stack ready in ${seconds(t0)} (scheduler ${info.urls.scheduler}); running ${exec.command}…\n`,
+  );
+  for (const s of supervised) s.supervise();
+  return new Promise<number>((resolve) => {
+    const child = spawn(exec.command, exec.args, {
+      stdio: 'inherit',
+      env: { ...process.env, ...env, DCP_EMU_DATA_DIR: info.dataDir },
+    });
+    child.once('error', (e) => {
+      process.stderr.write(`dcp-emu: could not run ${exec.command}: ${e.message}\n`);
+      void shutdown(`${exec.command} could not start`, 127).then(() => resolve(127));
+    });
+    child.once('exit', (code, signal) => {
+      const status = code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : 1);
+      void shutdown(`${exec.command} exited with ${status}`, status).then(() => resolve(status));
+    });
+  });
 }

@@ -3,7 +3,18 @@ import type { SchedulerContext } from '../context';
 import type { JobRecord } from '../state/job-store';
 
 /** Ends jobs: `stop` finished when every slice is in and done; `stop` cancelled with a reason and code. */
+/**
+ * How long after a client's last deploy step a finished job's `stop` is held back. dcp-client 5.6.1
+ * starts listening for `stop` only once its deploy steps (subscribe, compute groups, upload, close)
+ * have all answered; a `stop` that arrives earlier is lost and `exec()` never resolves. A job this fast
+ * happens here (a woken worker computes a small job in milliseconds), not on a real network.
+ */
+const STOP_GRACE_MS = 1_000;
+
 export class JobLifecycle {
+  /** jobs whose finish is waiting for the grace period */
+  readonly #finishLater = new Set<string>();
+
   /** `job\nslice` of slices whose worker already told the client about its ENOPROGRESS */
   readonly #noProgressTold = new Set<string>();
 
@@ -31,6 +42,19 @@ export class JobLifecycle {
   async finishIfDone(job: JobRecord | undefined): Promise<boolean> {
     if (job?.status !== 'running' || !job.inputClosed) return false;
     if (job.completedCount < job.sliceCount) return false;
+    const wait = (this.ctx.store.lastDeployStep(job.id) ?? 0) + STOP_GRACE_MS - this.ctx.clock.now();
+    if (wait > 0) {
+      if (!this.#finishLater.has(job.id)) {
+        this.#finishLater.add(job.id);
+        setTimeout(() => {
+          this.#finishLater.delete(job.id);
+          void this.finishIfDone(job).catch((error) =>
+            this.ctx.logger.warn({ job: job.id, err: error }, 'could not finish the job'),
+          );
+        }, wait).unref();
+      }
+      return false;
+    }
     const ended = await this.ctx.store.endJob(job.id, 'finished', new Date(this.ctx.clock.now()));
     if (!ended) return false;
     this.ctx.logger.info({ job: job.id, slices: ended.sliceCount }, 'job finished');

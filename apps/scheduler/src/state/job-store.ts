@@ -189,6 +189,8 @@ interface LiveJob {
   /** slice states while the job runs */
   slices?: SliceTracker;
   updatedAt: number;
+  /** when the client last took a deploy step (submit, upload, close, compute groups), ms */
+  deployStepAt?: number;
 }
 
 /**
@@ -322,6 +324,7 @@ export class JobStore {
       createdAt: now,
     };
     const live = this.#live(record, now.getTime());
+    live.deployStepAt = now.getTime();
     this.#touch(live, now.getTime());
     this.#addInputs(live, job.sliceCount + 1, inputs);
     await this.journal.commit();
@@ -349,6 +352,11 @@ export class JobStore {
   async #loaded(jobId: string): Promise<LiveJob | undefined> {
     if (!this.#jobs.has(jobId)) await this.getJob(jobId);
     return this.#jobs.get(jobId);
+  }
+
+  /** When the job's client last took a deploy step (submit, upload, close, compute groups), ms. */
+  lastDeployStep(jobId: string): number | undefined {
+    return this.#jobs.get(jobId)?.deployStepAt;
   }
 
   /** Running jobs (in memory). */
@@ -381,6 +389,7 @@ export class JobStore {
     if (!live) throw new Error(`no job ${jobId}`);
     const first = live.record.sliceCount + 1;
     live.record.sliceCount += inputs.length;
+    live.deployStepAt = now.getTime();
     this.#addInputs(live, first, inputs);
     this.#touch(live, now.getTime());
     await this.journal.commit();
@@ -391,6 +400,7 @@ export class JobStore {
     const live = this.#jobs.get(jobId);
     if (!live) throw new Error(`no job ${jobId}`);
     live.record.inputClosed = true;
+    live.deployStepAt = now.getTime();
     this.#touch(live, now.getTime());
     await this.journal.commit();
     return live.record;
@@ -400,6 +410,7 @@ export class JobStore {
     const live = await this.#loaded(jobId);
     if (!live) throw new Error(`no job ${jobId}`);
     live.record.options = options;
+    live.deployStepAt = now.getTime();
     this.#touch(live, now.getTime());
     await this.journal.commit();
   }
