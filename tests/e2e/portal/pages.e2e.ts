@@ -737,6 +737,7 @@ describe('portal pages on a real stack', () => {
 
     // The positive control: mallory gets alice's real identity keystore file (no passphrase). Stored
     // unproven it still grants nothing; proven from the list (unlocked in the page, challenge signed) it does.
+    await mallory.goto('/keystores');
     await row('forged id').getByRole('button', { name: 'Delete forged id' }).click();
     await row('forged id').getByRole('button', { name: 'Yes, delete' }).click();
     await expect.poll(() => row('forged id').count(), WAIT).toBe(0);
