@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { AppModule, loadBankConfig } from '@dcp-emu/bank';
 import { type RunningService, startService } from '@dcp-emu/nest-kit';
 import { freePort } from '@dcp-emu/testing';
+import { encryptKeystoreJson, Wallet } from 'ethers';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
@@ -603,4 +604,165 @@ describe('portal pages on a real stack', () => {
     await expect.poll(() => page.getByTestId('groups-empty').isVisible(), WAIT).toBe(true);
     expect(await (await fetch(new URL('api/compute-groups', scheduler.url))).text()).not.toContain(aliceKey);
   }, 200_000);
+  it("a keystore uploaded with another user's address grants nothing until its key is proven (UI, REST, state unchanged)", async () => {
+    // alice deploys a job that keeps running while mallory tries
+    const client = deploy(alice.home, 'portal e2e long', 30, 2_000);
+    const running = (await client.waitFor(/ACCEPTED (\S+)/, 120_000))[1] as string;
+    const schedulerJob = async () => {
+      const res = await fetch(new URL(`api/jobs/${running}`, scheduler.url), {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { status: string };
+    };
+    expect((await schedulerJob()).status).toBe('running');
+
+    const mallory = await (await browserContext()).newPage();
+    await signUp(mallory, `mallory-${Date.now()}@example.test`);
+    const r = mallory.request;
+    // Forged v3 keystores: alice's addresses over mallory's own ciphertext (passphrase "x").
+    const forge = async (kind: 'bank' | 'identity', address: string) => {
+      const json = JSON.parse(
+        await encryptKeystoreJson(new Wallet(Wallet.createRandom().privateKey), 'x', { scrypt: { N: 1024 } }),
+      ) as Record<string, unknown>;
+      const path = join(work, `forged-${kind}.keystore`);
+      writeFileSync(path, JSON.stringify({ ...json, address: address.slice(2) }));
+      return path;
+    };
+    const upload = mallory.locator('section', {
+      has: mallory.getByRole('heading', { name: 'Upload a keystore' }),
+    });
+    const uploadFile = async (kind: 'bank' | 'identity', label: string, path: string, prove?: string) => {
+      await upload.getByLabel(kind === 'bank' ? 'Bank account' : 'Identity').check();
+      await upload.getByLabel('Label').fill(label);
+      await upload.getByLabel('Keystore file').setInputFiles(path);
+      const skip = upload.getByLabel(/Store without proving/);
+      if (prove === undefined) await skip.check();
+      else {
+        await skip.uncheck();
+        await upload.getByLabel('Passphrase').fill(prove);
+      }
+      await upload.getByRole('button', { name: 'Upload keystore' }).click();
+    };
+    const row = (label: string) => mallory.getByTestId('keystore-row').filter({ hasText: label });
+
+    await mallory.goto('/keystores');
+    // proving the forged file fails in the browser: its key is not the address it names; nothing is stored
+    await uploadFile('bank', 'forged bank', await forge('bank', alice.bank), 'x');
+    await expect
+      .poll(() => upload.locator('#upload-passphrase-error').textContent(), WAIT)
+      .toContain('not the address it records');
+    expect(await mallory.getByTestId('keystore-row').count()).toBe(0);
+    // stored without proof, both forged files are listed as unproven
+    await uploadFile('bank', 'forged bank', await forge('bank', alice.bank));
+    await expect.poll(() => row('forged bank').getAttribute('data-proven'), WAIT).toBe('false');
+    await uploadFile('identity', 'forged id', await forge('identity', alice.identity));
+    await expect.poll(() => row('forged id').getAttribute('data-proven'), WAIT).toBe('false');
+    await expect.poll(() => mallory.getByTestId('keystore-unproven').count(), WAIT).toBe(2);
+    await shot(mallory, 'keystores-unproven');
+
+    const nothingOfAlice = async () => {
+      expect(((await (await r.get('/api/jobs')).json()) as { jobs: unknown[] }).jobs).toEqual([]);
+      expect(
+        ((await (await r.get('/api/bank/accounts')).json()) as { accounts: unknown[] }).accounts,
+      ).toEqual([]);
+      for (const path of [
+        `/api/jobs/${running}`,
+        `/api/jobs/${running}/trail`,
+        `/api/bank/accounts/${alice.bank}/history`,
+        `/api/bank/bridge/${alice.bank}`,
+        `/worker/earnings/${alice.bank}`,
+      ]) {
+        const res = await r.get(path);
+        expect(res.status(), path).toBe(404);
+        expect(await res.text(), path).not.toContain(running);
+      }
+      const cancel = await r.post(`/api/jobs/${running}/cancel`, { data: {} });
+      expect(cancel.status()).toBe(404);
+      expect(
+        (await r.post('/api/bank/faucet', { data: { address: alice.bank, amount: '1' } })).status(),
+      ).toBe(404);
+      const earnings = (await (await r.get('/api/workers')).json()) as { earnings: unknown[] };
+      expect(earnings.earnings).toEqual([]);
+    };
+    await nothingOfAlice();
+    await mallory.goto('/jobs');
+    await expect.poll(() => mallory.getByTestId('jobs-empty').isVisible(), WAIT).toBe(true);
+    await mallory.goto(`/jobs/${running}`);
+    await expect
+      .poll(() => mallory.getByTestId('error-notice').textContent(), WAIT)
+      .toContain('No such job among yours');
+    await mallory.goto(`/bank/${alice.bank}`);
+    await expect.poll(() => mallory.getByTestId('error-notice').isVisible(), WAIT).toBe(true);
+    // the scheduler's own record: still running, never cancelled
+    expect((await schedulerJob()).status).toBe('running');
+
+    // Proving over REST with her own key, or replaying: 403, still nothing.
+    const listed = (await (await r.get('/api/keystores')).json()) as {
+      keystores: { id: string; label: string; provenAt: string | null }[];
+    };
+    const forgedBank = listed.keystores.find((k) => k.label === 'forged bank');
+    if (!forgedBank) throw new Error('the forged bank keystore is listed');
+    const ask = async () =>
+      (
+        (await (await r.post('/api/keystores/challenges', { data: { address: alice.bank } })).json()) as {
+          challenge: { id: string; message: string };
+        }
+      ).challenge;
+    const c = await ask();
+    const own = await Wallet.createRandom().signMessage(c.message);
+    const refused = await r.post(`/api/keystores/${forgedBank.id}/proof`, {
+      data: { challenge: c.id, signature: own },
+    });
+    expect(refused.status()).toBe(403);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('EBADSIG');
+    const again = await r.post(`/api/keystores/${forgedBank.id}/proof`, {
+      data: { challenge: c.id, signature: own },
+    });
+    expect(again.status()).toBe(403);
+    // an answer to alice's session's challenge cannot be carried over either
+    const alicesChallenge = (
+      (await (
+        await page.request.post('/api/keystores/challenges', { data: { address: alice.bank } })
+      ).json()) as {
+        challenge: { id: string; message: string };
+      }
+    ).challenge;
+    const carried = await r.post(`/api/keystores/${forgedBank.id}/proof`, {
+      data: { challenge: alicesChallenge.id, signature: own },
+    });
+    expect(carried.status()).toBe(403);
+    await nothingOfAlice();
+    expect((await schedulerJob()).status).toBe('running');
+
+    // The positive control: mallory gets alice's real identity keystore file (no passphrase). Stored
+    // unproven it still grants nothing; proven from the list (unlocked in the page, challenge signed) it does.
+    await mallory.goto('/keystores');
+    await row('forged id').getByRole('button', { name: 'Delete forged id' }).click();
+    await row('forged id').getByRole('button', { name: 'Yes, delete' }).click();
+    await expect.poll(() => row('forged id').count(), WAIT).toBe(0);
+    const realId = join(work, 'alice-real-id.keystore');
+    writeFileSync(realId, readFileSync(join(alice.home, '.dcp/id.keystore'), 'utf8'));
+    await uploadFile('identity', 'real id', realId);
+    await expect.poll(() => row('real id').getAttribute('data-proven'), WAIT).toBe('false');
+    expect(((await (await r.get('/api/jobs')).json()) as { jobs: unknown[] }).jobs).toEqual([]);
+    await row('real id').getByRole('button', { name: 'Prove the key of real id' }).click();
+    await mallory.getByLabel('Passphrase to prove real id').fill('');
+    await mallory.getByRole('button', { name: 'Sign the challenge' }).click();
+    await expect.poll(() => row('real id').getAttribute('data-proven'), WAIT).toBe('true');
+    await expect
+      .poll(() => mallory.getByTestId('keystore-notice').textContent(), WAIT)
+      .toContain('Proved the key');
+    await shot(mallory, 'keystores-proven');
+    const granted = (await (await r.get('/api/jobs')).json()) as { jobs: { id: string }[] };
+    expect(granted.jobs.map((j) => j.id)).toContain(running);
+    expect((await r.get(`/api/jobs/${running}`)).status()).toBe(200);
+    // the forged bank row is still unproven: alice's bank history stays closed
+    expect((await r.get(`/api/bank/accounts/${alice.bank}/history`)).status()).toBe(404);
+
+    // alice ends her job from her own session
+    const cancelled = await page.request.post(`/api/jobs/${running}/cancel`, { data: {} });
+    expect(await cancelled.json()).toEqual({ cancelled: true });
+    await client.stop('SIGKILL');
+  }, 300_000);
 });

@@ -233,8 +233,17 @@ describe('portal: accounts and keystores in a real browser', () => {
     await upload.getByLabel('Bank account').check();
     await upload.getByLabel('Label').fill('imported');
     await upload.getByLabel('Keystore file').setInputFiles(foreignPath);
+    // the passphrase unlocks it here to sign the portal's challenge: it is stored proven
+    await upload.getByLabel('Passphrase').fill('x');
     await upload.getByRole('button', { name: 'Upload keystore' }).click();
     await expect.poll(() => page.getByTestId('keystore-row').count(), WAIT).toBe(3);
+    expect(
+      await page
+        .locator(`[data-testid=keystore-row][data-address="${foreign.address.toLowerCase()}"]`)
+        .getAttribute('data-proven'),
+    ).toBe('true');
+    // so are the keystores created in the page
+    expect(await page.getByTestId('keystore-unproven').count()).toBe(0);
     // A file that is not a keystore is refused with a message next to the file input.
     const junk = join(work, 'junk.keystore');
     writeFileSync(junk, '{"hello":"world"}');

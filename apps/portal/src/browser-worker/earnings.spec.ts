@@ -7,12 +7,14 @@ import { accountEarnings } from './earnings';
 const mine = '0x00000000000000000000000000000000000000a1';
 const theirs = '0x00000000000000000000000000000000000000b2';
 const fresh = '0x00000000000000000000000000000000000000c3';
-const summary = (kind: 'bank' | 'identity', address: string): KeystoreSummary => ({
+const unproven = '0x00000000000000000000000000000000000000d4';
+const summary = (kind: 'bank' | 'identity', address: string, proven = true): KeystoreSummary => ({
   id: `${kind}-${address}`,
   kind,
   label: kind,
   address,
   createdAt: new Date(0),
+  provenAt: proven ? new Date(0) : null,
 });
 
 describe('accountEarnings', () => {
@@ -45,7 +47,14 @@ describe('accountEarnings', () => {
 
   const keystores = {
     list: async (userId: string) =>
-      userId === 'u1' ? [summary('bank', mine), summary('identity', theirs), summary('bank', fresh)] : [],
+      userId === 'u1'
+        ? [
+            summary('bank', mine),
+            summary('identity', theirs),
+            summary('bank', fresh),
+            summary('bank', unproven, false),
+          ]
+        : [],
   };
 
   it('reads the balance of one of the user bank accounts from the bank', async () => {
@@ -68,6 +77,11 @@ describe('accountEarnings', () => {
       error: { code: 'ENOENT' },
     });
     expect(await accountEarnings({ keystores, bankUrl }, 'u2', mine)).toMatchObject({
+      ok: false,
+      error: { code: 'ENOENT' },
+    });
+    // a bank keystore whose key was never proven grants no earnings view
+    expect(await accountEarnings({ keystores, bankUrl }, 'u1', unproven)).toMatchObject({
       ok: false,
       error: { code: 'ENOENT' },
     });

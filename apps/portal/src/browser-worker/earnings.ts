@@ -32,7 +32,7 @@ export async function accountEarnings(
   if (!addressSchema.safeParse(address).success)
     return fail(DcpErrorCode.EINVAL, 'not an account address (0x and 40 hex digits)');
   const mine = (await deps.keystores.list(userId)).some(
-    (k) => k.kind === 'bank' && k.address.toLowerCase() === address.toLowerCase(),
+    (k) => k.kind === 'bank' && k.provenAt !== null && k.address.toLowerCase() === address.toLowerCase(),
   );
   if (!mine) return fail(DcpErrorCode.ENOENT, 'no bank account with this address in your keystores');
   const url = new URL(`api/accounts/${address.toLowerCase()}`, deps.bankUrl).href;

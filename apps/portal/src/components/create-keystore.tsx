@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { api, sentence } from '../lib/api';
 import { KEYSTORE_KINDS, type KeystoreKind } from '../lib/keystore/kinds';
 import { keystoreCode } from '../lib/keystore/lazy';
+import { proveKey } from '../lib/keystore/prove';
 import type { KeystoreView } from '../lib/keystore/view';
 import { Field } from './field';
 import { KindChoice } from './kind-choice';
@@ -47,8 +48,14 @@ export function CreateKeystore({
     try {
       const { createKeystore } = await keystoreCode();
       const created = await createKeystore({ kind, label, passphrase, onProgress: setProgress });
+      // The new key signs the portal's challenge right away: a keystore made here is stored proven.
+      const proof = await proveKey(created.address, created.sign);
+      if (!proof.ok) {
+        onError(`The keystore was made but not saved: ${sentence(proof.error.message)}`);
+        return;
+      }
       const saved = await api<{ keystore: KeystoreView }>('/api/keystores', {
-        body: { kind, label: created.label, keystore: created.json },
+        body: { kind, label: created.label, keystore: created.json, proof: proof.data },
       });
       if (!saved.ok) {
         onError(`The keystore was made but not saved: ${sentence(saved.error.message)}`);
@@ -68,7 +75,8 @@ export function CreateKeystore({
     <section className="card" aria-labelledby="create-heading">
       <h2 id="create-heading">Create a keystore</h2>
       <p className="hint">
-        A new key is generated and encrypted in this browser. The portal stores only the encrypted file.
+        A new key is generated and encrypted in this browser; it signs the portal's challenge, so the keystore
+        is proven at once. The portal stores only the encrypted file.
       </p>
       <form onSubmit={submit} noValidate>
         <KindChoice name="create-kind" value={kind} onChange={setKind} />

@@ -68,6 +68,13 @@ export function KeystoreManager({ initial }: { initial: KeystoreView[] }) {
         ) : (
           <KeystoreTable
             keystores={keystores}
+            onProven={(view) => {
+              setKeystores((list) => list.map((k) => (k.id === view.id ? view : k)));
+              announce({
+                tone: 'success',
+                text: `Proved the key of "${view.label}" (${view.address}): its jobs and accounts are yours here.`,
+              });
+            }}
             onDeleted={(id) => {
               setKeystores((list) => list.filter((k) => k.id !== id));
               announce({ tone: 'success', text: 'Keystore deleted.' });
@@ -92,7 +99,12 @@ export function KeystoreManager({ initial }: { initial: KeystoreView[] }) {
         <UploadKeystore
           onUploaded={(view) => {
             added(view);
-            announce({ tone: 'success', text: `Uploaded keystore "${view.label}" for ${view.address}.` });
+            announce({
+              tone: 'success',
+              text: view.provenAt
+                ? `Uploaded keystore "${view.label}" for ${view.address}; its key is proven.`
+                : `Uploaded keystore "${view.label}" for ${view.address}, unproven: it grants nothing until you prove its key.`,
+            });
           }}
           onError={(text) => announce({ tone: 'error', text })}
         />

@@ -4,17 +4,23 @@ import { type FormEvent, useState } from 'react';
 import { api, sentence } from '../lib/api';
 import { KEYSTORE_KINDS, keystoreFileName } from '../lib/keystore/kinds';
 import { keystoreCode } from '../lib/keystore/lazy';
+import { proveKey, unlockProblem } from '../lib/keystore/prove';
 import type { KeystoreView } from '../lib/keystore/view';
 import { Field } from './field';
 
-/** The user's keystores with their actions: download (server file), check passphrase (in the browser), delete. */
+/**
+ * The user's keystores with their actions: download (server file), check passphrase (in the browser),
+ * prove the key (unproven ones: unlock here and sign the portal's challenge), delete.
+ */
 export function KeystoreTable({
   keystores,
   onDeleted,
+  onProven,
   onError,
 }: {
   keystores: KeystoreView[];
   onDeleted: (id: string) => void;
+  onProven: (view: KeystoreView) => void;
   onError: (text: string) => void;
 }) {
   return (
@@ -26,6 +32,7 @@ export function KeystoreTable({
             <th scope="col">Label</th>
             <th scope="col">Kind</th>
             <th scope="col">Address</th>
+            <th scope="col">Key</th>
             <th scope="col">Added</th>
             <th scope="col">
               <span className="visually-hidden">Actions</span>
@@ -34,7 +41,13 @@ export function KeystoreTable({
         </thead>
         <tbody>
           {keystores.map((k) => (
-            <KeystoreRow key={k.id} keystore={k} onDeleted={onDeleted} onError={onError} />
+            <KeystoreRow
+              key={k.id}
+              keystore={k}
+              onDeleted={onDeleted}
+              onProven={onProven}
+              onError={onError}
+            />
           ))}
         </tbody>
       </table>
@@ -45,14 +58,17 @@ export function KeystoreTable({
 function KeystoreRow({
   keystore,
   onDeleted,
+  onProven,
   onError,
 }: {
   keystore: KeystoreView;
   onDeleted: (id: string) => void;
+  onProven: (view: KeystoreView) => void;
   onError: (text: string) => void;
 }) {
   const [confirming, setConfirming] = useState(false);
   const [checking, setChecking] = useState(false);
+  const [proving, setProving] = useState(false);
   const [busy, setBusy] = useState(false);
   const fileName = keystoreFileName(keystore.kind);
 
@@ -66,13 +82,32 @@ function KeystoreRow({
 
   return (
     <>
-      <tr data-testid="keystore-row" data-address={keystore.address}>
+      <tr
+        data-testid="keystore-row"
+        data-address={keystore.address}
+        data-proven={keystore.provenAt ? 'true' : 'false'}
+      >
         <td>{keystore.label}</td>
         <td>
           <span className="badge">{KEYSTORE_KINDS[keystore.kind].title}</span>
         </td>
         <td>
           <span className="mono">{keystore.address}</span>
+        </td>
+        <td>
+          {keystore.provenAt ? (
+            <span className="badge" data-testid="keystore-proven" title="Its key signed a portal challenge">
+              Proven
+            </span>
+          ) : (
+            <span
+              className="badge"
+              data-testid="keystore-unproven"
+              title="Grants nothing until its key is proven"
+            >
+              Unproven
+            </span>
+          )}
         </td>
         <td>
           <time dateTime={keystore.createdAt}>{new Date(keystore.createdAt).toLocaleString()}</time>
@@ -87,6 +122,17 @@ function KeystoreRow({
             >
               Download
             </a>
+            {keystore.provenAt ? null : (
+              <button
+                type="button"
+                className="small"
+                aria-expanded={proving}
+                onClick={() => setProving((v) => !v)}
+                aria-label={`Prove the key of ${keystore.label}`}
+              >
+                Prove
+              </button>
+            )}
             <button
               type="button"
               className="secondary small"
@@ -118,14 +164,101 @@ function KeystoreRow({
           </div>
         </td>
       </tr>
+      {proving && !keystore.provenAt ? (
+        <tr>
+          <td colSpan={6}>
+            <ProveKey
+              keystore={keystore}
+              onProven={(view) => {
+                setProving(false);
+                onProven(view);
+              }}
+            />
+          </td>
+        </tr>
+      ) : null}
       {checking ? (
         <tr>
-          <td colSpan={5}>
+          <td colSpan={6}>
             <CheckPassphrase keystore={keystore} />
           </td>
         </tr>
       ) : null}
     </>
+  );
+}
+
+/** Unlocks a stored keystore here and signs the portal's challenge with its key; the server marks it proven. */
+function ProveKey({
+  keystore,
+  onProven,
+}: {
+  keystore: KeystoreView;
+  onProven: (view: KeystoreView) => void;
+}) {
+  const [problem, setProblem] = useState<string | null>(null);
+  const [progress, setProgress] = useState<number | null>(null);
+  const id = `prove-${keystore.id}`;
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const passphrase = String(new FormData(event.currentTarget).get(id) ?? '');
+    setProblem(null);
+    setProgress(0);
+    try {
+      const response = await fetch(`/api/keystores/${keystore.id}`, { cache: 'no-store' }).catch(() => null);
+      if (!response?.ok) {
+        setProblem('Could not fetch the keystore from the portal; reload the page and try again.');
+        return;
+      }
+      const code = await keystoreCode().catch(() => null);
+      if (!code) {
+        setProblem('The keystore code did not load; check your connection and try again.');
+        return;
+      }
+      const unlocked = await code.unlockKeystore(await response.text(), passphrase, setProgress);
+      if (!unlocked.ok) {
+        setProblem(unlockProblem(unlocked.reason));
+        return;
+      }
+      if (unlocked.unlocked.address !== keystore.address) {
+        setProblem(`The keystore unlocks but holds the key of ${unlocked.unlocked.address}.`);
+        return;
+      }
+      const proof = await proveKey(keystore.address, unlocked.unlocked.sign);
+      if (!proof.ok) {
+        setProblem(`Could not prove the key: ${sentence(proof.error.message)}`);
+        return;
+      }
+      const proven = await api<{ keystore: KeystoreView }>(`/api/keystores/${keystore.id}/proof`, {
+        body: proof.data,
+      });
+      if (!proven.ok) {
+        setProblem(`The portal refused the proof: ${sentence(proven.error.message)}`);
+        return;
+      }
+      onProven(proven.data.keystore);
+    } finally {
+      setProgress(null);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} className="narrow" data-testid="prove-form">
+      <Field
+        id={id}
+        label={`Passphrase to prove ${keystore.label}`}
+        type="password"
+        autoComplete="off"
+        hint="Unlocks the keystore in your browser, whose key then signs a one-time challenge of the portal. The passphrase is never sent."
+      />
+      <div className="actions">
+        <button type="submit" disabled={progress !== null}>
+          {progress === null ? 'Sign the challenge' : `Decrypting… ${Math.round(progress * 100)}%`}
+        </button>
+      </div>
+      <div aria-live="polite">{problem ? <p className="alert error">{problem}</p> : null}</div>
+    </form>
   );
 }
 

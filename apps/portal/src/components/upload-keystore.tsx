@@ -3,12 +3,17 @@
 import { type FormEvent, useState } from 'react';
 import { api, sentence } from '../lib/api';
 import { KEYSTORE_KINDS, type KeystoreKind } from '../lib/keystore/kinds';
-import { keystoreFormat } from '../lib/keystore/lazy';
+import { keystoreCode, keystoreFormat } from '../lib/keystore/lazy';
+import { proveKey, unlockProblem } from '../lib/keystore/prove';
 import type { KeystoreView } from '../lib/keystore/view';
 import { Field } from './field';
 import { KindChoice } from './kind-choice';
 
-/** Reads a keystore file in the browser, checks it, and stores it (still encrypted) with the portal. */
+/**
+ * Reads a keystore file in the browser, checks it, unlocks it with the passphrase typed here and signs
+ * the portal's challenge with its key (so it is stored proven), then stores it, still encrypted. It may
+ * also be stored unproven: downloadable, but granting nothing until proven from the list.
+ */
 export function UploadKeystore({
   onUploaded,
   onError,
@@ -18,7 +23,9 @@ export function UploadKeystore({
 }) {
   const [kind, setKind] = useState<KeystoreKind>('identity');
   const [fileError, setFileError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
+  const [passphraseError, setPassphraseError] = useState<string | undefined>();
+  const [unproven, setUnproven] = useState(false);
+  const [busy, setBusy] = useState<string | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -41,21 +48,48 @@ export function UploadKeystore({
       return;
     }
     setFileError(undefined);
+    setPassphraseError(undefined);
     const label =
       String(form.get('upload-label') ?? '').trim() ||
       parsed.keystore.label ||
       KEYSTORE_KINDS[kind].defaultLabel;
-    setBusy(true);
+    let proof: { challenge: string; signature: string } | undefined;
+    if (!unproven) {
+      setBusy('Unlocking…');
+      const code = await keystoreCode().catch(() => null);
+      if (!code) {
+        setBusy(null);
+        onError('The keystore code did not load; check your connection and try again.');
+        return;
+      }
+      const unlocked = await code.unlockKeystore(text, String(form.get('upload-passphrase') ?? ''));
+      if (!unlocked.ok) {
+        setBusy(null);
+        setPassphraseError(unlockProblem(unlocked.reason));
+        requestAnimationFrame(() => document.getElementById('upload-passphrase')?.focus());
+        return;
+      }
+      setBusy('Proving…');
+      const proved = await proveKey(unlocked.unlocked.address, unlocked.unlocked.sign);
+      if (!proved.ok) {
+        setBusy(null);
+        onError(`Could not prove the key: ${sentence(proved.error.message)}`);
+        return;
+      }
+      proof = proved.data;
+    }
+    setBusy('Uploading…');
     const saved = await api<{ keystore: KeystoreView }>('/api/keystores', {
-      body: { kind, label, keystore: text },
+      body: { kind, label, keystore: text, ...(proof ? { proof } : {}) },
     });
-    setBusy(false);
+    setBusy(null);
     if (!saved.ok) {
       if (saved.error.field === 'keystore') setFileError(sentence(saved.error.message));
       else onError(`Could not upload the keystore: ${sentence(saved.error.message)}`);
       return;
     }
     formEl.reset();
+    setUnproven(false);
     onUploaded(saved.data.keystore);
   }
 
@@ -79,9 +113,29 @@ export function UploadKeystore({
           accept=".keystore,.json,application/json"
           error={fileError}
         />
+        {unproven ? null : (
+          <Field
+            id="upload-passphrase"
+            label="Passphrase"
+            type="password"
+            autoComplete="off"
+            hint="Unlocks the keystore in your browser to prove you hold its key; it is never sent."
+            error={passphraseError}
+          />
+        )}
+        <div className="field">
+          <label className="choice">
+            <input
+              type="checkbox"
+              checked={unproven}
+              onChange={(e) => setUnproven(e.currentTarget.checked)}
+            />
+            Store without proving the key (it grants no jobs or accounts until you prove it)
+          </label>
+        </div>
         <div className="actions">
-          <button type="submit" disabled={busy}>
-            {busy ? 'Uploading…' : 'Upload keystore'}
+          <button type="submit" disabled={busy !== null}>
+            {busy ?? 'Upload keystore'}
           </button>
         </div>
       </form>

@@ -7,7 +7,9 @@ import { POST as signIn } from '../app/api/auth/signin/route';
 import { POST as signOut } from '../app/api/auth/signout/route';
 import { POST as signUp } from '../app/api/auth/signup/route';
 import { GET as health } from '../app/api/health/route';
+import { POST as proveKeystore } from '../app/api/keystores/[id]/proof/route';
 import { DELETE as deleteKeystore, GET as downloadKeystore } from '../app/api/keystores/[id]/route';
+import { POST as issueChallenge } from '../app/api/keystores/challenges/route';
 import { GET as listKeystores, POST as saveKeystore } from '../app/api/keystores/route';
 import { GET as ready } from '../app/api/ready/route';
 import { GET as session } from '../app/api/session/route';
@@ -193,6 +195,61 @@ describe('portal REST API', () => {
         )
       ).status,
     ).toBe(404);
+  });
+
+  it('proves a stored keystore over REST: a challenge of this session signed by its key; others get 403/404', async () => {
+    const hana = await account('hana@example.com');
+    const ivan = await account('ivan@example.com');
+    const made = await createKeystore({ kind: 'identity', passphrase: '', scryptN: 1024 });
+    const saved = await saveKeystore(
+      request('/api/keystores', {
+        cookie: hana,
+        body: { kind: 'identity', label: 'id', keystore: made.json },
+      }),
+    );
+    const { keystore } = (await saved.json()) as { keystore: { id: string; provenAt: string | null } };
+    expect(keystore.provenAt).toBeNull();
+    const ask = async (cookie: string) => {
+      const r = await issueChallenge(
+        request('/api/keystores/challenges', { cookie, body: { address: made.address } }),
+      );
+      expect(r.status).toBe(201);
+      return ((await r.json()) as { challenge: { id: string; message: string } }).challenge;
+    };
+    const prove = (cookie: string, body: unknown) =>
+      proveKeystore(request(`/api/keystores/${keystore.id}/proof`, { cookie, body }), params(keystore.id));
+
+    expect((await issueChallenge(request('/api/keystores/challenges', { body: {} }))).status).toBe(401);
+    // ivan cannot prove hana's row, even holding a valid answer to his own challenge
+    const his = await ask(ivan);
+    expect((await prove(ivan, { challenge: his.id, signature: await made.sign(his.message) })).status).toBe(
+      404,
+    );
+    // a challenge of hana's signed by another key: 403 EBADSIG; then the right answer proves, once
+    const hers = await ask(hana);
+    const answer = { challenge: hers.id, signature: await made.sign(hers.message) };
+    const wrongSigner = await ask(hana);
+    const bySomeoneElse = await prove(hana, {
+      challenge: wrongSigner.id,
+      signature: await (await createKeystore({ kind: 'identity', passphrase: '', scryptN: 1024 })).sign(
+        wrongSigner.message,
+      ),
+    });
+    expect(bySomeoneElse.status).toBe(403);
+    expect(((await bySomeoneElse.json()) as { error: { code: string } }).error.code).toBe('EBADSIG');
+
+    const proven = await prove(hana, answer);
+    expect(proven.status).toBe(200);
+    expect(((await proven.json()) as { keystore: { provenAt: string } }).keystore.provenAt).toEqual(
+      expect.any(String),
+    );
+    const replay = await prove(hana, answer);
+    expect(replay.status).toBe(403);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('EEXPIRED');
+    const listed = (await (await listKeystores(request('/api/keystores', { cookie: hana }))).json()) as {
+      keystores: { provenAt: string | null }[];
+    };
+    expect(listed.keystores.map((k) => typeof k.provenAt)).toEqual(['string']);
   });
 
   it('signs out (cookie cleared, session ended) and changes passwords', async () => {

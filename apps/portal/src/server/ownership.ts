@@ -1,6 +1,10 @@
 import type { KeystoreStore } from './ports';
 
-/** The addresses that make data a user's: their identity and bank-account keystores. */
+/**
+ * The addresses that make data a user's: their **proven** identity and bank-account keystores. A
+ * keystore counts only once the browser signed a server challenge with its key (`provenAt`); an
+ * uploaded file naming an address proves nothing, so an unproven one grants nothing.
+ */
 export interface UserAddresses {
   identities: string[];
   banks: string[];
@@ -19,6 +23,7 @@ export async function userAddresses(
   const banks: string[] = [];
   const labels = new Map<string, string>();
   for (const k of keystores) {
+    if (k.provenAt === null) continue;
     const address = k.address.toLowerCase();
     (k.kind === 'identity' ? identities : banks).push(address);
     if (!labels.has(address)) labels.set(address, k.label);

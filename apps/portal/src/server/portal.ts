@@ -17,11 +17,13 @@ import {
   type Clock,
   type GroupStore,
   type Ids,
+  type KeyChallengeStore,
   type KeystoreStore,
   type SessionStore,
   systemClock,
   type UserStore,
 } from './ports';
+import { memoryKeyChallenges } from './keystores/key-challenges';
 import { prismaGroupStore, prismaKeystoreStore, prismaSessionStore, prismaUserStore } from './stores';
 import { type BankApi, bankApi } from './upstream/bank';
 import { type SchedulerApi, schedulerApi } from './upstream/scheduler';
@@ -34,6 +36,8 @@ export interface Portal {
   users: UserStore;
   sessions: SessionStore;
   keystores: KeystoreStore;
+  /** outstanding key challenges (in memory): a keystore grants only once its key signed one */
+  challenges: KeyChallengeStore;
   groups: GroupStore;
   /** the scheduler's REST API (jobs, slices, workers, compute groups) */
   scheduler: SchedulerApi;
@@ -77,6 +81,7 @@ export async function createPortal(config: PortalConfig = loadPortalConfig()): P
     users: prismaUserStore(db.prisma),
     sessions: prismaSessionStore(db.prisma),
     keystores: prismaKeystoreStore(db.prisma),
+    challenges: memoryKeyChallenges(),
     groups: prismaGroupStore(db.prisma),
     scheduler: schedulerApi(
       httpUpstream('scheduler', config.schedulerUrl, { adminToken: config.adminToken }),

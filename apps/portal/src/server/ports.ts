@@ -42,6 +42,11 @@ export interface KeystoreSummary {
   /** 0x-prefixed lowercase */
   address: string;
   createdAt: Date;
+  /**
+   * when the browser proved it holds the key (signed a single-use server challenge with it); null
+   * while unproven: such a keystore is stored and downloadable but grants nothing
+   */
+  provenAt: Date | null;
 }
 
 export interface KeystoreRecord extends KeystoreSummary {
@@ -58,6 +63,29 @@ export interface KeystoreStore {
   get(userId: string, id: string): Promise<KeystoreRecord | null>;
   /** false when there was no such keystore of this user */
   delete(userId: string, id: string): Promise<boolean>;
+  /** records the proof of the key; null when the user has no such keystore */
+  markProven(userId: string, id: string, at: Date): Promise<KeystoreSummary | null>;
+}
+
+/** A challenge the browser signs with a key to prove it holds it. */
+export interface KeyChallengeRecord {
+  /** random, also the text's nonce */
+  id: string;
+  /** the session it was issued to (sha256 of the cookie token) */
+  sessionId: string;
+  /** 0x-prefixed lowercase: the only key it can prove */
+  address: string;
+  /** the exact text to personal_sign */
+  message: string;
+  expiresAt: Date;
+}
+
+/** Outstanding key challenges. `take` removes: each challenge is answered at most once. */
+export interface KeyChallengeStore {
+  put(challenge: KeyChallengeRecord): void;
+  take(id: string): KeyChallengeRecord | null;
+  /** drops the expired ones */
+  sweep(now: Date): void;
 }
 
 /** A compute group the user created through the portal; the scheduler holds the group itself. */

@@ -28,6 +28,9 @@ export function httpStatus(code: DcpErrorCode | string): number {
     case DcpErrorCode.ENOSESSION:
     case DcpErrorCode.EPERM:
       return 401;
+    case DcpErrorCode.EBADSIG:
+    case DcpErrorCode.EEXPIRED:
+      return 403;
     case DcpErrorCode.ENOENT:
       return 404;
     case DcpErrorCode.ENOFUNDS:

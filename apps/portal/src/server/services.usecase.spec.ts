@@ -35,6 +35,8 @@ async function addUser(u: typeof alice, email: string) {
       address: w.address.toLowerCase(),
       json: '{}',
       createdAt: new Date(),
+      // stored as proven: these specs are about what a proven key grants (key-proof.usecase.spec proves)
+      provenAt: new Date(),
     });
   }
 }
@@ -106,6 +108,59 @@ describe('bank use cases', () => {
     };
     expect(await balances(alice.id)).toEqual(['20']);
     expect(await balances(bob.id)).toEqual(['5']);
+  });
+});
+
+describe('unproven keystores', () => {
+  it("grant nothing: alice's addresses stored unproven by mallory show no account, history, group or earnings until proven", async () => {
+    const mallory = randomUUID();
+    await portal.users.create({ id: mallory, email: `mallory-${mallory}@example.test`, passwordHash: 'x' });
+    const a = alice.bank.address.toLowerCase();
+    const ids: string[] = [];
+    for (const [kind, address] of [
+      ['bank', a],
+      ['identity', alice.identity.address.toLowerCase()],
+    ] as const) {
+      const id = randomUUID();
+      ids.push(id);
+      await portal.keystores.create({
+        id,
+        userId: mallory,
+        kind,
+        label: `forged ${kind}`,
+        address,
+        json: '{}',
+        createdAt: new Date(),
+        provenAt: null,
+      });
+    }
+    expect(await listAccounts(portal, mallory)).toEqual({ ok: true, value: [] });
+    expect(await accountHistory(portal, mallory, a)).toMatchObject({ ok: false, error: { code: 'ENOENT' } });
+    expect(await faucet(portal, mallory, { address: a, amount: '1' })).toMatchObject({
+      ok: false,
+      error: { code: 'ENOENT' },
+    });
+    expect(await listJobs(portal, mallory)).toEqual({ ok: true, value: [] });
+    expect(await earnings(portal, mallory)).toEqual({ ok: true, value: [] });
+    const group = await createGroup(portal, mallory, {
+      joinKey: `m-${randomUUID().slice(0, 8)}`,
+      name: 'not hers',
+      commissionRate: '0',
+      owner: a,
+    });
+    expect(group).toMatchObject({ ok: false, error: { code: DcpErrorCode.EINVAL, field: 'owner' } });
+
+    // the positive control: once the key is proven (here: the record of it), the same row grants
+    expect(await portal.keystores.markProven(mallory, ids[0] as string, new Date())).toMatchObject({
+      address: a,
+      provenAt: expect.any(Date),
+    });
+    const listed = await listAccounts(portal, mallory);
+    expect(listed.ok && listed.value.map((r) => r.address)).toEqual([a]);
+    expect((await accountHistory(portal, mallory, a)).ok).toBe(true);
+    // another user cannot mark mallory's row
+    expect(await portal.keystores.markProven(bob.id, ids[1] as string, new Date())).toBeNull();
+    expect((await portal.keystores.list(mallory)).find((k) => k.id === ids[1])?.provenAt).toBeNull();
   });
 });
 
@@ -195,6 +250,7 @@ describe('job and worker use cases', () => {
         address: alice.identity.address.toLowerCase(),
         json: '{}',
         createdAt: new Date(),
+        provenAt: new Date(),
       });
       const jobs = await listJobs(down.portal, alice.id);
       expect(jobs).toMatchObject({ ok: false, error: { code: DcpErrorCode.EFETCH } });

@@ -78,7 +78,14 @@ export function prismaSessionStore(prisma: PrismaDb): SessionStore {
   };
 }
 
-const summaryFields = { id: true, kind: true, label: true, address: true, createdAt: true } as const;
+const summaryFields = {
+  id: true,
+  kind: true,
+  label: true,
+  address: true,
+  createdAt: true,
+  provenAt: true,
+} as const;
 
 function toSummary(row: {
   id: string;
@@ -86,6 +93,7 @@ function toSummary(row: {
   label: string;
   address: string;
   createdAt: Date;
+  provenAt: Date | null;
 }): KeystoreSummary {
   return { ...row, kind: row.kind as KeystoreKind };
 }
@@ -115,6 +123,15 @@ export function prismaKeystoreStore(prisma: PrismaDb): KeystoreStore {
     async delete(userId, id) {
       const { count } = await prisma.portalKeystore.deleteMany({ where: { id, userId } });
       return count > 0;
+    },
+    async markProven(userId, id, at) {
+      const { count } = await prisma.portalKeystore.updateMany({
+        where: { id, userId },
+        data: { provenAt: at },
+      });
+      if (count === 0) return null;
+      const row = await prisma.portalKeystore.findFirst({ where: { id, userId }, select: summaryFields });
+      return row ? toSummary(row) : null;
     },
   };
 }

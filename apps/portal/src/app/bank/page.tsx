@@ -19,7 +19,7 @@ export default async function BankPage() {
     listKeystores(portal, session.userId),
   ]);
   const banks = keystores
-    .filter((k) => k.kind === 'bank')
+    .filter((k) => k.kind === 'bank' && k.provenAt !== null)
     .map((k) => ({ id: k.id, label: k.label, address: k.address.toLowerCase() }));
   return (
     <>

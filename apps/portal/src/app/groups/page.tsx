@@ -17,7 +17,8 @@ export default async function GroupsPage() {
     listGroups(portal, session.userId),
     listKeystores(portal, session.userId),
   ]);
-  const addresses = [...keystores]
+  const addresses = keystores
+    .filter((k) => k.provenAt !== null)
     .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'bank' ? -1 : 1))
     .map((k) => ({ address: k.address.toLowerCase(), label: k.label }));
   return (

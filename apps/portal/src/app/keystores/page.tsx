@@ -18,7 +18,13 @@ export default async function KeystoresPage() {
         Identities sign what you send to the scheduler; bank accounts pay for the jobs you deploy. Everything
         here is encrypted with a passphrase only you know.
       </p>
-      <KeystoreManager initial={keystores.map((k) => ({ ...k, createdAt: k.createdAt.toISOString() }))} />
+      <KeystoreManager
+        initial={keystores.map((k) => ({
+          ...k,
+          createdAt: k.createdAt.toISOString(),
+          provenAt: k.provenAt?.toISOString() ?? null,
+        }))}
+      />
     </>
   );
 }

@@ -14,7 +14,7 @@ export default async function WorkerPage() {
   if (!session) redirect('/signin?next=/worker');
   const portal = await getPortal();
   const accounts = (await listKeystores(portal, session.userId))
-    .filter((k) => k.kind === 'bank')
+    .filter((k) => k.kind === 'bank' && k.provenAt !== null)
     .map((k) => ({ address: k.address, label: k.label }));
   return (
     <>

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { decryptKeystoreJson, encryptKeystoreJson, Wallet } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkPassphrase, createKeystore, KEYSTORE_SCRYPT_N } from './create';
+import { checkPassphrase, createKeystore, KEYSTORE_SCRYPT_N, unlockKeystore } from './create';
 import { parseKeystore } from './format';
 
 const require = createRequire(import.meta.url);
@@ -126,6 +126,24 @@ describe('keystores made here and dcp-client 4.4 (the one dcp-worker 3.3.19 bund
     };
     expect(version).toMatch(/^4\.4\./);
     expect(new Wallet(key).address.toLowerCase()).toBe(created.address);
+  });
+});
+
+describe('unlockKeystore (browser, to prove a key)', () => {
+  it('signs with the key of the address the keystore records; refuses a wrong passphrase and a forged address', async () => {
+    const created = await createKeystore({ kind: 'bank', passphrase: 'right', scryptN: N });
+    const unlocked = await unlockKeystore(created.json, 'right');
+    if (!unlocked.ok) throw new Error(unlocked.reason);
+    expect(unlocked.unlocked.address).toBe(created.address);
+    const signature = await unlocked.unlocked.sign('challenge text');
+    const { verifyMessage } = await import('ethers');
+    expect(verifyMessage('challenge text', signature).toLowerCase()).toBe(created.address);
+    expect(await created.sign('challenge text')).toBe(signature);
+    expect(await unlockKeystore(created.json, 'wrong')).toEqual({ ok: false, reason: 'passphrase' });
+    const other = new Wallet(Wallet.createRandom().privateKey).address.slice(2).toLowerCase();
+    const forged = JSON.stringify({ ...created.keystore, address: other });
+    expect(await unlockKeystore(forged, 'right')).toEqual({ ok: false, reason: 'address' });
+    expect(await unlockKeystore('{"version":3}', 'right')).toEqual({ ok: false, reason: 'malformed' });
   });
 });
 

@@ -34,6 +34,15 @@ export interface CreatedKeystore {
   keystore: V3Keystore;
   /** the file content to download */
   json: string;
+  /** EIP-191 personal_sign with the new key (to prove it to the portal); the key stays in this closure */
+  sign(message: string): Promise<string>;
+}
+
+/** A keystore unlocked in the browser: its address and a signer; the clear key is not exposed. */
+export interface UnlockedKeystore {
+  /** 0x-prefixed, lowercase: the address the key really controls */
+  address: string;
+  sign(message: string): Promise<string>;
 }
 
 /**
@@ -66,7 +75,36 @@ export async function createKeystore(options: CreateKeystoreOptions): Promise<Cr
     address: parsed.address,
     keystore: parsed.keystore,
     json: JSON.stringify(parsed.keystore),
+    sign: (message) => wallet.signMessage(message),
   };
+}
+
+/**
+ * Decrypts a keystore with the passphrase the user typed, for signing a key challenge; refuses a
+ * keystore whose key is not the address it records.
+ */
+export async function unlockKeystore(
+  json: string,
+  passphrase: string,
+  onProgress?: (fraction: number) => void,
+): Promise<
+  { ok: true; unlocked: UnlockedKeystore } | { ok: false; reason: 'passphrase' | 'malformed' | 'address' }
+> {
+  const parsed = parseKeystore(json);
+  if (!parsed.ok) return { ok: false, reason: 'malformed' };
+  let wallet: Wallet;
+  try {
+    const account = await decryptKeystoreJson(JSON.stringify(parsed.keystore), passphrase, onProgress);
+    wallet = new Wallet(account.privateKey);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    // ethers itself refuses a keystore whose key does not match its recorded address
+    if (/mismatch/i.test(message)) return { ok: false, reason: 'address' };
+    return { ok: false, reason: /password/i.test(message) ? 'passphrase' : 'malformed' };
+  }
+  const address = wallet.address.toLowerCase();
+  if (address !== parsed.address) return { ok: false, reason: 'address' };
+  return { ok: true, unlocked: { address, sign: (message) => wallet.signMessage(message) } };
 }
 
 export type UnlockResult = { ok: true; address: string } | { ok: false; reason: 'passphrase' | 'malformed' };

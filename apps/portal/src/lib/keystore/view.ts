@@ -8,6 +8,8 @@ export interface KeystoreView {
   address: string;
   /** ISO 8601 */
   createdAt: string;
+  /** ISO 8601 when the key was proven in a browser; null: stored unproven, grants nothing */
+  provenAt: string | null;
 }
 
 /** EIP-55-free short form for narrow places: 0x1234…abcd */

@@ -18,5 +18,11 @@ export const saveKeystoreBody = z.object({
     z.string().max(MAX_KEYSTORE_BYTES, 'the keystore is too large'),
     z.record(z.string(), z.unknown()),
   ]),
+  /**
+   * the key's proof (a challenge from POST /api/keystores/challenges signed with it): the keystore is
+   * stored proven and grants its address's jobs, history, groups and earnings at once. Without it, it
+   * is stored unproven and grants nothing until proven.
+   */
+  proof: z.unknown().optional(),
 });
 export type SaveKeystoreBody = z.input<typeof saveKeystoreBody>;

@@ -36,6 +36,8 @@ describe.each(PROVIDERS)('keystores on %s', (provider) => {
         label: 'laptop',
         address: made.address,
         createdAt: expect.any(Date),
+        // stored without a proof of its key: listed and downloadable, granting nothing
+        provenAt: null,
       },
     });
     if (!saved.ok) return;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "PortalKeystore" ADD COLUMN     "provenAt" TIMESTAMP(3);
