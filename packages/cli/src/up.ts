@@ -178,6 +178,11 @@ function runExec(
       stdio: 'inherit',
       env: { ...process.env, ...env, DCP_EMU_DATA_DIR: info.dataDir },
     });
+    // if we are stopped first (Ctrl-C, a CI timeout), the command goes with us
+    const stopChild = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    };
+    process.once('exit', stopChild);
     child.once('error', (e) => {
       process.stderr.write(`dcp-emu: could not run ${exec.command}: ${e.message}\n`);
       void shutdown(`${exec.command} could not start`, 127).then(() => resolve(127));
