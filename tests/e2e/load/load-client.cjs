@@ -21,6 +21,7 @@ init()
     const seen = new Set();
     let duplicates = 0;
     let wrong = 0;
+    const wrongSamples = [];
     let outOfRange = 0;
     job.on('accepted', () => out({ accepted: job.id }));
     job.on('result', (ev) => {
@@ -28,7 +29,15 @@ init()
       if (!Number.isInteger(n) || n < 1 || n > slices) outOfRange++;
       if (seen.has(n)) duplicates++;
       else seen.add(n);
-      if (ev.result !== n) wrong++;
+      if (ev.result !== n) {
+        wrong++;
+        if (wrongSamples.length < 5)
+          wrongSamples.push({
+            sliceNumber: n,
+            type: typeof ev.result,
+            value: String(ev.result).slice(0, 200),
+          });
+      }
       if (seen.size % every === 0) out({ progress: seen.size });
     });
     try {
@@ -43,6 +52,7 @@ init()
           resultEvents: seen.size,
           duplicates,
           wrong,
+          wrongSamples,
           outOfRange,
           mismatched,
         },
