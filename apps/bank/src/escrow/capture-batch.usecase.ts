@@ -1,12 +1,11 @@
 import { DcpError, DcpErrorCode } from '@dcp-emu/protocol';
-import { parseAccountId } from '../ledger/account-id';
 import { LedgerErrors } from '../ledger/errors';
 import type { Hold } from '../ledger/hold';
-import { checkIdempotencyKey, checkRefs, type HoldId, type NewTransaction } from '../ledger/journal';
-import { type CaptureRequest, fingerprints, planCapture } from '../ledger/operations';
+import { type HoldId, type NewTransaction } from '../ledger/journal';
+import { type CaptureRequest, planCapture } from '../ledger/operations';
 import type { LedgerDeps } from '../ledger/ports';
 import { SettlementConflict } from '../ledger/store';
-import type { CapturePayment } from './capture.usecase';
+import { type CapturePayment, validateCapture } from './capture.usecase';
 
 /** One capture of a batch: as `capture@1` (its own hold, payment and idempotency key). */
 export interface BatchCapture {
@@ -92,24 +91,7 @@ export class CaptureBatchUseCase {
   }
 
   private validate(item: BatchCapture): Valid {
-    const key = checkIdempotencyKey(item.key);
-    const { payment } = item;
-    const refs = checkRefs({ slice: payment.slice, worker: payment.worker });
-    const req: CaptureRequest = {
-      to: parseAccountId(payment.to, 'payment address'),
-      amount: payment.amount,
-      ...(payment.commission
-        ? {
-            commission: {
-              to: parseAccountId(payment.commission.to, 'commission account'),
-              amount: payment.commission.amount,
-            },
-          }
-        : {}),
-      ...refs,
-    };
-    const holdId = item.hold as HoldId;
-    return { holdId, req, key, fingerprint: fingerprints.capture(holdId, req) };
+    return validateCapture(item.hold, item.payment, item.key);
   }
 
   /** Pure: each capture against the holds as they go (the batch's earlier captures included). */

@@ -57,6 +57,27 @@ type Outcome =
  * Under load, concurrent captures are grouped per tick into one database transaction; each caller
  * still gets its own result or error.
  */
+/** A capture's request checked and normalised (accounts, refs, key), with its idempotency fingerprint. */
+export function validateCapture(holdId: string, payment: CapturePayment, idempotencyKey: string) {
+  const key = checkIdempotencyKey(idempotencyKey);
+  const refs = checkRefs({ slice: payment.slice, worker: payment.worker });
+  const req: CaptureRequest = {
+    to: parseAccountId(payment.to, 'payment address'),
+    amount: payment.amount,
+    ...(payment.commission
+      ? {
+          commission: {
+            to: parseAccountId(payment.commission.to, 'commission account'),
+            amount: payment.commission.amount,
+          },
+        }
+      : {}),
+    ...refs,
+  };
+  const id = holdId as HoldId;
+  return { holdId: id, req, key, fingerprint: fingerprints.capture(id, req) };
+}
+
 export class CaptureUseCase {
   private readonly maxBatch: number;
   /** Settlement batches written, and those that failed as a whole and were settled one by one. */
@@ -74,7 +95,7 @@ export class CaptureUseCase {
   execute(holdId: string, payment: CapturePayment, idempotencyKey: string): Promise<CaptureResult> {
     let pending: Omit<Pending, 'resolve' | 'reject'>;
     try {
-      pending = this.validate(holdId, payment, idempotencyKey);
+      pending = validateCapture(holdId, payment, idempotencyKey);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -85,26 +106,6 @@ export class CaptureUseCase {
         void this.drain();
       }
     });
-  }
-
-  private validate(holdId: string, payment: CapturePayment, idempotencyKey: string) {
-    const key = checkIdempotencyKey(idempotencyKey);
-    const refs = checkRefs({ slice: payment.slice, worker: payment.worker });
-    const req: CaptureRequest = {
-      to: parseAccountId(payment.to, 'payment address'),
-      amount: payment.amount,
-      ...(payment.commission
-        ? {
-            commission: {
-              to: parseAccountId(payment.commission.to, 'commission account'),
-              amount: payment.commission.amount,
-            },
-          }
-        : {}),
-      ...refs,
-    };
-    const id = holdId as HoldId;
-    return { holdId: id, req, key, fingerprint: fingerprints.capture(id, req) };
   }
 
   /** Writes queued captures batch after batch until the queue is empty. */
