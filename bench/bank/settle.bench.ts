@@ -13,6 +13,8 @@
  * Run from the repository root:
  *   npx tsx bench/bank/settle.bench.ts [slices=3000] [concurrency=32] [providers=…] [batch=2000]
  * default providers: memory,sqlite,postgresql,sqlite+dcp,sqlite+batch,sqlite+dcp-batch
+ * (`sqlite` settles batches as the bank runs, on a better-sqlite3 connection of its own; `sqlite-prisma`
+ * through Prisma's set-based statements, as PostgreSQL does)
  * PostgreSQL: DCP_EMU_BENCH_PG_URL=postgresql://… (a database it may fill), else a throw-away server.
  */
 import { randomBytes } from 'node:crypto';
@@ -25,6 +27,7 @@ import { openDatabase } from '@dcp-emu/db';
 import { attachDcpTarget, DcpInitiator, DcpTarget, Identity } from '@dcp-emu/protocol/node';
 import { createBankLedger } from '../../apps/bank/src/accounts/bank-ledger';
 import { PrismaLedgerStore } from '../../apps/bank/src/accounts/prisma-ledger.store';
+import { sqliteSettlementDb } from '../../apps/bank/src/accounts/sqlite-settlement';
 import { formatDcc, UNITS_PER_DCC } from '../../apps/bank/src/ledger/amount';
 import { auditLedger } from '../../apps/bank/src/ledger/invariants';
 import {
@@ -119,7 +122,7 @@ interface Opened {
 async function open(provider: string): Promise<Opened> {
   if (provider === 'memory') return { store: new MemoryLedgerStore(), close: async () => undefined };
   const dir = mkdtempSync(join(tmpdir(), 'dcp-emu-bank-bench-'));
-  let url = `file:${join(dir, 'bank.sqlite')}`;
+  let url = `file:${join(dir, 'bank.sqlite')}`; // sqlite and sqlite-prisma
   let stopPg: (() => void) | undefined;
   if (provider === 'postgresql') {
     if (process.env.DCP_EMU_BENCH_PG_URL) url = process.env.DCP_EMU_BENCH_PG_URL;
@@ -131,9 +134,12 @@ async function open(provider: string): Promise<Opened> {
     }
   }
   const db = await openDatabase({ url, dataDir: dir });
+  // `sqlite` settles as the bank runs (a better-sqlite3 connection of its own); `sqlite-prisma` through Prisma
+  const settlementDb = provider === 'sqlite' ? await sqliteSettlementDb(db.location.target) : undefined;
   return {
-    store: new PrismaLedgerStore(db.prisma, db.provider),
+    store: new PrismaLedgerStore(db.prisma, db.provider, settlementDb ? { settlementDb } : {}),
     async close() {
+      settlementDb?.close();
       await db.close();
       stopPg?.();
       rmSync(dir, { recursive: true, force: true });

@@ -73,11 +73,13 @@ export function specs(o: StackOptions): ServiceSpec[] {
     ...(o.strictOrigins ? { DCP_EMU_WORKER_STRICT_ORIGINS: '1' } : {}),
   };
   const node = process.execPath;
+  // Extra Node flags for every service, e.g. DCP_EMU_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile.
+  const extra = (process.env.DCP_EMU_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const all: ServiceSpec[] = [
     {
       name: 'scheduler',
       command: node,
-      args: ['--enable-source-maps', join(ROOT, 'apps/scheduler/dist/main.js')],
+      args: [...extra, '--enable-source-maps', join(ROOT, 'apps/scheduler/dist/main.js')],
       cwd: ROOT,
       env,
       url: url('scheduler'),
@@ -87,7 +89,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
     {
       name: 'bank',
       command: node,
-      args: ['--enable-source-maps', join(ROOT, 'apps/bank/dist/main.js')],
+      args: [...extra, '--enable-source-maps', join(ROOT, 'apps/bank/dist/main.js')],
       cwd: ROOT,
       env,
       url: url('bank'),
@@ -98,7 +100,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
       name: 'portal',
       command: node,
       // Next.js plus the /api/live WebSocket on one port (apps/portal/server.ts; port and host from env)
-      args: ['--conditions=source', '--import', 'tsx', join(ROOT, 'apps/portal/server.ts')],
+      args: [...extra, '--conditions=source', '--import', 'tsx', join(ROOT, 'apps/portal/server.ts')],
       cwd: join(ROOT, 'apps/portal'),
       env: { ...env, PORT: String(o.ports.portal), NODE_ENV: 'production' },
       url: url('portal'),
@@ -108,7 +110,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
     {
       name: 'worker',
       command: node,
-      args: ['--no-node-snapshot', '--enable-source-maps', join(ROOT, 'apps/worker/dist/main.js')],
+      args: [...extra, '--no-node-snapshot', '--enable-source-maps', join(ROOT, 'apps/worker/dist/main.js')],
       cwd: ROOT,
       env: workerEnv,
       url: url('worker'),

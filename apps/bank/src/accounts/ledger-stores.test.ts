@@ -10,6 +10,7 @@ import type { AccountId } from '../ledger/account-id';
 import { MemoryLedgerStore } from '../ledger/memory-store';
 import type { LedgerStore } from '../ledger/store';
 import { PrismaLedgerStore } from './prisma-ledger.store';
+import { sqliteSettlementDb } from './sqlite-settlement';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -37,11 +38,14 @@ export async function openLedgerStore(kind: StoreKind): Promise<OpenedStore> {
   const database = await freshDatabase(kind, kind === 'postgresql' ? inject('pgUrl') : undefined);
   const dataDir = mkdtempSync(join(tmpdir(), 'dcp-emu-bank-'));
   const db = await openDatabase({ url: database.url, dataDir });
+  // as the bank runs: SQLite settles on a connection of its own
+  const settlementDb = kind === 'sqlite' ? await sqliteSettlementDb(db.location.target) : undefined;
   return {
     kind,
-    store: new PrismaLedgerStore(db.prisma, db.provider),
+    store: new PrismaLedgerStore(db.prisma, db.provider, settlementDb ? { settlementDb } : {}),
     execute: (sql) => db.prisma.$executeRawUnsafe(sql),
     async close() {
+      settlementDb?.close();
       await db.close();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });

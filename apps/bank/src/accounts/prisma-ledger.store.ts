@@ -22,6 +22,7 @@ import {
   type Settlement,
   SettlementConflict,
 } from '../ledger/store';
+import type { SettlementDb } from './sqlite-settlement';
 
 const MIN_INT64 = -(2n ** 63n);
 
@@ -152,6 +153,8 @@ export interface PrismaLedgerStoreOptions {
   readonly attempts?: number;
   /** interactive transaction timeout in ms (default 30 s) */
   readonly timeoutMs?: number;
+  /** the settlement hot path on a connection of its own (SQLite: `sqliteSettlementDb`) */
+  readonly settlementDb?: SettlementDb;
 }
 
 /**
@@ -163,6 +166,7 @@ export interface PrismaLedgerStoreOptions {
 export class PrismaLedgerStore implements LedgerStore {
   private readonly attempts: number;
   private readonly timeoutMs: number;
+  private readonly settlementDb: SettlementDb | undefined;
 
   constructor(
     private readonly prisma: PrismaDb,
@@ -171,6 +175,7 @@ export class PrismaLedgerStore implements LedgerStore {
   ) {
     this.attempts = options.attempts ?? Number.POSITIVE_INFINITY;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.settlementDb = options.settlementDb;
   }
 
   /** Transient database errors are retried here with back-off: a busy database is slower, never failed. */
@@ -191,6 +196,8 @@ export class PrismaLedgerStore implements LedgerStore {
     holds: readonly HoldId[],
     keys: readonly string[],
   ): Promise<{ holds: Hold[]; prior: KeyRecord[] }> {
+    const fast = this.settlementDb;
+    if (fast) return this.retry(async () => fast.readForSettlement(holds, keys));
     return this.retry(async () => {
       const holdRows = holds.length
         ? await this.prisma.bankHold.findMany({ where: { id: { in: [...new Set(holds)] } } })
@@ -216,6 +223,17 @@ export class PrismaLedgerStore implements LedgerStore {
    * Capture postings only debit holds, so no account can go short here.
    */
   async settle(settlement: Settlement): Promise<Hold[]> {
+    const fast = this.settlementDb;
+    if (fast)
+      return this.retry(async () => {
+        try {
+          return fast.settle(settlement);
+        } catch (e) {
+          const why = settlementConflict(e);
+          if (why) throw new SettlementConflict(why);
+          throw e;
+        }
+      });
     const txs = settlement.transactions;
     const holdIds = [...settlement.holdDebits.keys()].sort();
     const net = new Map<AccountId, bigint>();
