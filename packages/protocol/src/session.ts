@@ -47,7 +47,11 @@ export interface SessionOptions {
   validity?: ValidityOptions;
   /** replay cache; share one per target */
   stampCache?: StampCache;
-  /** most messages per batch (DCP: 20) */
+  /**
+   * most messages per batch (default 200). dcp-client sends at most 20 (its `maxMessagesPerBatch`) but
+   * takes batches of any length; every batch costs one signature, one recovery and one ack each way,
+   * whatever its length, so under load longer batches mean fewer envelopes per slice.
+   */
   maxBatch?: number;
   /** initiator: recycle the transport when an ack takes longer (DCP: 120 s) */
   maxRttMs?: number;
@@ -227,7 +231,7 @@ export class DcpSession extends Emitter<SessionEvents> {
     this.#stamps = options.stampCache ?? new StampCache();
     this.#journal = options.ackJournal;
     this.#opts = {
-      maxBatch: options.maxBatch ?? 20,
+      maxBatch: options.maxBatch ?? 200,
       maxRttMs: options.maxRttMs ?? 120_000,
       closeTimeoutMs: options.closeTimeoutMs ?? 7_000,
       closeQuietMs: options.closeQuietMs ?? (options.role === 'target' ? 250 : 0),

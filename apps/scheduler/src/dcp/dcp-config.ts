@@ -41,5 +41,8 @@ export function dcpClientConfig(
     supervisor: { tuning: { watchdogInterval: workerPollSeconds } },
     // which worker supervisor generation clients' local workers use (dcp-util's dcping sets it)
     rollout: { supervisor: 2 },
+    // dcp-client batches at most 20 messages (e.g. its answers to result events) per signed envelope
+    // by default; the emulator takes any length, so fewer envelopes (signatures, acks) per slice
+    dcp: { connectionOptions: { default: { maxMessagesPerBatch: 200 } } },
   };
 }

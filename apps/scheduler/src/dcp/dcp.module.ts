@@ -195,7 +195,7 @@ export class DcpModule {
             const escrow: JobMoney = bank
               ? new Escrow({
                   bank,
-                  store: new EscrowStore(db.prisma),
+                  store: new EscrowStore(db.prisma, store.owed),
                   events,
                   clock,
                   identity,

@@ -1,4 +1,5 @@
 import type { PrismaDb } from '@dcp-emu/db';
+import type { OwedPayments } from '../state/owed-payments';
 
 /** A job's escrow as stored (amounts are exact decimal DCC strings). */
 export interface EscrowRecord {
@@ -29,9 +30,15 @@ export interface PaymentRecord {
   transaction: string | null;
 }
 
-/** Persistence of escrows and owed payments (tables `sched_escrows`, `sched_payments`). */
+/**
+ * Escrows (table `sched_escrows`, through Prisma: a few rows per job) and the owed slice payments
+ * (the job store's memory, journaled to `sched_payments` with its ticks).
+ */
 export class EscrowStore {
-  constructor(private readonly prisma: PrismaDb) {}
+  constructor(
+    private readonly prisma: PrismaDb,
+    private readonly owed: OwedPayments,
+  ) {}
 
   async get(jobId: string): Promise<EscrowRecord | undefined> {
     return (await this.prisma.schedEscrow.findUnique({ where: { jobId } })) ?? undefined;
@@ -80,48 +87,15 @@ export class EscrowStore {
     limit: number,
     filter: { jobId?: string; notJobs?: string[] } = {},
   ): Promise<PaymentRecord[]> {
-    return this.prisma.schedPayment.findMany({
-      where: {
-        settledAt: null,
-        ...(filter.jobId ? { jobId: filter.jobId } : {}),
-        ...(filter.notJobs?.length ? { jobId: { notIn: filter.notJobs } } : {}),
-      },
-      orderBy: [{ createdAt: 'asc' }],
-      take: limit,
-    });
+    return this.owed.list(limit, filter);
   }
 
-  /**
-   * Marks payments captured by the bank, with their journal transactions, in ONE statement
-   * (`UPDATE … FROM (VALUES …)`; SQLite ≥ 3.33 and PostgreSQL). Already settled rows stay as they are.
-   */
+  /** Marks payments captured by the bank, with their journal transactions (written with the next tick). */
   async settledMany(
     payments: ReadonlyArray<{ jobId: string; sliceNumber: number; transaction: string }>,
     now: Date,
   ): Promise<number> {
-    let count = 0;
-    // a few thousand rows per statement: well inside both databases' bound-parameter limits
-    for (let i = 0; i < payments.length; i += 5000) {
-      const part = payments.slice(i, i + 5000);
-      const values: unknown[] = [now];
-      const strings = [
-        'UPDATE "sched_payments" SET "settledAt" = ',
-        ', "transaction" = v.column3 FROM (VALUES (',
-      ];
-      part.forEach((p, j) => {
-        values.push(p.jobId, p.sliceNumber, p.transaction);
-        strings.push(
-          ', ',
-          ', ',
-          j + 1 < part.length
-            ? '), ('
-            : ') ) AS v WHERE "sched_payments"."jobId" = v.column1 AND "sched_payments"."sliceNumber" = CAST(v.column2 AS INTEGER) AND "sched_payments"."settledAt" IS NULL',
-        );
-      });
-      // a tagged-template call: Prisma writes the placeholders of the database in use
-      count += await this.prisma.$executeRaw(Object.assign(strings, { raw: strings }), ...values);
-    }
-    return count;
+    return this.owed.settle(payments, now.getTime());
   }
 
   /**
@@ -129,19 +103,7 @@ export class EscrowStore {
    * be captured any more): marked settled without a transaction. Returns how many.
    */
   async writeOff(jobIds: readonly string[], now: Date): Promise<number> {
-    if (jobIds.length === 0) return 0;
-    const done = await this.prisma.schedPayment.updateMany({
-      where: { jobId: { in: [...jobIds] }, settledAt: null },
-      data: { settledAt: now, transaction: null },
-    });
-    return done.count;
-  }
-
-  async settled(jobId: string, sliceNumber: number, transaction: string, now: Date): Promise<void> {
-    await this.prisma.schedPayment.update({
-      where: { jobId_sliceNumber: { jobId, sliceNumber } },
-      data: { settledAt: now, transaction },
-    });
+    return this.owed.writeOff(jobIds, now.getTime());
   }
 
   async payments(jobId: string): Promise<PaymentRecord[]> {

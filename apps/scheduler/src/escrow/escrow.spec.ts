@@ -28,6 +28,7 @@ import { EventRouter } from '../events/event-router';
 import type { BankPort, CaptureBatchAnswer, CaptureRequest, HoldView } from '../ports/bank.port';
 import { systemClock } from '../ports/clock';
 import { openSchedulerState } from '../state/open-state';
+import type { JobStore } from '../state/job-store';
 import { DcpBank } from './dcp-bank';
 import { applyRate, Escrow, slicePayment } from './escrow';
 import { EscrowStore } from './escrow-store';
@@ -115,7 +116,7 @@ describe('escrow (scheduler side)', () => {
     });
     const escrow = new Escrow({
       bank,
-      store: new EscrowStore(db.prisma),
+      store: new EscrowStore(db.prisma, sched.owed),
       events: new EventRouter(sched, systemClock, cryptoRandom, quiet),
       clock: systemClock,
       identity: Identity.random(),
@@ -154,7 +155,7 @@ describe('escrow (scheduler side)', () => {
     let sliceCount = 1;
     const escrow = new Escrow({
       bank,
-      store: new EscrowStore(db.prisma),
+      store: new EscrowStore(db.prisma, sched.owed),
       events: new EventRouter(sched, systemClock, cryptoRandom, quiet),
       clock: systemClock,
       identity: Identity.random(),
@@ -199,7 +200,16 @@ describe('escrow (scheduler side)', () => {
       warn: (fields: unknown, msg: string) => warnings.push({ fields, msg }),
     } as never;
 
+    /** the job store holds the owed payments (read from sched_payments on load, as at start-up) */
+    let sched: JobStore;
+
     beforeAll(async () => {
+      ({ store: sched } = await openSchedulerState({
+        prisma: db.prisma,
+        location: db.location,
+        logger: quiet,
+        leases: defaultTuning,
+      }));
       bank = createBankLedger({ store: new PrismaLedgerStore(db.prisma, db.provider) });
       const target = new DcpTarget({ identity: Identity.random(), logger: quiet });
       target.service(
@@ -232,7 +242,7 @@ describe('escrow (scheduler side)', () => {
 
     /** A job with a hold at the bank for `funded` slices and `owed` accepted results. */
     async function job(name: string, opts: { funded: number; owed: number; payerDcc?: string }) {
-      const store = new EscrowStore(db.prisma);
+      const store = new EscrowStore(db.prisma, sched.owed);
       const payer = Identity.random().address;
       const workers = [Identity.random().address, Identity.random().address, Identity.random().address];
       await bank.mint.execute({ to: payer, amount: dcc(opts.payerDcc ?? '10') });
@@ -270,6 +280,7 @@ describe('escrow (scheduler side)', () => {
           createdAt: new Date(now.getTime() + i),
         })),
       });
+      await sched.load(); // as after a restart: the owed rows are read into memory
       const events: Array<{ job: string; name: string }> = [];
       const escrow = new Escrow({
         bank: port,
@@ -307,6 +318,7 @@ describe('escrow (scheduler side)', () => {
         where: { jobId },
         data: { settledAt: null, transaction: null },
       });
+      await sched.load();
       calls = {};
       await escrow.settle();
       expect(calls).toEqual({ captureBatch: 3 });
@@ -346,6 +358,7 @@ describe('escrow (scheduler side)', () => {
       expect(events).toHaveLength(1);
       // (the escrow settles every job: take this one's waiting payments out of the later tests)
       await db.prisma.schedPayment.deleteMany({ where: { jobId } });
+      await sched.load();
     });
 
     it('writes off once what a released hold still owes, then stops asking the bank', async () => {

@@ -2,6 +2,7 @@ import type { PrismaDb } from '@dcp-emu/db';
 import type { Generation } from '@dcp-emu/protocol/node';
 import type { JobArgument, RangeSpec } from '../jobs/job-input';
 import type { Journal, JobRow } from './journal';
+import { OwedPayments } from './owed-payments';
 import { SliceTracker } from './slice-tracker';
 
 export type JobStatus = 'running' | 'finished' | 'cancelled';
@@ -208,18 +209,28 @@ export class JobStore {
   /** worker → when it last talked to us (ms) */
   readonly #lastSeen = new Map<string, number>();
   #eventSeq = 0;
+  /** slice payments owed to workers (the escrow settles them) */
+  readonly owed: OwedPayments;
 
   constructor(
     private readonly prisma: PrismaDb,
     readonly journal: Journal,
     private readonly leaseTerms: LeaseTerms,
-  ) {}
+  ) {
+    this.owed = new OwedPayments(journal);
+  }
 
   /** Rebuild the memory from the database (start-up, after a state restore). */
   async load(): Promise<void> {
     this.#jobs.clear();
     this.#byWorker.clear();
     this.#lastSeen.clear();
+    this.owed.clear();
+    for (const p of await this.prisma.schedPayment.findMany({
+      where: { settledAt: null },
+      orderBy: [{ createdAt: 'asc' }, { sliceNumber: 'asc' }],
+    }))
+      this.owed.add(p);
     const last = await this.prisma.schedEvent.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true } });
     this.#eventSeq = last?.seq ?? 0;
     for (const row of await this.prisma.schedJob.findMany({ where: { status: 'running' } })) {
@@ -242,6 +253,7 @@ export class JobStore {
     this.#jobs.clear();
     this.#byWorker.clear();
     this.#lastSeen.clear();
+    this.owed.clear();
   }
 
   #live(record: JobRecord, updatedAt: number): LiveJob {
@@ -549,6 +561,11 @@ export class JobStore {
   async recordResults(batch: ResultWrite[], now: Date): Promise<ResultOutcome[]> {
     const outcomes = batch.map((w) => this.#record(w, now.getTime()));
     await this.journal.commit();
+    // owed only once durable: the bank never captures a payment whose result could still be lost
+    batch.forEach((w, i) => {
+      if (w.payment && outcomes[i] === 'accepted')
+        this.owed.add({ jobId: w.jobId, sliceNumber: w.sliceNumber, worker: w.worker, ...w.payment });
+    });
     return outcomes;
   }
 

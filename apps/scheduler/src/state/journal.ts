@@ -86,6 +86,10 @@ export interface JournalBatch {
   /** failed attempts of slices that are not done */
   failures: { jobId: string; sliceNumber: number; errors: number; lastError: string }[];
   payments: PaymentRow[];
+  /** owed payments the bank captured (with its journal transaction) */
+  settled: { jobId: string; sliceNumber: number; transaction: string; at: number }[];
+  /** jobs whose owed payments are written off (their hold cannot pay them any more) */
+  writtenOff: { jobId: string; at: number }[];
   events: EventRow[];
   delivered: number[];
 }
@@ -97,7 +101,17 @@ export interface JournalDb {
 }
 
 function emptyBatch(): JournalBatch {
-  return { jobs: [], inputs: [], results: [], failures: [], payments: [], events: [], delivered: [] };
+  return {
+    jobs: [],
+    inputs: [],
+    results: [],
+    failures: [],
+    payments: [],
+    settled: [],
+    writtenOff: [],
+    events: [],
+    delivered: [],
+  };
 }
 
 interface Waiter {
@@ -150,6 +164,16 @@ export class Journal {
 
   payment(row: PaymentRow): void {
     this.#batch.payments.push(row);
+    this.#schedule();
+  }
+
+  settled(row: JournalBatch['settled'][number]): void {
+    this.#batch.settled.push(row);
+    this.#schedule();
+  }
+
+  writtenOff(row: JournalBatch['writtenOff'][number]): void {
+    this.#batch.writtenOff.push(row);
     this.#schedule();
   }
 

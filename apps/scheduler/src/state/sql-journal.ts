@@ -113,6 +113,12 @@ export async function sqliteJournalDb(file: string): Promise<JournalDb> {
     `INSERT INTO sched_payments ("jobId", "sliceNumber", "payTo", amount, "commissionTo", commission, worker, "createdAt")
      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT("jobId", "sliceNumber") DO NOTHING`,
   );
+  const settlePayment = db.prepare(
+    `UPDATE sched_payments SET "settledAt" = ?, "transaction" = ? WHERE "jobId" = ? AND "sliceNumber" = ? AND "settledAt" IS NULL`,
+  );
+  const writeOffPayments = db.prepare(
+    `UPDATE sched_payments SET "settledAt" = ?, "transaction" = NULL WHERE "jobId" = ? AND "settledAt" IS NULL`,
+  );
   const insertEvent = db.prepare(
     `INSERT INTO sched_events (seq, "jobId", name, "dataJson", delivered, "createdAt") VALUES (?, ?, ?, ?, 0, ?)`,
   );
@@ -158,6 +164,8 @@ export async function sqliteJournalDb(file: string): Promise<JournalDb> {
         p.worker,
         iso(p.createdAt),
       );
+    for (const p of b.settled) settlePayment.run(iso(p.at), p.transaction, p.jobId, p.sliceNumber);
+    for (const w of b.writtenOff) writeOffPayments.run(iso(w.at), w.jobId);
     for (const e of b.events) insertEvent.run(e.seq, e.jobId, e.name, e.dataJson, iso(e.createdAt));
     for (const seq of b.delivered) markDelivered.run(seq);
   });
@@ -226,6 +234,11 @@ export async function postgresJournalDb(url: string, schema?: string): Promise<J
   const insertPayments = `INSERT INTO sched_payments ("jobId", "sliceNumber", "payTo", amount, "commissionTo", commission, worker, "createdAt")
     SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamp(3)[])
     ON CONFLICT ("jobId", "sliceNumber") DO NOTHING`;
+  const settlePayments = `UPDATE sched_payments p SET "settledAt" = t.a, "transaction" = t.x
+    FROM unnest($1::text[], $2::int4[], $3::text[], $4::timestamp(3)[]) AS t(j, n, x, a)
+    WHERE p."jobId" = t.j AND p."sliceNumber" = t.n AND p."settledAt" IS NULL`;
+  const writeOffPayments = `UPDATE sched_payments p SET "settledAt" = t.a, "transaction" = NULL
+    FROM unnest($1::text[], $2::timestamp(3)[]) AS t(j, a) WHERE p."jobId" = t.j AND p."settledAt" IS NULL`;
   const insertEvents = `INSERT INTO sched_events (seq, "jobId", name, "dataJson", delivered, "createdAt")
     SELECT s, j, n, d, false, c FROM unnest($1::int4[], $2::text[], $3::text[], $4::text[], $5::timestamp(3)[]) AS t(s, j, n, d, c)`;
   const markDelivered = 'UPDATE sched_events SET delivered = true WHERE seq = ANY($1::int4[])';
@@ -298,6 +311,19 @@ export async function postgresJournalDb(url: string, schema?: string): Promise<J
             col(p, 'worker'),
             p.map((x) => iso(x.createdAt)),
           ]);
+        }
+        if (b.settled.length) {
+          const p = lastByKey(b.settled, (x) => `${x.jobId}\n${x.sliceNumber}`);
+          await client.query(settlePayments, [
+            col(p, 'jobId'),
+            col(p, 'sliceNumber'),
+            col(p, 'transaction'),
+            p.map((x) => iso(x.at)),
+          ]);
+        }
+        if (b.writtenOff.length) {
+          const w = lastByKey(b.writtenOff, (x) => x.jobId);
+          await client.query(writeOffPayments, [col(w, 'jobId'), w.map((x) => iso(x.at))]);
         }
         if (b.events.length) {
           const e = b.events;
