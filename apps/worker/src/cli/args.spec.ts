@@ -75,7 +75,7 @@ describe('dcp-emu-worker flags', () => {
 
   it('refuses what it cannot honour', () => {
     expect(() => parseArgs(['--bogus'], {}, false)).toThrow(UsageError);
-    expect(() => parseArgs(['-o', 'syslog'], {}, false)).toThrow(/console, dashboard/);
+    expect(() => parseArgs(['-o', 'event-log'], {}, false)).toThrow(/console, dashboard/);
     expect(() => parseArgs(['--paymentAddress', 'nope'], {}, false)).toThrow(/0x address/);
     expect(() => parseArgs(['-g', 'nocomma'], {}, false)).toThrow(/joinKey,joinSecret/);
     expect(() => parseArgs(['-m'], {}, false)).toThrow(/needs a value/);
