@@ -36,6 +36,12 @@ const WORKER = join(ROOT, 'apps/worker/bin/dcp-emu-worker.js');
 const MANAGER = join(ROOT, 'apps/worker/bin/dcp-emu-evaluator-manager.js');
 const DCP_WORKER = join(ROOT, 'node_modules/dcp-worker/bin/dcp-worker');
 
+function writeConfig(d: string, text: string): string {
+  const file = join(d, 'dcp-config.js');
+  writeFileSync(file, text);
+  return file;
+}
+
 function dir(prefix: string): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   chmodSync(d, 0o755);
@@ -356,6 +362,58 @@ describe('dcp-emu-evaluator-manager', () => {
         .sort(),
     ).toEqual([10, 20]);
   }, 240_000);
+});
+
+describe('dcp-emu-worker --evaluator-manager', () => {
+  it('pauses its own evaluator while the load is high: no slice runs; resumes when it falls', async () => {
+    scheduler = await startTestScheduler();
+    const d = dir('wm-own-');
+    dirs.push(d);
+    const loadavg = join(d, 'loadavg');
+    writeFileSync(loadavg, '4.00 1.00 1.00 1/100 1\n');
+    const worker = run(WORKER, [
+      '--dcp-scheduler',
+      `${scheduler.base}/`,
+      '-o',
+      'console',
+      '--evaluator-manager',
+      '--max-load',
+      '2',
+      '--loadavg-file',
+      loadavg,
+      '--config',
+      writeConfig(d, '{ evaluatorManager: { idlePoll: 0.1, disable: [ "session" ] } }'),
+      '-p',
+      String(await freePort()),
+      '-c',
+      '1',
+      '--paymentAddress',
+      Identity.random().address,
+      '--data-dir',
+      d,
+      '-W',
+      '300',
+    ]);
+    procs.push(worker);
+    await worker.waitFor(/Evaluator manager: pausing work on load > 2/, 60_000);
+    await worker.waitFor(/! Paused: short load 4\.00 > 2/, 30_000);
+    scheduler.addJob({
+      jobId: 'paused',
+      workFunction: 'function (x) { progress(1); return x + 100; }',
+      data: [1],
+    });
+    // paused from the start: no sandbox opens, so the worker asks for no work at all
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(scheduler.requests.filter((r) => r.operation === 'requestTask@3')).toEqual([]);
+    expect(scheduler.results).toEqual([]);
+    expect(scheduler.begins).toEqual([]);
+    writeFileSync(loadavg, '0.30 1.00 1.00 1/100 1\n');
+    await worker.waitFor(/Resumed: the machine is idle/, 30_000);
+    await scheduler.until(() => scheduler?.results.length === 1, 60_000, `result; ${worker.out}`);
+    expect(scheduler.results[0]?.value).toBe(101);
+    worker.kill('SIGINT');
+    expect(await worker.exited).toBe(0);
+  }, 180_000);
 });
 
 describe('dcp-emu worker init', () => {

@@ -51,6 +51,22 @@ export interface CliOptions {
   reportIntervalS: number | undefined;
   /** --config FILE (else DCP_EMU_WORKER_CONFIG) */
   configFile: string | undefined;
+  /**
+   * --evaluator-manager: our evaluator behind an in-process evaluator manager (pauses work under load or
+   * an active terminal); thresholds from the flags, else the config file's evaluatorManager node
+   */
+  evaluatorManager:
+    | {
+        maxLoad: number | undefined;
+        loadavgType: 'short' | 'medium' | 'long';
+        loadavgFile: string | undefined;
+        idleTimeoutMs: number;
+        pollMs: number;
+        disabled: ('session' | 'load' | 'signal')[];
+        killOnBusy: boolean;
+        pts: string;
+      }
+    | undefined;
 }
 
 export class UsageError extends Error {}
@@ -72,6 +88,10 @@ Our DCP worker: fetches slices from a dcp-emu scheduler and computes them in dcp
                               also read: /etc/dcp/dcp-emu-worker/dcp-config.js, ~/.dcp/dcp-emu-worker/dcp-config.js.
                               Precedence: defaults < config files < environment < flags
       --showConfig [node]     print the merged configuration (or one node, e.g. worker.minimumWage) and exit
+      --evaluator-manager     pause work while this machine is busy (as dcp-evaluator-manager, in front of our evaluator):
+      --max-load <n>            busy above this 1-minute load average (default: load not watched)
+      --idle-timeout <s>        busy while a terminal was used within <s> seconds (default 30)
+      --loadavg-file <file>     read the load from a file in /proc/loadavg's format (default: the kernel's)
   -c, --cores <cpu[,gpu]>     CPU cores to use (default: all)
   -u, --utilization <cpu>     fraction of the cores to use (default 1)
   -m, --maxSandboxes <n>      sandboxes working at once (default: cores x utilization)
@@ -144,6 +164,9 @@ const valueFlags: Record<string, string> = {
   '--pidFile': 'pidFile',
   '--pid-file': 'pidFile',
   '--config': 'config',
+  '--max-load': 'maxLoad',
+  '--idle-timeout': 'idleTimeout',
+  '--loadavg-file': 'loadavgFile',
 };
 
 /** flags whose value may be left out (then "") */
@@ -157,6 +180,7 @@ const boolFlags: Record<string, string> = {
   '--leave-public-group': 'leavePublicGroup',
   '--external-evaluator': 'externalEvaluator',
   '--strict-origins': 'strictOrigins',
+  '--evaluator-manager': 'evaluatorManager',
   '-v': 'verbose',
   '--verbose': 'verbose',
   '-h': 'help',
@@ -313,6 +337,18 @@ export function parseArgs(
   const transport = last('syslogTransport') ?? 'udp';
   if (transport !== 'udp') throw new UsageError('--syslogTransport: only udp is supported');
   const reportText = last('reportInterval');
+  const m = file.evaluatorManager ?? {};
+  const managerWanted =
+    bools.has('evaluatorManager') ||
+    last('maxLoad') !== undefined ||
+    last('loadavgFile') !== undefined ||
+    last('idleTimeout') !== undefined;
+  if (managerWanted && bools.has('externalEvaluator'))
+    throw new UsageError(
+      '--evaluator-manager guards the evaluator we start; with --external-evaluator run dcp-emu-evaluator-manager in front of it',
+    );
+  const maxLoadText = last('maxLoad');
+  const idleText = last('idleTimeout');
 
   return {
     schedulerUrl,
@@ -353,6 +389,18 @@ export function parseArgs(
     showConfig: last('showConfig'),
     reportIntervalS: reportText ? positive('--reportInterval', reportText) : w.reportInterval,
     configFile: last('config'),
+    evaluatorManager: managerWanted
+      ? {
+          maxLoad: maxLoadText ? positive('--max-load', maxLoadText) : m.maxLoad,
+          loadavgType: m.loadavgType ?? 'short',
+          loadavgFile: last('loadavgFile'),
+          idleTimeoutMs: (idleText ? positive('--idle-timeout', idleText) : (m.idleTimeout ?? 30)) * 1000,
+          pollMs: (m.idlePoll ?? 3) * 1000,
+          disabled: m.disable ?? [],
+          killOnBusy: m.killOnBusy ?? true,
+          pts: m.pts ?? '/dev/pts',
+        }
+      : undefined,
   };
 }
 

@@ -101,6 +101,19 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       output.out(line);
     if (o.output !== 'console') process.stdout.write(` . dcp-emu-worker: output goes to ${o.output}\n`);
   }
+  if (worker.manager && o.output !== 'dashboard') {
+    const manager = worker.manager;
+    const watching = [
+      o.evaluatorManager?.maxLoad !== undefined && !o.evaluatorManager.disabled.includes('load')
+        ? `load > ${o.evaluatorManager.maxLoad}`
+        : undefined,
+      o.evaluatorManager?.disabled.includes('session') ? undefined : 'terminals in use',
+    ].filter(Boolean);
+    output.out(` . Evaluator manager: pausing work on ${watching.join(', ') || 'nothing'}`);
+    if (manager.busy) output.out(` ! Paused: ${manager.busy}`);
+    manager.on('busy', (reason) => output.out(` ! Paused: ${reason}`));
+    manager.on('idle', () => output.out(' . Resumed: the machine is idle'));
+  }
   if (o.reportIntervalS) {
     if (o.output === 'dashboard')
       process.stderr.write('Ignoring --reportInterval in dashboard output mode\n');

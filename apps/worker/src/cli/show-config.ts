@@ -38,6 +38,19 @@ export function effectiveConfig(o: CliOptions, files: string[] = []): Record<str
         ...(o.output === 'syslog' ? { syslog: { ...o.syslog, transport: 'udp' } } : {}),
       },
     },
+    ...(o.evaluatorManager
+      ? {
+          evaluatorManager: {
+            maxLoad: o.evaluatorManager.maxLoad ?? null,
+            loadavgType: o.evaluatorManager.loadavgType,
+            idleTimeout: o.evaluatorManager.idleTimeoutMs / 1000,
+            idlePoll: o.evaluatorManager.pollMs / 1000,
+            disable: o.evaluatorManager.disabled,
+            killOnBusy: o.evaluatorManager.killOnBusy,
+            pts: o.evaluatorManager.pts,
+          },
+        }
+      : {}),
     configFiles: files,
   };
 }
