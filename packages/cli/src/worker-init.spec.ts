@@ -72,7 +72,12 @@ describe('dcp-emu worker init: files and reachability (a scheduler config served
     const file = join(dir, 'bin.js');
     writeFileSync(file, '');
     return {
-      lookupUser: (u) => (u === 'svc' ? { uid: 4242, gid: 4242, home: join(dir, 'home') } : undefined),
+      lookupUser: (u) =>
+        u === 'svc'
+          ? { uid: 4242, gid: 4242, home: join(dir, 'home') }
+          : u === 'root'
+            ? { uid: 0, gid: 0, home: '/root' }
+            : undefined,
       chown: () => {},
       paths: {
         node: process.execPath,
@@ -143,6 +148,7 @@ describe('dcp-emu worker init: files and reachability (a scheduler config served
     ]) as WorkerInitOptions;
     await expect(workerInit(o, ports(dir, []))).rejects.toThrow(/cannot read the scheduler's dcp-config/);
     await expect(workerInit({ ...o, user: 'ghost' }, ports(dir, []))).rejects.toThrow(WorkerInitError);
+    await expect(workerInit({ ...o, user: 'root' }, ports(dir, []))).rejects.toThrow(/unprivileged user/);
     expect(() => statSync(join(dir, 'home'))).toThrow();
     expect(() => statSync(join(dir, 'u'))).toThrow();
   });

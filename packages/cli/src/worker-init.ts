@@ -446,6 +446,10 @@ export async function workerInit(
     throw new WorkerInitError(
       `no user "${o.user}" on this machine; create one, e.g. useradd --system --create-home ${o.user}`,
     );
+  if (account.uid === 0)
+    throw new WorkerInitError(
+      `"${o.user}" is root: workers run as an unprivileged user (dcp-worker refuses root), e.g. --user dcp`,
+    );
   const home = o.home ?? account.home;
   const owned = { ...account, home };
   for (const [name, path] of Object.entries(ports.paths))

@@ -53,6 +53,22 @@ describe('syslog lines', () => {
     expect(got[1]).toMatch(/ - - second$/);
   });
 
+  it('an unreachable syslog server is reported once, not once per line', async () => {
+    const errors: string[] = [];
+    const sink = new SyslogSink({
+      address: 'no-such-host.invalid',
+      port: 514,
+      facility: 'local7',
+      format: 'rfc5424',
+      appName: 'a',
+      onError: (e) => errors.push(e.message),
+    });
+    for (let i = 0; i < 20; i++) sink.write('log', `line ${i}`);
+    await sink.close(30_000);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/no-such-host\.invalid|ENOTFOUND|EAI_AGAIN/);
+  });
+
   it('pino JSON lines map to syslog levels', () => {
     expect(jsonLineLevel('{"level":50,"msg":"x"}')).toBe('error');
     expect(jsonLineLevel('{"level":40}')).toBe('warn');

@@ -64,7 +64,7 @@ export interface SyslogOptions {
   format: SyslogFormat;
   appName: string;
   hostname?: string;
-  /** where a send error is reported (once per error burst); default stderr */
+  /** where send errors are reported (the first, then every 1000th); default stderr */
   onError?: (error: Error) => void;
 }
 
@@ -86,8 +86,15 @@ export class SyslogSink {
     this.#hostname = options.hostname ?? osHostname();
   }
 
+  #errors = 0;
+
+  /** A send error is reported once, then every 1000th time (an unreachable loghost must not flood stderr). */
   #reportError(e: Error): void {
-    (this.options.onError ?? ((err: Error) => process.stderr.write(`syslog: ${err.message}\n`)))(e);
+    if (this.#errors++ % 1000 !== 0) return;
+    const suffix = this.#errors > 1 ? ` (${this.#errors} errors so far)` : '';
+    (this.options.onError ?? ((err: Error) => process.stderr.write(`syslog: ${err.message}\n`)))(
+      new Error(`${e.message}${suffix}`),
+    );
   }
 
   write(level: LogLevel, text: string): void {
