@@ -48,6 +48,13 @@ function dir(prefix: string): string {
   return d;
 }
 
+/** a directory removed after the test */
+function scratch(prefix: string): string {
+  const d = dir(prefix);
+  dirs.push(d);
+  return d;
+}
+
 /** a process of ours from its sources, in its own process group (Proc.stop takes its children too) */
 function run(bin: string, args: string[], env: Record<string, string> = {}): Proc {
   return new Proc(
@@ -56,9 +63,9 @@ function run(bin: string, args: string[], env: Record<string, string> = {}): Pro
       env: {
         ...process.env,
         DCP_EMU_WORKER_FROM_SOURCE: '1',
-        HOME: dir('wm-home-'),
-        DCP_HOMEDIR: dir('wm-dcphome-'),
-        DCP_ETCDIR: dir('wm-etc-'),
+        HOME: scratch('wm-home-'),
+        DCP_HOMEDIR: scratch('wm-dcphome-'),
+        DCP_ETCDIR: scratch('wm-etc-'),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
