@@ -1,13 +1,24 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { parseArgs } from './cli/args';
 import { resolveOptions } from './cli/main';
 import { ConfigFileError, leafMerge, loadConfigFiles, readConfigFile } from './config-file';
 
+const made: string[] = [];
+/** a temporary directory, removed after the file's tests */
+function tmp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function dir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'wcfg-'));
+  const d = tmp('wcfg-');
   chmodSync(d, 0o755);
   return d;
 }

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeConfig, readKeystoreFile } from '@dcp-emu/protocol/node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, afterAll } from 'vitest';
 import {
   type InitPorts,
   locationsOf,
@@ -13,6 +13,17 @@ import {
   type WorkerInitOptions,
   workerInit,
 } from './worker-init';
+
+const made: string[] = [];
+/** a temporary directory, removed after the file's tests */
+function tmp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 describe('dcp-emu worker init: options', () => {
   it('defaults and checks', () => {
@@ -98,7 +109,7 @@ describe('dcp-emu worker init: files and reachability (a scheduler config served
       },
       bank: { location: new URL('http://127.0.0.1:1/') }, // nothing listens on port 1
     }));
-    const dir = mkdtempSync(join(tmpdir(), 'winit-'));
+    const dir = tmp('winit-');
     const lines: string[] = [];
     const o = parseWorkerInit([
       '--scheduler',
@@ -137,7 +148,7 @@ describe('dcp-emu worker init: files and reachability (a scheduler config served
   });
 
   it('refuses an unknown user and an unreadable scheduler before writing anything', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'winit-'));
+    const dir = tmp('winit-');
     const o = parseWorkerInit([
       '--scheduler',
       'http://127.0.0.1:1/',

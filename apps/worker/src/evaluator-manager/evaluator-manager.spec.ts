@@ -1,11 +1,22 @@
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, afterAll } from 'vitest';
 import { ActivityMonitor, fileLoad, ptsSessions } from './activity';
 import { parseManagerArgs } from './cli';
 import { EvaluatorManager } from './manager';
+
+const made: string[] = [];
+/** a temporary directory, removed after the file's tests */
+function tmp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 describe('activity monitor', () => {
   it('busy on load above the limit (chosen average), an active terminal, or the toggle signal', () => {
@@ -34,14 +45,14 @@ describe('activity monitor', () => {
   });
 
   it('reads /proc/loadavg-format files and terminal access times', () => {
-    const d = mkdtempSync(join(tmpdir(), 'act-'));
+    const d = tmp('act-');
     const f = join(d, 'loadavg');
     writeFileSync(f, '1.25 0.50 0.10 2/300 4242\n');
     expect(fileLoad(f)()).toEqual([1.25, 0.5, 0.1]);
     writeFileSync(f, 'nonsense');
     expect(() => fileLoad(f)()).toThrow(/not a load average/);
 
-    const pts = mkdtempSync(join(tmpdir(), 'pts-'));
+    const pts = tmp('pts-');
     writeFileSync(join(pts, 'ptmx'), '');
     writeFileSync(join(pts, '0'), '');
     const old = (Date.now() - 120_000) / 1000;

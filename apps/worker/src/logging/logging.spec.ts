@@ -1,13 +1,24 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { LogfileSink } from './logfile';
 import { jsonLineLevel } from './output';
 import { PidFileError, writePidFile } from './pidfile';
 import { formatSyslog, SyslogSink } from './syslog';
+
+const made: string[] = [];
+/** a temporary directory, removed after the file's tests */
+function tmp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 const at = new Date(2026, 11, 7, 5, 4, 3, 210);
 
@@ -79,7 +90,7 @@ describe('syslog lines', () => {
 
 describe('log file', () => {
   it('appends timestamped lines and reopens the file (logrotate + SIGHUP)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'logfile-'));
+    const dir = tmp('logfile-');
     const file = join(dir, 'sub', 'w.log');
     const sink = new LogfileSink(file);
     sink.write('log', 'one');
@@ -97,7 +108,7 @@ describe('log file', () => {
 
 describe('pid file', () => {
   it('written with our pid, refused while its process lives, replaced when stale, removed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pid-'));
+    const dir = tmp('pid-');
     const file = join(dir, 'w.pid');
     const remove = writePidFile(file);
     expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
