@@ -20,6 +20,9 @@ commands:
   snapshot save NAME       save the stack's state
   snapshot restore NAME    bring a saved state back
   snapshot list            list saved states
+  worker init --scheduler URL [--user U] [--out DIR]
+                           prepare this machine as a worker: keystores, config, reachability, systemd units
+                           (dcp-emu worker init --help)
 
 options for every command:
   --data-dir DIR        where state lives (default: $DCP_EMU_DATA_DIR or the user data dir)
@@ -72,7 +75,8 @@ export type Command =
   | { kind: 'logs'; dataDir: string; service: string | undefined; follow: boolean; lines: number }
   | { kind: 'reset'; dataDir: string }
   | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
-  | { kind: 'snapshot'; dataDir: string; action: 'list' };
+  | { kind: 'snapshot'; dataDir: string; action: 'list' }
+  | { kind: 'worker'; argv: string[] };
 
 const SERVICES = ['scheduler', 'bank', 'portal', 'worker'] as const;
 const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -265,6 +269,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
       throw new UsageError('usage: dcp-emu snapshot save NAME | snapshot restore NAME | snapshot list');
     }
+    case 'worker':
+      // `worker init …` parses its own options (worker-init.ts)
+      return { kind: 'worker', argv: rest };
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -27,6 +27,8 @@ async function execute(c: Command): Promise<number> {
       return (await commands()).logsCommand(c.dataDir, c.service, c.follow, c.lines);
     case 'reset':
       return (await commands()).resetCommand(c.dataDir);
+    case 'worker':
+      return (await import('./worker-init.js')).workerCommand(c.argv);
     case 'snapshot':
       return c.action === 'list'
         ? (await commands()).snapshotCommand(c.dataDir, 'list')

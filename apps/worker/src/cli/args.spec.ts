@@ -75,10 +75,71 @@ describe('dcp-emu-worker flags', () => {
 
   it('refuses what it cannot honour', () => {
     expect(() => parseArgs(['--bogus'], {}, false)).toThrow(UsageError);
-    expect(() => parseArgs(['-o', 'syslog'], {}, false)).toThrow(/console, dashboard/);
+    expect(() => parseArgs(['-o', 'event-log'], {}, false)).toThrow(/console, dashboard/);
     expect(() => parseArgs(['--paymentAddress', 'nope'], {}, false)).toThrow(/0x address/);
     expect(() => parseArgs(['-g', 'nocomma'], {}, false)).toThrow(/joinKey,joinSecret/);
     expect(() => parseArgs(['-m'], {}, false)).toThrow(/needs a value/);
     expect(() => parseArgs(['-c', '0'], {}, false)).toThrow(/positive/);
+  });
+
+  it('--evaluator-manager: thresholds from flags over the config file; not with --external-evaluator', () => {
+    expect(parseArgs([], {}, false).evaluatorManager).toBeUndefined();
+    const o = parseArgs(['--max-load', '1.5', '--loadavg-file', '/tmp/la'], {}, false, {
+      evaluatorManager: { maxLoad: 4, idleTimeout: 10, idlePoll: 0.5, disable: ['session'] },
+    });
+    expect(o.evaluatorManager).toEqual({
+      maxLoad: 1.5,
+      loadavgType: 'short',
+      loadavgFile: '/tmp/la',
+      idleTimeoutMs: 10_000,
+      pollMs: 500,
+      disabled: ['session'],
+      killOnBusy: true,
+      pts: '/dev/pts',
+    });
+    expect(() => parseArgs(['--evaluator-manager', '--external-evaluator'], {}, false)).toThrow(
+      /dcp-emu-evaluator-manager in front of it/,
+    );
+  });
+
+  it('output flags: syslog and logfile settings, pid file, report interval, --showConfig with or without a node', () => {
+    const o = parseArgs(
+      [
+        '-o',
+        'syslog',
+        '--syslogAddress',
+        'logs',
+        '--syslogPort',
+        '5514',
+        '--syslogFacility',
+        'daemon',
+        '--syslogFormat',
+        'rfc3164',
+        '-f',
+        '/run/w.pid',
+        '--reportInterval',
+        '5',
+        '--showConfig',
+      ],
+      {},
+      false,
+    );
+    expect(o).toMatchObject({
+      output: 'syslog',
+      syslog: { address: 'logs', port: 5514, facility: 'daemon', format: 'rfc3164' },
+      pidFile: '/run/w.pid',
+      reportIntervalS: 5,
+      showConfig: '',
+    });
+    expect(
+      parseArgs(['--showConfig', 'worker.cores', '-o', 'logfile', '--logfile', 'x.log'], {}, false),
+    ).toMatchObject({
+      showConfig: 'worker.cores',
+      output: 'logfile',
+      logfile: 'x.log',
+    });
+    expect(() => parseArgs(['--syslogFacility', 'local9'], {}, false)).toThrow(/--syslogFacility/);
+    expect(() => parseArgs(['--syslogTransport', 'tcp'], {}, false)).toThrow(/only udp/);
+    expect(() => parseArgs(['--reportInterval', '0'], {}, false)).toThrow(/positive/);
   });
 });

@@ -1,7 +1,16 @@
 import { availableParallelism } from 'node:os';
+import type { FileConfig } from '../config-file';
+import { FACILITIES, type Facility, type SyslogFormat } from '../logging/syslog';
 import { type ComputeGroupCredentials, type MinimumWage, parseComputeGroup } from '../supervisor';
 
-export type OutputMode = 'console' | 'dashboard';
+export type OutputMode = 'console' | 'dashboard' | 'syslog' | 'logfile';
+
+export interface SyslogSettings {
+  address: string;
+  port: number;
+  facility: Facility;
+  format: SyslogFormat;
+}
 
 /** dcp-emu-worker's options: dcp-worker 3.3.19's flags where they apply (§6.1), plus our own. */
 export interface CliOptions {
@@ -30,6 +39,34 @@ export interface CliOptions {
   dataDir: string | undefined;
   verbose: number;
   help: boolean;
+  /** -o logfile: the file (dcp-worker's --logfile) */
+  logfile: string;
+  /** -o syslog: where and how (dcp-worker's --syslogAddress/--syslogPort/--syslogFacility, plus --syslogFormat) */
+  syslog: SyslogSettings;
+  /** -f, --pidFile */
+  pidFile: string | undefined;
+  /** --showConfig [node]: print the merged configuration (or the node at that dotted path) and exit */
+  showConfig: string | undefined;
+  /** --reportInterval s: a status report every s seconds (not with the dashboard) */
+  reportIntervalS: number | undefined;
+  /** --config FILE (else DCP_EMU_WORKER_CONFIG) */
+  configFile: string | undefined;
+  /**
+   * --evaluator-manager: our evaluator behind an in-process evaluator manager (pauses work under load or
+   * an active terminal); thresholds from the flags, else the config file's evaluatorManager node
+   */
+  evaluatorManager:
+    | {
+        maxLoad: number | undefined;
+        loadavgType: 'short' | 'medium' | 'long';
+        loadavgFile: string | undefined;
+        idleTimeoutMs: number;
+        pollMs: number;
+        disabled: ('session' | 'load' | 'signal')[];
+        killOnBusy: boolean;
+        pts: string;
+      }
+    | undefined;
 }
 
 export class UsageError extends Error {}
@@ -39,7 +76,22 @@ export const usage = `Usage: dcp-emu-worker [options]
 Our DCP worker: fetches slices from a dcp-emu scheduler and computes them in dcp-emu-evaluator sandboxes.
 
   --dcp-scheduler <url>       scheduler (env DCP_SCHEDULER_LOCATION, DCP_EMU_SCHEDULER_URL; default http://127.0.0.1:7430/)
-  -o, --output <mode>         console | dashboard | detect (default: dashboard on a TTY, else console)
+  -o, --output <mode>         console | dashboard | syslog | logfile | detect (default: dashboard on a TTY, else console)
+      --logfile <path>        -o logfile: the file, appended to; SIGHUP reopens it (default ./dcp-emu-worker.log)
+      --syslogAddress <host>  -o syslog: syslog server (default loghost), UDP like dcp-worker
+      --syslogPort <port>     -o syslog: its port (default 514)
+      --syslogFacility <name> -o syslog: facility (default local7)
+      --syslogFormat <fmt>    -o syslog: rfc5424 (default) or rfc3164
+      --reportInterval <s>    print a status report every <s> seconds (console, logfile, syslog)
+  -f, --pidFile <file>        write our pid there (refuse to start while the pid in it runs); removed on exit
+      --config <file>         configuration file like dcp-worker's etc/dcp-worker-config.js (env DCP_EMU_WORKER_CONFIG);
+                              also read: /etc/dcp/dcp-emu-worker/dcp-config.js, ~/.dcp/dcp-emu-worker/dcp-config.js.
+                              Precedence: defaults < config files < environment < flags
+      --showConfig [node]     print the merged configuration (or one node, e.g. worker.minimumWage) and exit
+      --evaluator-manager     pause work while this machine is busy (as dcp-evaluator-manager, in front of our evaluator):
+      --max-load <n>            busy above this 1-minute load average (default: load not watched)
+      --idle-timeout <s>        busy while a terminal was used within <s> seconds (default 30)
+      --loadavg-file <file>     read the load from a file in /proc/loadavg's format (default: the kernel's)
   -c, --cores <cpu[,gpu]>     CPU cores to use (default: all)
   -u, --utilization <cpu>     fraction of the cores to use (default 1)
   -m, --maxSandboxes <n>      sandboxes working at once (default: cores x utilization)
@@ -101,6 +153,26 @@ const valueFlags: Record<string, string> = {
   '--watchdogInterval': 'watchdog',
   '--cleanupTimeout': 'cleanupTimeout',
   '--data-dir': 'dataDir',
+  '--logfile': 'logfile',
+  '--syslogAddress': 'syslogAddress',
+  '--syslogPort': 'syslogPort',
+  '--syslogFacility': 'syslogFacility',
+  '--syslogFormat': 'syslogFormat',
+  '--syslogTransport': 'syslogTransport',
+  '--reportInterval': 'reportInterval',
+  '-f': 'pidFile',
+  '--pidFile': 'pidFile',
+  '--pid-file': 'pidFile',
+  '--config': 'config',
+  '--max-load': 'maxLoad',
+  '--idle-timeout': 'idleTimeout',
+  '--loadavg-file': 'loadavgFile',
+};
+
+/** flags whose value may be left out (then "") */
+const optionalValueFlags: Record<string, string> = {
+  '--showConfig': 'showConfig',
+  '--show-config': 'showConfig',
 };
 
 const boolFlags: Record<string, string> = {
@@ -108,6 +180,7 @@ const boolFlags: Record<string, string> = {
   '--leave-public-group': 'leavePublicGroup',
   '--external-evaluator': 'externalEvaluator',
   '--strict-origins': 'strictOrigins',
+  '--evaluator-manager': 'evaluatorManager',
   '-v': 'verbose',
   '--verbose': 'verbose',
   '-h': 'help',
@@ -121,11 +194,27 @@ function positive(name: string, text: string, integer = false): number {
   return n;
 }
 
-/** Parses dcp-emu-worker's command line (`--flag value`, `--flag=value`, repeatable -g/-a/-j). */
+/** `--config FILE` from the command line, if given (read before the rest is resolved). */
+export function configFlag(argv: readonly string[]): string | undefined {
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '--config') file = argv[++i];
+    else if (a.startsWith('--config=')) file = a.slice('--config='.length);
+  }
+  return file;
+}
+
+/**
+ * Parses dcp-emu-worker's command line (`--flag value`, `--flag=value`, repeatable -g/-a/-j) and
+ * resolves every option: flags, else the environment, else the configuration file(s) `file`, else
+ * the default.
+ */
 export function parseArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   isTTY: boolean = process.stdout.isTTY === true,
+  file: FileConfig = {},
 ): CliOptions {
   const values = new Map<string, string[]>();
   const bools = new Map<string, number>();
@@ -144,6 +233,17 @@ export function parseArgs(
       values.set(key, [...(values.get(key) ?? []), v]);
       continue;
     }
+    const optional = optionalValueFlags[arg];
+    if (optional) {
+      const next = argv[i + 1];
+      let v = inline ?? '';
+      if (inline === undefined && next !== undefined && !next.startsWith('-')) {
+        v = next;
+        i++;
+      }
+      values.set(optional, [...(values.get(optional) ?? []), v]);
+      continue;
+    }
     const b = boolFlags[arg];
     if (b) {
       bools.set(b, (bools.get(b) ?? 0) + 1);
@@ -153,47 +253,102 @@ export function parseArgs(
   }
   const last = (k: string) => values.get(k)?.at(-1);
   const all = (k: string) => (values.get(k) ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean);
+  const w = file.worker ?? {};
+  const envList = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boolean);
+  const envFlag = (v: string | undefined) => (v === undefined ? undefined : /^(1|true|yes|on)$/i.test(v));
 
-  const outputRaw = last('output') ?? 'detect';
-  if (!['console', 'dashboard', 'detect'].includes(outputRaw))
+  const outputRaw = last('output') ?? env.DCP_EMU_WORKER_OUTPUT ?? w.output?.mode ?? 'detect';
+  if (!['console', 'dashboard', 'detect', 'syslog', 'logfile'].includes(outputRaw))
     throw new UsageError(
-      `-o must be console, dashboard or detect (other dcp-worker outputs are not supported)`,
+      `-o must be console, dashboard, syslog, logfile or detect (dcp-worker's event-log is Windows-only)`,
     );
   const output: OutputMode =
     outputRaw === 'detect' ? (isTTY ? 'dashboard' : 'console') : (outputRaw as OutputMode);
 
-  const cores = last('cores')
-    ? positive('-c', (last('cores') ?? '').split(',')[0] ?? '', true)
-    : availableParallelism();
-  const utilization = last('utilization')
-    ? positive('-u', (last('utilization') ?? '').split(',')[0] ?? '')
-    : 1;
-  const maxSandboxes = last('maxSandboxes') ? positive('-m', last('maxSandboxes') ?? '', true) : undefined;
-  const port = Number(last('port') ?? env.DCP_EMU_EVALUATOR_PORT ?? 9000);
+  const pair = (text: string) => (text.split(',')[0] ?? '').trim();
+  const coresFlag = last('cores');
+  const cores = coresFlag ? positive('-c', pair(coresFlag), true) : (w.cores?.cpu ?? availableParallelism());
+  if (!Number.isInteger(cores)) throw new UsageError(`worker.cores.cpu must be a whole number, not ${cores}`);
+  const utilizationFlag = last('utilization');
+  const utilization = utilizationFlag ? positive('-u', pair(utilizationFlag)) : (w.utilization?.cpu ?? 1);
+  const maxSandboxesText = last('maxSandboxes') ?? env.DCP_EMU_WORKER_SANDBOXES;
+  const maxSandboxes = maxSandboxesText ? positive('-m', maxSandboxesText, true) : w.maxSandboxes;
+
+  const evaluatorFile = file.evaluator?.location ?? file.evaluator?.listen;
+  const port = Number(
+    last('port') ?? env.DCP_EMU_EVALUATOR_PORT ?? (evaluatorFile?.port || undefined) ?? 9000,
+  );
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`bad evaluator port ${last('port')}`);
 
   const schedulerUrl =
-    last('scheduler') ?? env.DCP_SCHEDULER_LOCATION ?? env.DCP_EMU_SCHEDULER_URL ?? 'http://127.0.0.1:7430/';
+    last('scheduler') ??
+    env.DCP_SCHEDULER_LOCATION ??
+    env.DCP_EMU_SCHEDULER_URL ??
+    file.scheduler?.location?.href ??
+    'http://127.0.0.1:7430/';
   try {
     new URL(schedulerUrl);
   } catch {
     throw new UsageError(`bad scheduler URL ${schedulerUrl}`);
   }
-  const paymentAddress = last('paymentAddress');
+  const paymentAddress = last('paymentAddress') ?? env.DCP_EMU_WORKER_PAYMENT_ADDRESS ?? w.paymentAddress;
   if (paymentAddress !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(paymentAddress))
     throw new UsageError(`--paymentAddress must be an 0x address, not "${paymentAddress}"`);
 
-  const wage = (last('minimumWage') ?? '0').split(',').map((v) => Number(v || 0));
-  if (wage.some((w) => !Number.isFinite(w) || w < 0))
+  const wageText = last('minimumWage') ?? env.DCP_EMU_WORKER_MINIMUM_WAGE;
+  const fileWage = w.minimumWage ?? {};
+  const wage = wageText
+    ? wageText.split(',').map((v) => Number(v || 0))
+    : [fileWage.CPU ?? 0, fileWage.GPU ?? 0, fileWage.in ?? 0, fileWage.out ?? 0];
+  if (wage.some((x) => !Number.isFinite(x) || x < 0))
     throw new UsageError('--minimumWage takes non-negative numbers');
 
   let computeGroups: ComputeGroupCredentials[];
   try {
-    computeGroups = (values.get('group') ?? []).map(parseComputeGroup);
+    const flagGroups = (values.get('group') ?? []).map(parseComputeGroup);
+    const envGroups = (env.DCP_EMU_WORKER_COMPUTE_GROUPS ?? '')
+      .split(';')
+      .map((g) => g.trim())
+      .filter(Boolean)
+      .map(parseComputeGroup);
+    // as dcp-worker: -g adds to the configured groups
+    computeGroups = [...(envGroups.length > 0 ? envGroups : (w.computeGroups ?? [])), ...flagGroups];
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+
+  const fileOrigins = Object.values(w.allowOrigins ?? {}).flatMap((list) => list ?? []);
+  // as dcp-worker: -a adds to the configured origins
+  const allowOrigins = [
+    ...new Set([...fileOrigins, ...envList(env.DCP_EMU_WORKER_ALLOW_ORIGINS), ...all('origin')]),
+  ];
+
+  const cleanupText = last('cleanupTimeout');
+  const syslogPort = Number(last('syslogPort') ?? w.output?.syslog?.port ?? 514);
+  if (!Number.isInteger(syslogPort) || syslogPort < 1 || syslogPort > 65535)
+    throw new UsageError(`--syslogPort must be a port number, not "${last('syslogPort')}"`);
+  const facility = last('syslogFacility') ?? w.output?.syslog?.facility ?? 'local7';
+  if (!(facility in FACILITIES))
+    throw new UsageError(`--syslogFacility must be one of ${Object.keys(FACILITIES).join(', ')}`);
+  const format = last('syslogFormat') ?? w.output?.syslog?.format ?? 'rfc5424';
+  if (format !== 'rfc5424' && format !== 'rfc3164')
+    throw new UsageError('--syslogFormat must be rfc5424 or rfc3164');
+  const transport = last('syslogTransport') ?? 'udp';
+  if (transport !== 'udp') throw new UsageError('--syslogTransport: only udp is supported');
+  const reportText = last('reportInterval');
+  const m = file.evaluatorManager ?? {};
+  const managerWanted =
+    bools.has('evaluatorManager') ||
+    last('maxLoad') !== undefined ||
+    last('loadavgFile') !== undefined ||
+    last('idleTimeout') !== undefined;
+  if (managerWanted && bools.has('externalEvaluator'))
+    throw new UsageError(
+      '--evaluator-manager guards the evaluator we start; with --external-evaluator run dcp-emu-evaluator-manager in front of it',
+    );
+  const maxLoadText = last('maxLoad');
+  const idleText = last('idleTimeout');
 
   return {
     schedulerUrl,
@@ -201,25 +356,51 @@ export function parseArgs(
     cores,
     utilization,
     maxSandboxes,
-    evaluatorHost: last('hostname') ?? env.DCP_EMU_EVALUATOR_HOST ?? '127.0.0.1',
+    evaluatorHost:
+      last('hostname') ?? env.DCP_EMU_EVALUATOR_HOST ?? (evaluatorFile?.hostname || undefined) ?? '127.0.0.1',
     evaluatorPort: port,
     startEvaluator: !bools.has('externalEvaluator'),
     paymentAddress,
     computeGroups,
-    leavePublicGroup: bools.has('leavePublicGroup'),
-    allowOrigins: all('origin'),
-    strictOrigins: bools.has('strictOrigins') || /^(1|true)$/i.test(env.DCP_EMU_WORKER_STRICT_ORIGINS ?? ''),
-    jobIds: all('job'),
+    leavePublicGroup:
+      bools.has('leavePublicGroup') ||
+      (envFlag(env.DCP_EMU_WORKER_LEAVE_PUBLIC_GROUP) ?? w.leavePublicGroup ?? false),
+    allowOrigins,
+    strictOrigins:
+      bools.has('strictOrigins') || (envFlag(env.DCP_EMU_WORKER_STRICT_ORIGINS) ?? w.strictOrigins ?? false),
+    jobIds: [...new Set([...(w.jobAddresses ?? []), ...envList(env.DCP_EMU_WORKER_JOBS), ...all('job')])],
     minimumWage: { CPU: wage[0] ?? 0, GPU: wage[1] ?? 0, in: wage[2] ?? 0, out: wage[3] ?? 0 },
     identityKey: last('identityKey'),
-    identityFile: last('identityFile'),
-    watchdogIntervalMs: last('watchdog') ? positive('-W', last('watchdog') ?? '', true) : undefined,
-    cleanupTimeoutMs: last('cleanupTimeout')
-      ? positive('--cleanupTimeout', last('cleanupTimeout') ?? '') * 1000
-      : 60_000,
+    identityFile: last('identityFile') ?? w.identityKeystore,
+    watchdogIntervalMs: last('watchdog') ? positive('-W', last('watchdog') ?? '', true) : w.watchdogInterval,
+    cleanupTimeoutMs:
+      (cleanupText ? positive('--cleanupTimeout', cleanupText) : (w.cleanupTimeout ?? 60)) * 1000,
     dataDir: last('dataDir'),
     verbose: bools.get('verbose') ?? 0,
     help: bools.has('help'),
+    logfile: last('logfile') ?? w.output?.logfile ?? 'dcp-emu-worker.log',
+    syslog: {
+      address: last('syslogAddress') ?? w.output?.syslog?.address ?? 'loghost',
+      port: syslogPort,
+      facility: facility as Facility,
+      format,
+    },
+    pidFile: last('pidFile') ?? w.pidFile,
+    showConfig: last('showConfig'),
+    reportIntervalS: reportText ? positive('--reportInterval', reportText) : w.reportInterval,
+    configFile: last('config'),
+    evaluatorManager: managerWanted
+      ? {
+          maxLoad: maxLoadText ? positive('--max-load', maxLoadText) : m.maxLoad,
+          loadavgType: m.loadavgType ?? 'short',
+          loadavgFile: last('loadavgFile'),
+          idleTimeoutMs: (idleText ? positive('--idle-timeout', idleText) : (m.idleTimeout ?? 30)) * 1000,
+          pollMs: (m.idlePoll ?? 3) * 1000,
+          disabled: m.disable ?? [],
+          killOnBusy: m.killOnBusy ?? true,
+          pts: m.pts ?? '/dev/pts',
+        }
+      : undefined,
   };
 }
 

@@ -1,5 +1,14 @@
-export { type CliOptions, type OutputMode, parseArgs, sandboxCount, UsageError, usage } from './args';
-export { main } from './main';
+export {
+  type CliOptions,
+  configFlag,
+  type OutputMode,
+  parseArgs,
+  type SyslogSettings,
+  sandboxCount,
+  UsageError,
+  usage,
+} from './args';
+export { main, resolveOptions } from './main';
 export {
   type RunningWorker,
   resolveIdentity,
@@ -7,3 +16,4 @@ export {
   startWorker,
   waitForEvaluator,
 } from './run-worker';
+export { configNode, effectiveConfig, statusReport } from './show-config';

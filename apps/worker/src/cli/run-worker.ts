@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { homedir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Identity, loadOrCreateIdentity, readKeystoreFile } from '@dcp-emu/protocol/node';
 import { defaultDataDir, type Logger } from '@dcp-emu/service-kit';
+import { ActivityMonitor, EvaluatorManager, fileLoad, ptsSessions, systemLoad } from '../evaluator-manager';
 import { EvaluatorProcess, probe } from '../evaluator-process';
 import {
   discoverScheduler,
@@ -58,9 +60,23 @@ export async function waitForEvaluator(host: string, port: number, timeoutMs = 6
   }
 }
 
+/** A free TCP port on host (for the evaluator behind an in-process evaluator manager). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const a = server.address();
+      server.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
 export interface RunningWorker {
   supervisor: Supervisor;
   evaluator: EvaluatorProcess | undefined;
+  /** --evaluator-manager: the guard in front of our evaluator (its busy/idle events) */
+  manager: EvaluatorManager | undefined;
   identity: Identity;
   paymentAddress: string;
   /** stop the supervisor (graceful or immediate), then the evaluator we started */
@@ -79,17 +95,57 @@ export async function startWorker(
   const workerId = loadOrCreateWorkerId(join(dataDir, 'worker-id'));
   const found = await discoverScheduler(o.schedulerUrl);
   let evaluator: EvaluatorProcess | undefined;
+  let manager: EvaluatorManager | undefined;
   if (o.startEvaluator) {
     if (await probe(o.evaluatorHost, o.evaluatorPort, 500))
       throw new Error(
         `something already listens at ${o.evaluatorHost}:${o.evaluatorPort}; pass --external-evaluator to use it, or -p for another port`,
       );
-    evaluator = new EvaluatorProcess(o.evaluatorHost, o.evaluatorPort, logger, env);
+    // with --evaluator-manager the evaluator listens on a port of its own, the manager on -H/-p
+    const inner = o.evaluatorManager ? await freePort('127.0.0.1') : o.evaluatorPort;
+    const innerHost = o.evaluatorManager ? '127.0.0.1' : o.evaluatorHost;
+    evaluator = new EvaluatorProcess(innerHost, inner, logger, env);
     evaluator.start();
+    try {
+      await waitForEvaluator(innerHost, inner);
+      if (o.evaluatorManager) {
+        const m = o.evaluatorManager;
+        manager = new EvaluatorManager(
+          {
+            listenHost: o.evaluatorHost,
+            listenPort: o.evaluatorPort,
+            evaluatorHost: innerHost,
+            evaluatorPort: inner,
+            pollMs: m.pollMs,
+            rateMs: 0,
+            killOnBusy: m.killOnBusy,
+          },
+          new ActivityMonitor(
+            {
+              maxLoad: m.maxLoad,
+              loadavgType: m.loadavgType,
+              idleTimeoutMs: m.idleTimeoutMs,
+              disabled: new Set(m.disabled),
+            },
+            {
+              load: m.loadavgFile ? fileLoad(m.loadavgFile) : systemLoad,
+              sessions: ptsSessions(m.pts),
+              now: Date.now,
+            },
+          ),
+        );
+        await manager.start();
+      }
+    } catch (e) {
+      await manager?.stop();
+      await evaluator.stop();
+      throw e;
+    }
   }
   try {
     await waitForEvaluator(o.evaluatorHost, o.evaluatorPort);
   } catch (e) {
+    await manager?.stop();
     await evaluator?.stop();
     throw e;
   }
@@ -129,10 +185,12 @@ export async function startWorker(
   return {
     supervisor,
     evaluator,
+    manager,
     identity,
     paymentAddress,
     async stop(immediate = false) {
       await supervisor.stop(immediate);
+      await manager?.stop();
       await evaluator?.stop();
     },
   };
