@@ -11,6 +11,7 @@ import { Packages } from './modules/packages.usecase';
 import { JobReports } from './pheme/job-report.usecase';
 import { TaskAuthorizations } from './results/authorization';
 import { FetchResult } from './results/fetch-result.usecase';
+import { ResultFeed } from './results/result-feed';
 import { SubmitResult } from './results/submit-result.usecase';
 import { WorkEmit } from './results/work-emit.usecase';
 import { LeaseKeeper } from './tasks/lease-keeper';
@@ -30,6 +31,7 @@ export class SchedulerCore {
   readonly sliceStatus: SliceStatus;
   readonly submitResult: SubmitResult;
   readonly fetchResult: FetchResult;
+  readonly results: ResultFeed;
   readonly workEmit: WorkEmit;
   readonly reports: JobReports;
   readonly packages: Packages;
@@ -49,7 +51,8 @@ export class SchedulerCore {
     this.authorizations = new TaskAuthorizations(ctx.identity);
     this.requestTask = new RequestTask(ctx, this.leases, this.authorizations);
     this.sliceStatus = new SliceStatus(ctx, this.lifecycle, this.leases, this.authorizations);
-    this.submitResult = new SubmitResult(ctx, this.lifecycle, this.leases, this.authorizations);
+    this.results = new ResultFeed(ctx);
+    this.submitResult = new SubmitResult(ctx, this.lifecycle, this.leases, this.authorizations, this.results);
     this.fetchResult = new FetchResult(ctx);
     this.workEmit = new WorkEmit(ctx, this.lifecycle);
     this.reports = new JobReports(ctx);

@@ -206,7 +206,7 @@ describe('every slice completes', () => {
       worker = await startOurWorker(scheduler.url, workerDir, { cores: 2 });
       procs.push(worker);
 
-      const done = await expectExactlyOnce(client, BIG, BIG_CEILING_MS, { eventValues: 'final' });
+      const done = await expectExactlyOnce(client, BIG, BIG_CEILING_MS);
       const job = await getJson<JobView>(`${scheduler.url}api/jobs/${done.job}`);
       expect(job.status).toBe('finished');
       expect(job.slices.done).toBe(BIG);

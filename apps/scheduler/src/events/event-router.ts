@@ -50,12 +50,22 @@ const RECENT_PER_JOB = 200;
 /** Events that are not kept: results are stored with their slices, status is derived from counts. */
 const NOT_KEPT = new Set(['result', 'status']);
 
+/** How long after a subscription its `onSubscribe` hook runs. */
+const SUBSCRIBE_SETTLE_MS = 250;
+
+/** See `EventRouter.onSubscribe`. */
+export type SubscribeHook = (
+  job: string,
+  deliver: (fields: Record<string, unknown>) => Promise<boolean>,
+) => Promise<void>;
+
 export class EventRouter {
   readonly #byJob = new Map<string, Set<Subscription>>();
   readonly #recent = new Map<string, RecentEvent[]>();
   #recentSeq = 0;
   readonly #schedmsg = new Set<Subscription>();
   readonly #bySession = new Map<DcpSession, Set<Subscription>>();
+  readonly #onSubscribe = new Map<string, SubscribeHook>();
   #eventSeq = 0;
 
   constructor(
@@ -96,7 +106,25 @@ export class EventRouter {
     }
     mine.add(sub);
     if (sub.job && RELIABLE_EVENTS.has(name)) void this.#replay(sub);
+    const hook = sub.job ? this.#onSubscribe.get(name) : undefined;
+    if (hook && sub.job) {
+      const job = sub.job;
+      // once the answer carrying the token is out: dcp-client refuses events for a token it has not
+      // stored yet, and it stores it only after handling the envelope that answered the subscription
+      setTimeout(
+        () => void hook(job, (fields) => this.#push(sub, name, { job, ...fields })),
+        SUBSCRIBE_SETTLE_MS,
+      ).unref();
+    }
     return token;
+  }
+
+  /**
+   * Called whenever a client subscribes to `label` events of a job, with a function that pushes one
+   * event to that subscriber only (true once it took it): e.g. results it may have missed.
+   */
+  onSubscribe(label: string, hook: SubscribeHook): void {
+    this.#onSubscribe.set(label.toLowerCase(), hook);
   }
 
   unsubscribe(session: DcpSession, token: string): boolean {
@@ -135,6 +163,18 @@ export class EventRouter {
       if (sub.label !== eventName.toLowerCase()) continue;
       void this.#push(sub, eventName, { job, ...fields });
     }
+  }
+
+  /**
+   * Like `emit`, and resolves true once a subscriber took the event (false: nobody was subscribed or
+   * no subscriber answered).
+   */
+  async emitTracked(job: string, eventName: string, fields: Record<string, unknown>): Promise<boolean> {
+    const label = eventName.toLowerCase();
+    const pushes: Promise<boolean>[] = [];
+    for (const sub of this.#byJob.get(job) ?? [])
+      if (sub.label === label) pushes.push(this.#push(sub, eventName, { job, ...fields }));
+    return (await Promise.all(pushes)).some(Boolean);
   }
 
   /**

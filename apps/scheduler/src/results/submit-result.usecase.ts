@@ -1,7 +1,6 @@
 import { DcpError, DcpErrorCode, dataUri, jobValue, parseKvin, unmarshalKvin } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
-import { resultDataUri } from '../jobs/job-input';
 import type { JobLifecycle } from '../jobs/job-lifecycle';
 import type { ResultOutcome, ResultWrite } from '../state/job-store';
 import type { LeaseKeeper } from '../tasks/lease-keeper';
@@ -11,6 +10,7 @@ import {
   authorizationMessageSchema,
   type TaskAuthorizations,
 } from './authorization';
+import type { ResultFeed } from './result-feed';
 import { TickBatcher } from './tick-batcher';
 
 const num = z.number().optional();
@@ -77,6 +77,7 @@ export class SubmitResult {
     private readonly lifecycle: JobLifecycle,
     private readonly leases: LeaseKeeper,
     private readonly authorizations: TaskAuthorizations,
+    private readonly feed: ResultFeed,
   ) {
     this.#batcher = new TickBatcher((items) => this.#flush(items));
   }
@@ -141,10 +142,7 @@ export class SubmitResult {
       if (!job) continue;
       items.forEach((w, i) => {
         if (w.jobId !== jobId || outcomes[i] !== 'accepted') return;
-        this.ctx.events.emit(jobId, 'result', {
-          sliceNumber: w.sliceNumber,
-          result: { request: 'main', result: resultDataUri(w.result, job.generation) },
-        });
+        this.feed.push(jobId, job.generation, w.sliceNumber, w.result);
       });
       this.lifecycle.statusEvent(job);
       if (errored.has(jobId) && (await this.lifecycle.checkErrors(job, DcpErrorCode.EUNCAUGHT))) continue;
