@@ -161,10 +161,6 @@ export async function expectExactlyOnce(client: Proc, slices: number, ms: number
     outOfRange: 0,
     mismatched: 0,
   });
-  if (done?.wrong)
-    process.stdout.write(
-      `[exactly-once] result events with another value: ${JSON.stringify(done.wrongSamples)}\n`,
-    );
   return done as ClientDone;
 }
 
