@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { Database } from '@dcp-emu/db';
+import type { Clock } from '@dcp-emu/protocol/node';
 import { DATABASE } from '@dcp-emu/nest-kit';
 import { type BankLedger, createBankLedger } from './accounts/bank-ledger';
 import { PrismaLedgerStore } from './accounts/prisma-ledger.store';
@@ -12,7 +13,7 @@ export const BANK_LEDGER = Symbol('BANK_LEDGER');
 @Global()
 @Module({})
 export class LedgerModule {
-  static forRoot(opts: { faucet: FaucetPolicy }): DynamicModule {
+  static forRoot(opts: { faucet: FaucetPolicy; clock?: Clock }): DynamicModule {
     return {
       module: LedgerModule,
       providers: [
@@ -20,7 +21,11 @@ export class LedgerModule {
           provide: BANK_LEDGER,
           inject: [DATABASE],
           useFactory: (db: Database): BankLedger =>
-            createBankLedger({ store: new PrismaLedgerStore(db.prisma, db.provider), faucet: opts.faucet }),
+            createBankLedger({
+              store: new PrismaLedgerStore(db.prisma, db.provider),
+              faucet: opts.faucet,
+              ...(opts.clock ? { clock: opts.clock } : {}),
+            }),
         },
       ],
       exports: [BANK_LEDGER],

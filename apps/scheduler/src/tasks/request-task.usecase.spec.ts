@@ -1,5 +1,13 @@
 import { type Database, openDatabase } from '@dcp-emu/db';
-import { cryptoRandom, DcpSession, Identity, jobValue, kvinFor, silentLogger } from '@dcp-emu/protocol/node';
+import {
+  cryptoRandom,
+  DcpSession,
+  Identity,
+  jobValue,
+  kvinFor,
+  silentLogger,
+  VirtualClock,
+} from '@dcp-emu/protocol/node';
 import { freshDatabase, type TestDatabase } from '@dcp-emu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTuning } from '../config';
@@ -29,7 +37,7 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
   let db: Database;
   let core: SchedulerCore;
   let session: DcpSession;
-  let now = Date.parse('2026-01-01T00:00:00Z');
+  const clock = new VirtualClock({ frozenAt: Date.parse('2026-01-01T00:00:00Z') });
 
   beforeAll(async () => {
     tdb = await freshDatabase('sqlite');
@@ -41,7 +49,6 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
       leases: defaultTuning,
     });
     const store = state.store;
-    const clock = { now: () => now };
     const ctx: SchedulerContext = {
       ...state,
       events: new EventRouter(store, clock, cryptoRandom, silentLogger),
@@ -151,7 +158,7 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
     // slice 1's refused result put it back in the queue at once; the earlier tasks' other slices are
     // re-queued when their leases expire, and all are handed out again
     expect(await core.ctx.store.sliceCounts('job-range')).toMatchObject({ queued: 1, leased: 3 });
-    now += defaultTuning.leaseMs + 1;
+    await clock.advance(defaultTuning.leaseMs + 1);
     expect(core.leases.sweep()).toBe(3);
     const again = await ask();
     const rest = again.auth.authSlices['job-range'] ?? [];
@@ -306,9 +313,9 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
       true,
     );
     expect(await core.abandoned.sweep()).toBe(0); // unattended from now on
-    now += defaultTuning.localExecAbandonMs - 1;
+    await clock.advance(defaultTuning.localExecAbandonMs - 1);
     expect(await core.abandoned.sweep()).toBe(0);
-    now += 2;
+    await clock.advance(2);
     expect(await core.abandoned.sweep()).toBe(1);
     const job = await core.ctx.store.getJob('job-local');
     expect(job).toMatchObject({ status: 'cancelled', cancelCode: 'ECANCELLED' });
