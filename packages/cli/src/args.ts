@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { defaultDataDir } from '@dcp-emu/service-kit';
 import type { ServiceName } from './stack';
+import { parseTime, type TimeAction } from './time-args';
 
 export const USAGE = `usage: dcp-emu <command> [options]
 
@@ -20,6 +21,9 @@ commands:
   snapshot save NAME       save the stack's state
   snapshot restore NAME    bring a saved state back
   snapshot list            list saved states
+  time status|freeze|resume [--json]
+  time advance DURATION    virtual time of the scheduler and bank: freeze it, move it forward (10m, 30s,
+                           1h: leases and other timers due in the span fire at once), let it run again
 
 options for every command:
   --data-dir DIR        where state lives (default: $DCP_EMU_DATA_DIR or the user data dir)
@@ -72,7 +76,8 @@ export type Command =
   | { kind: 'logs'; dataDir: string; service: string | undefined; follow: boolean; lines: number }
   | { kind: 'reset'; dataDir: string }
   | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
-  | { kind: 'snapshot'; dataDir: string; action: 'list' };
+  | { kind: 'snapshot'; dataDir: string; action: 'list' }
+  | { kind: 'time'; dataDir: string; action: TimeAction; by?: string; json: boolean };
 
 const SERVICES = ['scheduler', 'bank', 'portal', 'worker'] as const;
 const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -265,6 +270,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
       throw new UsageError('usage: dcp-emu snapshot save NAME | snapshot restore NAME | snapshot list');
     }
+    case 'time':
+      return parseTime(rest, dataDirOf);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

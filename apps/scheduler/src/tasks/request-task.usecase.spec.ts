@@ -321,4 +321,32 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
     expect(job).toMatchObject({ status: 'cancelled', cancelCode: 'ECANCELLED' });
     expect(job?.cancelReason).toMatch(/localExec client went away/);
   });
+
+  it('runs lease expiry on the virtual clock: a lease holds while time stands, advancing past it re-queues at once', async () => {
+    await core.submit.execute(
+      {
+        paymentAccount: account,
+        workFunctionURI: 'data:,(x)%3D%3Ex',
+        job: 'job-vt',
+        dataRange: { start: 1, end: 2, step: 1 },
+      },
+      client.address,
+      5,
+      true,
+    );
+    await core.addJobToGroups.execute({ job: 'job-vt', cgArray: [] }, client.address, 'client-dcpsid');
+    expect(slicesOf(await ask({ jobIds: ['job-vt'] }), 'job-vt')).toHaveLength(2);
+    core.leases.start(); // the sweeper, on the context's clock
+    try {
+      await new Promise((r) => setTimeout(r, 2 * defaultTuning.sweepMs)); // real time passes: nothing moves
+      expect(await core.ctx.store.sliceCounts('job-vt')).toMatchObject({ leased: 2, queued: 0 });
+      await clock.advance(defaultTuning.leaseMs - 1_000);
+      expect(await core.ctx.store.sliceCounts('job-vt')).toMatchObject({ leased: 2, queued: 0 });
+      const { fired } = await clock.advance(2_000); // the sweeper fires within the span: no sweep() by hand
+      expect(fired).toBeGreaterThan(0);
+      expect(await core.ctx.store.sliceCounts('job-vt')).toMatchObject({ leased: 0, queued: 2 });
+    } finally {
+      core.leases.stop();
+    }
+  });
 });
