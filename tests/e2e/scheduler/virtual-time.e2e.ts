@@ -88,6 +88,12 @@ describe('virtual time on a real stack', () => {
   const dataDir = tempDir('dcp-emu-time-');
   const dd = ['--data-dir', dataDir];
   const procs: Proc[] = [];
+  const dirs: string[] = [];
+  const workerDir = (name: string) => {
+    const dir = tempDir(`dcp-emu-time-worker-${name}-`);
+    dirs.push(dir);
+    return dir;
+  };
   let up: ChildProcess | undefined;
   let upExited: Promise<number | null> | undefined;
   let scheduler = '';
@@ -141,7 +147,7 @@ describe('virtual time on a real stack', () => {
     up?.kill('SIGINT');
     const code = await Promise.race([upExited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
     if (code === 'timeout') up?.kill('SIGKILL');
-    cleanup(dataDir);
+    cleanup(dataDir, ...dirs);
     expect(code).toBe(0);
   }, 120_000);
 
@@ -181,7 +187,7 @@ describe('virtual time on a real stack', () => {
   }, 120_000);
 
   it('a silent worker keeps its lease until `time advance` passes it: then the slice is re-queued at once and another worker computes it', async () => {
-    const silent = await startOurWorker(scheduler, tempDir('dcp-emu-time-worker-a-'), { cores: 1 });
+    const silent = await startOurWorker(scheduler, workerDir('a'), { cores: 1 });
     procs.push(silent);
     const client = runClient(join(dataDir, 'home'), program, clientEnv, ['slow']);
     procs.push(client);
@@ -208,7 +214,7 @@ describe('virtual time on a real stack', () => {
     const [requeued] = await slicesOf();
     expect(requeued?.status).toBe('queued');
 
-    const other = await startOurWorker(scheduler, tempDir('dcp-emu-time-worker-b-'), { cores: 1 });
+    const other = await startOurWorker(scheduler, workerDir('b'), { cores: 1 });
     procs.push(other);
     await client.waitFor(/OUT \{"(results|error)"/, 180_000);
     expect(client.outputs()).toContainEqual({ results: [42] });
@@ -225,7 +231,7 @@ describe('virtual time on a real stack', () => {
     process.env.DCP_EMU_EVALUATOR_PROGRESS_TIMEOUT_MS = '300';
     let worker: Proc;
     try {
-      worker = await startOurWorker(scheduler, tempDir('dcp-emu-time-worker-c-'), { cores: 1 });
+      worker = await startOurWorker(scheduler, workerDir('c'), { cores: 1 });
     } finally {
       if (saved === undefined) delete process.env.DCP_EMU_EVALUATOR_PROGRESS_TIMEOUT_MS;
       else process.env.DCP_EMU_EVALUATOR_PROGRESS_TIMEOUT_MS = saved;
