@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Database } from '@dcp-emu/db';
+import type { Clock } from '@dcp-emu/protocol/node';
 import { DATABASE } from '@dcp-emu/nest-kit';
 import { type BankLedger, createBankLedger } from './accounts/bank-ledger';
 import { PrismaLedgerStore } from './accounts/prisma-ledger.store';
@@ -22,7 +23,7 @@ class SettlementDbCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class LedgerModule {
-  static forRoot(opts: { faucet: FaucetPolicy }): DynamicModule {
+  static forRoot(opts: { faucet: FaucetPolicy; clock?: Clock }): DynamicModule {
     return {
       module: LedgerModule,
       providers: [
@@ -40,6 +41,7 @@ export class LedgerModule {
             createBankLedger({
               store: new PrismaLedgerStore(db.prisma, db.provider, settlementDb ? { settlementDb } : {}),
               faucet: opts.faucet,
+              ...(opts.clock ? { clock: opts.clock } : {}),
             }),
         },
       ],

@@ -1,3 +1,4 @@
+import type { ClockTimer } from '@dcp-emu/protocol/node';
 import type { SchedulerContext } from './context';
 import { AbandonedJobs } from './jobs/abandoned-jobs';
 import { AddJobToGroups } from './jobs/add-job-to-groups.usecase';
@@ -38,7 +39,7 @@ export class SchedulerCore {
   readonly groupAdmin: GroupAdmin;
   readonly authorizations: TaskAuthorizations;
   readonly abandoned: AbandonedJobs;
-  #abandonTimer?: NodeJS.Timeout;
+  #abandonTimer?: ClockTimer;
 
   constructor(readonly ctx: SchedulerContext) {
     this.lifecycle = new JobLifecycle(ctx);
@@ -72,19 +73,18 @@ export class SchedulerCore {
       await this.lifecycle.finishIfDone(job);
     this.leases.start();
     this.ctx.escrow.start();
-    this.#abandonTimer ??= setInterval(
+    this.#abandonTimer ??= this.ctx.clock.setInterval(
       () =>
         void this.abandoned
           .sweep()
           .catch((error) => this.ctx.logger.warn({ err: error }, 'abandoned-job sweep failed')),
       Math.max(1_000, this.ctx.tuning.sweepMs),
     );
-    this.#abandonTimer.unref();
   }
 
   /** Stop the loops and write what memory holds (before a state restore or shutdown). */
   async stop(): Promise<void> {
-    clearInterval(this.#abandonTimer);
+    this.#abandonTimer?.cancel();
     this.#abandonTimer = undefined;
     this.leases.stop();
     await this.submitResult.idle();

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { defaultDataDir } from '@dcp-emu/service-kit';
 import type { ServiceName } from './stack';
+import { parseTime, type TimeAction } from './time-args';
 
 export const USAGE = `usage: dcp-emu <command> [options]
 
@@ -23,6 +24,9 @@ commands:
   worker init --scheduler URL [--user U] [--out DIR]
                            prepare this machine as a worker: keystores, config, reachability, systemd units
                            (dcp-emu worker init --help)
+  time status|freeze|resume [--json]
+  time advance DURATION    virtual time of the scheduler and bank: freeze it, move it forward (10m, 30s,
+                           1h: leases and other timers due in the span fire at once), let it run again
 
 options for every command:
   --data-dir DIR        where state lives (default: $DCP_EMU_DATA_DIR or the user data dir)
@@ -76,7 +80,8 @@ export type Command =
   | { kind: 'reset'; dataDir: string }
   | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
   | { kind: 'snapshot'; dataDir: string; action: 'list' }
-  | { kind: 'worker'; argv: string[] };
+  | { kind: 'worker'; argv: string[] }
+  | { kind: 'time'; dataDir: string; action: TimeAction; by?: string; json: boolean };
 
 const SERVICES = ['scheduler', 'bank', 'portal', 'worker'] as const;
 const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -272,6 +277,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     case 'worker':
       // `worker init …` parses its own options (worker-init.ts)
       return { kind: 'worker', argv: rest };
+    case 'time':
+      return parseTime(rest, dataDirOf);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

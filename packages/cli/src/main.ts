@@ -33,6 +33,8 @@ async function execute(c: Command): Promise<number> {
       return c.action === 'list'
         ? (await commands()).snapshotCommand(c.dataDir, 'list')
         : (await commands()).snapshotCommand(c.dataDir, c.action, c.name);
+    case 'time':
+      return (await import('./time-command.js')).timeCommand(c.dataDir, c.action, c.by, c.json);
   }
 }
 

@@ -11,3 +11,4 @@ export {
 export { PinoNestLogger } from './logger';
 export * from './state';
 export * from './rest';
+export { type TimeModuleOptions, TimeModule } from './time/time.module';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Identity } from './node';
+import { Identity, VirtualClock } from './node';
 import type { DcpSession } from './session';
 import { startTestTarget, type TestTarget, waitFor } from './test-support/harness';
 import { DcpClientPeer } from './test-support/peer';
@@ -183,7 +183,7 @@ describe.each([5, 4] as const)(
   (generation) => {
     it('requests pass validity checks against the skewed clock', async () => {
       const skewMs = 2 * 3600 * 1000;
-      const t = await startTestTarget({ clock: { now: () => Date.now() + skewMs } });
+      const t = await startTestTarget({ clock: new VirtualClock({ offsetMs: skewMs }) });
       const refusals: string[] = [];
       t.target.on('protocolError', (e) => refusals.push(e.code));
       const peer = await DcpClientPeer.start(

@@ -40,12 +40,22 @@ export {
 } from './messages';
 export {
   type Clock,
+  type ClockStatus,
+  type ClockTimer,
+  clockStatusSchema,
+  parseDuration,
+  systemClock,
+  type TimeControl,
+  timeAdvanceBody,
+  timeFreezeBody,
+  VirtualClock,
+} from './clock';
+export {
   consoleLogger,
   cryptoRandom,
   type Logger,
   type Random,
   silentLogger,
-  systemClock,
 } from './ports';
 export { type OperationContext, type OperationDefinition, OperationRegistry } from './registry';
 export {

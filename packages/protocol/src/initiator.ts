@@ -4,7 +4,7 @@ import { Emitter } from './emitter';
 import { DcpError, DcpErrorCode } from './errors';
 import type { Identity } from './identity';
 import type { Generation } from './messages';
-import { type Clock, consoleLogger, type Logger, type Random, timer } from './ports';
+import { type Clock, consoleLogger, type Logger, type Random, systemClock, timer } from './ports';
 import { DcpSession, type IncomingNotification, type IncomingRequest, type RequestOptions } from './session';
 import { type FrameOptions, FramedLink } from './transport/frames';
 import type { ValidityOptions } from './validity';
@@ -17,6 +17,7 @@ export interface InitiatorOptions {
   /** socket.io path style of the target: 5 → `<path>dcp5/socketio` (default), 4 → `<path>` */
   pathStyle?: Generation;
   crypto?: CryptoPort;
+  /** the time messages are stamped and checked with (connect deadlines are real time) */
   clock?: Clock;
   random?: Random;
   logger?: Logger;
@@ -150,14 +151,14 @@ export class DcpInitiator extends Emitter<InitiatorEvents> {
     session.on('closed', (error) => {
       if (this.#session === session) this.emit('sessionClosed', error);
     });
-    const deadline = Date.now() + (o.connectTimeoutMs ?? 30_000);
+    const deadline = transportNow() + (o.connectTimeoutMs ?? 30_000);
     await this.#openLink(session, deadline);
     await Promise.race([
       session.startConnect(),
       new Promise<never>((_, reject) =>
         timer(
           () => reject(new DcpError('ETIMEDOUT', `no session with ${this.location.href} in time`)),
-          Math.max(0, deadline - Date.now()),
+          Math.max(0, deadline - transportNow()),
         ),
       ),
     ]).catch((error: unknown) => {
@@ -171,7 +172,7 @@ export class DcpInitiator extends Emitter<InitiatorEvents> {
   async #resume(session: DcpSession): Promise<void> {
     if (!session.isOpen) return;
     try {
-      await this.#openLink(session, Date.now() + (this.#options.reconnectTimeoutMs ?? 60_000));
+      await this.#openLink(session, transportNow() + (this.#options.reconnectTimeoutMs ?? 60_000));
     } catch (error) {
       session.abort(error instanceof DcpError ? error : new DcpError('ETIMEDOUT', String(error)));
     }
@@ -181,9 +182,9 @@ export class DcpInitiator extends Emitter<InitiatorEvents> {
   async #openLink(session: DcpSession, deadline: number): Promise<void> {
     let delay = 50;
     let lastError: unknown;
-    while (!session.isClosed && Date.now() < deadline) {
+    while (!session.isClosed && transportNow() < deadline) {
       try {
-        const socket = await this.#connectSocket(Math.max(100, deadline - Date.now()));
+        const socket = await this.#connectSocket(Math.max(100, deadline - transportNow()));
         if (session.isClosed) {
           socket.disconnect();
           return;
@@ -236,4 +237,12 @@ export class DcpInitiator extends Emitter<InitiatorEvents> {
       socket.on('connect_error', onError);
     });
   }
+}
+
+/**
+ * Connect and reconnect deadlines are transport time: real time always, whatever `clock` (the time
+ * the session stamps and checks messages with) says.
+ */
+function transportNow(): number {
+  return systemClock.now();
 }

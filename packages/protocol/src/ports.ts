@@ -1,11 +1,6 @@
 /** Side-effect ports: clock, randomness, logging and deferral, swappable in tests. */
 
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
+export { type Clock, type ClockTimer, systemClock } from './clock';
 
 export interface Random {
   /** A random string of `length` characters from [A-Za-z0-9]. */

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type Clock, DcpSession, FramedLink, type Generation, Identity, seal, silentLogger } from './node';
+import {
+  type Clock,
+  DcpSession,
+  FramedLink,
+  type Generation,
+  Identity,
+  seal,
+  silentLogger,
+  VirtualClock,
+} from './node';
 import { waitFor } from './test-support/harness';
 import { socketPair } from './test-support/memory';
 
@@ -49,7 +58,7 @@ describe('DcpSession state machine (in memory)', () => {
 
   it("the initiator adopts the target's clock from response times", async () => {
     const skew = 3 * 3600 * 1000;
-    const { initiator } = await pair({ targetClock: { now: () => Date.now() + skew } });
+    const { initiator } = await pair({ targetClock: new VirtualClock({ offsetMs: skew }) });
     expect(Math.abs(initiator.currentTime() - (Date.now() + skew) / 1000)).toBeLessThan(2);
     // our validity times follow the target clock, so the request is not "from the past"
     expect(await initiator.request('op', 'skewed')).toMatchObject({ echo: 'skewed' });

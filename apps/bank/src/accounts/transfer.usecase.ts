@@ -42,7 +42,7 @@ export class TransferUseCase {
       run: async (tx) => {
         const stamp = {
           txId: ids.next('tx'),
-          at: clock.now(),
+          at: new Date(clock.now()),
           ...(key !== undefined ? { idempotencyKey: key } : {}),
         };
         const transaction = await tx.append(planTransfer(stamp, from, to, req.amount, refs).tx);

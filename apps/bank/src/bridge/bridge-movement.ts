@@ -156,7 +156,7 @@ export async function moveOverBridge(
         replayed: true,
       };
     }
-    const at = deps.clock.now();
+    const at = new Date(deps.clock.now());
     const unhashed = { kind, address, amount, nonce, blockNumber: height + 1, at };
     const hash = chainTransactionHash(unhashed);
     const stamp = { txId: deps.ids.next('tx'), at, idempotencyKey: bridgeIdempotencyKey(address, nonce) };

@@ -106,7 +106,7 @@ export class CaptureBatchUseCase {
     const inBatch = new Map<string, { fingerprint: string; id: string }>();
     const transactions: NewTransaction[] = [];
     const holdDebits = new Map<HoldId, bigint>();
-    const at = clock.now();
+    const at = new Date(clock.now());
     const outcomes = valid.map((v): BatchCaptureOutcome => {
       if (v instanceof DcpError) return { status: 'failed', error: v };
       const earlier = committed.get(v.key) ?? inBatch.get(v.key);

@@ -133,7 +133,7 @@ export class CaptureUseCase {
           const hold = await tx.lockHold(item.holdId);
           if (!hold) throw LedgerErrors.noHold(item.holdId);
           const planned = planCapture(
-            { txId: ids.next('tx'), at: clock.now(), idempotencyKey: item.key },
+            { txId: ids.next('tx'), at: new Date(clock.now()), idempotencyKey: item.key },
             hold,
             item.req,
           );
@@ -186,7 +186,7 @@ export class CaptureUseCase {
     );
     const plannedTxs: Parameters<LedgerTx['appendMany']>[0][number][] = [];
     const firstInBatch = new Map<string, { fingerprint: string; planned: number }>();
-    const at = clock.now();
+    const at = new Date(clock.now());
 
     const outcomes: Outcome[] = batch.map((item): Outcome => {
       const hold = current.get(item.holdId);

@@ -40,7 +40,7 @@ export class HoldUseCase {
       run: async (tx) => {
         const stamp = {
           txId: ids.next('tx'),
-          at: clock.now(),
+          at: new Date(clock.now()),
           ...(key !== undefined ? { idempotencyKey: key } : {}),
         };
         const planned = planHold(stamp, ids.next('hold') as HoldId, account, req.amount, refs);

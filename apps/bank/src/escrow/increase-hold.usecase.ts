@@ -30,7 +30,7 @@ export class IncreaseHoldUseCase {
         if (!hold) throw LedgerErrors.noHold(holdId);
         const stamp = {
           txId: ids.next('tx'),
-          at: clock.now(),
+          at: new Date(clock.now()),
           ...(key !== undefined ? { idempotencyKey: key } : {}),
         };
         const planned = planIncrease(stamp, hold, amount);

@@ -26,7 +26,7 @@ export class ReleaseUseCase {
       const hold = await tx.lockHold(id);
       if (!hold) throw LedgerErrors.noHold(holdId);
       if (hold.status === 'released') return { hold, released: 0n, transaction: null };
-      const planned = planRelease({ txId: ids.next('tx'), at: clock.now() }, hold);
+      const planned = planRelease({ txId: ids.next('tx'), at: new Date(clock.now()) }, hold);
       const transaction = planned.tx ? await tx.append(planned.tx) : null;
       await tx.saveHold(planned.hold, hold);
       return { hold: planned.hold, released: planned.amount, transaction };

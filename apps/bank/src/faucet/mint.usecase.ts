@@ -54,7 +54,7 @@ export class MintUseCase {
       run: async (tx) => {
         const stamp = {
           txId: ids.next('tx'),
-          at: clock.now(),
+          at: new Date(clock.now()),
           ...(key !== undefined ? { idempotencyKey: key } : {}),
         };
         const transaction = await tx.append(planMint(stamp, to, req.amount, refs.memo).tx);

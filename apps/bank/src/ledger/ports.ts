@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '@dcp-emu/protocol/node';
 import type { LedgerStore } from './store';
 
-/** Time, behind a port so tests and time features can drive it. */
-export interface Clock {
-  now(): Date;
-}
+/** Time: the one Clock port of @dcp-emu/protocol (virtual in the running service: `/admin/time`). */
+export { type Clock, systemClock } from '@dcp-emu/protocol/node';
 
 /** Ids of transactions and holds. */
 export interface IdGenerator {
   next(kind: 'tx' | 'hold'): string;
 }
-
-export const systemClock: Clock = { now: () => new Date() };
 
 export const randomIds: IdGenerator = { next: (kind) => `${kind}_${randomUUID()}` };
 

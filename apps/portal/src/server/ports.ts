@@ -105,11 +105,8 @@ export interface GroupStore {
   delete(userId: string, joinKey: string): Promise<boolean>;
 }
 
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
+/** Time: the one Clock port of @dcp-emu/protocol. */
+export { type Clock, systemClock } from '@dcp-emu/protocol';
 
 export interface Ids {
   /** a fresh random id (UUID) */

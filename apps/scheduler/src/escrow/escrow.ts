@@ -3,6 +3,7 @@ import {
   DcpError,
   DcpErrorCode,
   formatDcc,
+  type ClockTimer,
   type Identity,
   type Logger,
   parseDcc,
@@ -10,7 +11,7 @@ import {
 } from '@dcp-emu/protocol/node';
 import type { EventRouter } from '../events/event-router';
 import type { BankPort, CaptureBatchAnswer, CaptureRequest, SubmitAuthorization } from '../ports/bank.port';
-import type { Clock } from '../ports/clock';
+import { type Clock, systemClock } from '../ports/clock';
 import type { EscrowRecord, EscrowStore, PaymentRecord } from './escrow-store';
 
 /** A job's escrow as the inspection API shows it. */
@@ -135,7 +136,8 @@ export class NoEscrow implements JobMoney {
  * restarts of either side.
  */
 export class Escrow implements JobMoney {
-  #timer?: NodeJS.Timeout;
+  /** the settle loop: real time (paying out does not wait for virtual time) */
+  #timer?: ClockTimer;
   #running?: Promise<void>;
   #again = false;
   #cache = new Map<string, EscrowRecord | null>();
@@ -207,9 +209,9 @@ export class Escrow implements JobMoney {
     });
     // A bank that does not answer fails the submit within seconds (the client sees ENOBANK at exec())
     // instead of leaving it hanging; a hold that still lands afterwards is released at once.
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ClockTimer | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
+      timer = systemClock.setTimeout(() => {
         pending.then(
           (late) => bank.release(late.hold).catch(() => {}),
           () => {},
@@ -222,7 +224,7 @@ export class Escrow implements JobMoney {
         );
       }, terms.holdTimeoutMs ?? 10_000);
     });
-    const hold = await Promise.race([pending, deadline]).finally(() => clearTimeout(timer));
+    const hold = await Promise.race([pending, deadline]).finally(() => timer?.cancel());
     await this.deps.store.create({ ...record, holdId: hold.hold }, this.#now());
     this.#cache.delete(job.id);
     this.deps.logger.info({ job: job.id, hold: hold.hold, held: hold.held }, 'escrow held');
@@ -347,8 +349,7 @@ export class Escrow implements JobMoney {
       },
       (error) => this.deps.logger.warn({ err: error }, 'could not read paused jobs'),
     );
-    this.#timer = setInterval(() => this.kick(), this.deps.terms.settleMs);
-    this.#timer.unref();
+    this.#timer = systemClock.setInterval(() => this.kick(), this.deps.terms.settleMs);
     this.kick();
   }
 
@@ -368,7 +369,7 @@ export class Escrow implements JobMoney {
         }
         // kicked again meanwhile (results keep coming): let a round's worth gather first, so each
         // round is one batched capture of many payments, not a query and a bank call per tick
-        if (this.#again) await new Promise((r) => setTimeout(r, SETTLE_GAP_MS).unref());
+        if (this.#again) await new Promise((r) => systemClock.setTimeout(() => r(undefined), SETTLE_GAP_MS));
       } while (this.#again);
     })().finally(() => {
       this.#running = undefined;
@@ -381,7 +382,7 @@ export class Escrow implements JobMoney {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     await this.idle();
     this.#cache.clear();

@@ -1,5 +1,5 @@
-import type { DcpSession, Generation, Logger, Random } from '@dcp-emu/protocol/node';
-import type { Clock } from '../ports/clock';
+import type { ClockTimer, DcpSession, Generation, Logger, Random } from '@dcp-emu/protocol/node';
+import { type Clock, systemClock } from '../ports/clock';
 import type { JobStore } from '../state/job-store';
 
 /** Events that must reach the client even across reconnects and restarts (kept in the database). */
@@ -15,7 +15,7 @@ interface Subscription {
   targets?: Set<string>;
   broadcast?: boolean;
   /** `schedmsg::wake` subscribers: when the last wake-up went out, and the trailing one if due */
-  wake?: { last: number; timer?: ReturnType<typeof setTimeout> };
+  wake?: { last: number; timer?: ClockTimer };
 }
 
 /**
@@ -24,7 +24,10 @@ interface Subscription {
  * `schedmsg::command`), so only workers that asked for wake-ups get them.
  */
 export const WAKE_LABEL = 'schedmsg::wake';
-/** At most one wake-up per worker per this many ms: one at once, one more at the window's end if asked. */
+/**
+ * At most one wake-up per worker per this many ms: one at once, one more at the window's end if asked.
+ * A transport throttle: real time, not the scheduler's (virtual) clock.
+ */
 export const WAKE_INTERVAL_MS = 50;
 
 export interface SubscribeOptions {
@@ -111,10 +114,10 @@ export class EventRouter {
       const job = sub.job;
       // once the answer carrying the token is out: dcp-client refuses events for a token it has not
       // stored yet, and it stores it only after handling the envelope that answered the subscription
-      setTimeout(
+      systemClock.setTimeout(
         () => void hook(job, (fields) => this.#push(sub, name, { job, ...fields })),
         SUBSCRIBE_SETTLE_MS,
-      ).unref();
+      );
     }
     return token;
   }
@@ -248,16 +251,15 @@ export class EventRouter {
     if (state.timer) return; // a push at the end of the window is already due
     const push = () => {
       state.timer = undefined;
-      state.last = this.clock.now();
+      state.last = systemClock.now();
       void this.#push(sub, WAKE_LABEL, { command: 'wake', payload: {} });
     };
-    const wait = state.last + WAKE_INTERVAL_MS - this.clock.now();
+    const wait = state.last + WAKE_INTERVAL_MS - systemClock.now();
     if (wait <= 0) {
       push();
       return;
     }
-    state.timer = setTimeout(push, wait);
-    (state.timer as { unref?: () => void }).unref?.();
+    state.timer = systemClock.setTimeout(push, wait);
   }
 
   async #replay(sub: Subscription): Promise<void> {
@@ -284,7 +286,7 @@ export class EventRouter {
   }
 
   #remove(sub: Subscription): void {
-    if (sub.wake?.timer) clearTimeout(sub.wake.timer);
+    sub.wake?.timer?.cancel();
     if (sub.job) {
       const set = this.#byJob.get(sub.job);
       set?.delete(sub);

@@ -1,5 +1,13 @@
 import { type Database, openDatabase } from '@dcp-emu/db';
-import { cryptoRandom, DcpError, DcpSession, Identity, kvinFor, silentLogger } from '@dcp-emu/protocol/node';
+import {
+  cryptoRandom,
+  DcpError,
+  DcpSession,
+  Identity,
+  kvinFor,
+  silentLogger,
+  VirtualClock,
+} from '@dcp-emu/protocol/node';
 import { freshDatabase, type TestDatabase } from '@dcp-emu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTuning } from '../config';
@@ -46,7 +54,7 @@ describe('compute-group registry, addJobToGroups and private-group matching (SQL
       leases: defaultTuning,
     });
     const store = state.store;
-    const clock = { now: () => Date.parse('2026-01-01T00:00:00Z') };
+    const clock = new VirtualClock({ frozenAt: Date.parse('2026-01-01T00:00:00Z') });
     const ctx: SchedulerContext = {
       ...state,
       events: new EventRouter(store, clock, cryptoRandom, silentLogger),

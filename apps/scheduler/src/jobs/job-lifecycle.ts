@@ -1,4 +1,4 @@
-import { DcpErrorCode } from '@dcp-emu/protocol/node';
+import { DcpErrorCode, systemClock } from '@dcp-emu/protocol/node';
 import type { SchedulerContext } from '../context';
 import type { JobRecord } from '../state/job-store';
 
@@ -7,7 +7,9 @@ import type { JobRecord } from '../state/job-store';
  * How long after a client's last deploy step a finished job's `stop` is held back. dcp-client 5.6.1
  * starts listening for `stop` only once its deploy steps (subscribe, compute groups, upload, close)
  * have all answered; a `stop` that arrives earlier is lost and `exec()` never resolves. A job this fast
- * happens here (a woken worker computes a small job in milliseconds), not on a real network.
+ * happens here (a woken worker computes a small job in milliseconds), not on a real network. The
+ * wait is dcp-client's real time (a transport matter), so it runs on real time even while the
+ * scheduler's virtual clock is frozen: a frozen clock would otherwise hold every `stop` back forever.
  */
 const STOP_GRACE_MS = 1_000;
 
@@ -39,19 +41,22 @@ export class JobLifecycle {
   }
 
   /** Finish the job if its input is closed and every slice has its result. */
-  async finishIfDone(job: JobRecord | undefined): Promise<boolean> {
+  async finishIfDone(job: JobRecord | undefined, graceOver = false): Promise<boolean> {
     if (job?.status !== 'running' || !job.inputClosed) return false;
     if (job.completedCount < job.sliceCount) return false;
-    const wait = (this.ctx.store.lastDeployStep(job.id) ?? 0) + STOP_GRACE_MS - this.ctx.clock.now();
-    if (wait > 0) {
+    const wait = Math.min(
+      STOP_GRACE_MS,
+      (this.ctx.store.lastDeployStep(job.id) ?? 0) + STOP_GRACE_MS - this.ctx.clock.now(),
+    );
+    if (wait > 0 && !graceOver) {
       if (!this.#finishLater.has(job.id)) {
         this.#finishLater.add(job.id);
-        setTimeout(() => {
+        systemClock.setTimeout(() => {
           this.#finishLater.delete(job.id);
-          void this.finishIfDone(job).catch((error) =>
+          void this.finishIfDone(job, true).catch((error) =>
             this.ctx.logger.warn({ job: job.id, err: error }, 'could not finish the job'),
           );
-        }, wait).unref();
+        }, wait);
       }
       return false;
     }

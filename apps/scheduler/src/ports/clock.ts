@@ -1,6 +1,2 @@
-/** Time, behind a port so tests (and time features) can move it. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
+/** The scheduler's time: the one Clock port of @dcp-emu/protocol (virtual in the running service). */
+export { type Clock, systemClock, VirtualClock } from '@dcp-emu/protocol/node';

@@ -1,5 +1,5 @@
 import { isTransientDbError } from '@dcp-emu/db';
-import type { Logger } from '@dcp-emu/protocol/node';
+import { type Logger, systemClock } from '@dcp-emu/protocol/node';
 
 /** A job as `sched_jobs` holds it (times in ms). */
 export interface JobRow {
@@ -269,7 +269,9 @@ export class Journal {
         }
         if (attempt === 0 || attempt % 20 === 0)
           this.logger.warn({ err: String(error), attempt }, 'database busy: scheduler journal retrying');
-        await new Promise((r) => setTimeout(r, Math.min(this.maxBackoffMs, 5 * 2 ** attempt)));
+        await new Promise((r) =>
+          systemClock.setTimeout(() => r(undefined), Math.min(this.maxBackoffMs, 5 * 2 ** attempt)),
+        );
       }
     }
   }

@@ -1,29 +1,29 @@
-import type { DcpSession } from '@dcp-emu/protocol/node';
+import type { ClockTimer, DcpSession } from '@dcp-emu/protocol/node';
 import type { SchedulerContext } from '../context';
 
 /**
  * Every handed-out slice has a lease. A worker that talks to us (task requests, status, results)
  * keeps its leases alive up to `maxLeaseMs`; a silent one loses them after `leaseMs`; a worker whose
  * connection drops and does not come back within a few seconds loses them at once. Expired leases
- * are swept back into the queue every `sweepMs`.
+ * are swept back into the queue every `sweepMs`. All of it runs on the context's Clock (virtual time:
+ * `dcp-emu time advance` past a lease re-queues its slices at once).
  */
 export class LeaseKeeper {
-  #sweeper?: ReturnType<typeof setInterval>;
+  #sweeper?: ClockTimer;
   readonly #watched = new WeakSet<DcpSession>();
-  readonly #downTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #downTimers = new Map<string, ClockTimer>();
   readonly #workers = new Map<string, ConnectedWorker>();
 
   constructor(private readonly ctx: SchedulerContext) {}
 
   start(): void {
-    this.#sweeper ??= setInterval(() => void this.sweep(), this.ctx.tuning.sweepMs);
-    this.#sweeper.unref?.();
+    this.#sweeper ??= this.ctx.clock.setInterval(() => void this.sweep(), this.ctx.tuning.sweepMs);
   }
 
   stop(): void {
-    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper?.cancel();
     this.#sweeper = undefined;
-    for (const t of this.#downTimers.values()) clearTimeout(t);
+    for (const t of this.#downTimers.values()) t.cancel();
     this.#downTimers.clear();
   }
 
@@ -51,7 +51,7 @@ export class LeaseKeeper {
       });
     const pending = this.#downTimers.get(worker);
     if (pending) {
-      clearTimeout(pending);
+      pending.cancel();
       this.#downTimers.delete(worker);
     }
     if (session && !this.#watched.has(session)) {
@@ -60,8 +60,7 @@ export class LeaseKeeper {
       session.on('linkDown', down);
       session.on('closed', down);
       session.on('linkUp', () => {
-        const t = this.#downTimers.get(worker);
-        if (t) clearTimeout(t);
+        this.#downTimers.get(worker)?.cancel();
         this.#downTimers.delete(worker);
       });
     }
@@ -84,7 +83,7 @@ export class LeaseKeeper {
     if (w) this.#workers.set(worker, { ...w, connected: false });
     if (this.#downTimers.has(worker)) return;
     const grace = Math.min(5_000, this.ctx.tuning.leaseMs);
-    const t = setTimeout(() => {
+    const t = this.ctx.clock.setTimeout(() => {
       this.#downTimers.delete(worker);
       const n = this.ctx.store.requeueWorker(worker, this.ctx.clock.now());
       if (n) {
@@ -92,7 +91,6 @@ export class LeaseKeeper {
         this.requeued();
       }
     }, grace);
-    t.unref?.();
     this.#downTimers.set(worker, t);
   }
 

@@ -1,5 +1,13 @@
 import { type Database, openDatabase } from '@dcp-emu/db';
-import { cryptoRandom, DcpSession, Identity, jobValue, kvinFor, silentLogger } from '@dcp-emu/protocol/node';
+import {
+  cryptoRandom,
+  DcpSession,
+  Identity,
+  jobValue,
+  kvinFor,
+  silentLogger,
+  VirtualClock,
+} from '@dcp-emu/protocol/node';
 import { freshDatabase, type TestDatabase } from '@dcp-emu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTuning } from '../config';
@@ -29,7 +37,7 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
   let db: Database;
   let core: SchedulerCore;
   let session: DcpSession;
-  let now = Date.parse('2026-01-01T00:00:00Z');
+  const clock = new VirtualClock({ frozenAt: Date.parse('2026-01-01T00:00:00Z') });
 
   beforeAll(async () => {
     tdb = await freshDatabase('sqlite');
@@ -41,7 +49,6 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
       leases: defaultTuning,
     });
     const store = state.store;
-    const clock = { now: () => now };
     const ctx: SchedulerContext = {
       ...state,
       events: new EventRouter(store, clock, cryptoRandom, silentLogger),
@@ -151,7 +158,7 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
     // slice 1's refused result put it back in the queue at once; the earlier tasks' other slices are
     // re-queued when their leases expire, and all are handed out again
     expect(await core.ctx.store.sliceCounts('job-range')).toMatchObject({ queued: 1, leased: 3 });
-    now += defaultTuning.leaseMs + 1;
+    await clock.advance(defaultTuning.leaseMs + 1);
     expect(core.leases.sweep()).toBe(3);
     const again = await ask();
     const rest = again.auth.authSlices['job-range'] ?? [];
@@ -306,12 +313,40 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
       true,
     );
     expect(await core.abandoned.sweep()).toBe(0); // unattended from now on
-    now += defaultTuning.localExecAbandonMs - 1;
+    await clock.advance(defaultTuning.localExecAbandonMs - 1);
     expect(await core.abandoned.sweep()).toBe(0);
-    now += 2;
+    await clock.advance(2);
     expect(await core.abandoned.sweep()).toBe(1);
     const job = await core.ctx.store.getJob('job-local');
     expect(job).toMatchObject({ status: 'cancelled', cancelCode: 'ECANCELLED' });
     expect(job?.cancelReason).toMatch(/localExec client went away/);
+  });
+
+  it('runs lease expiry on the virtual clock: a lease holds while time stands, advancing past it re-queues at once', async () => {
+    await core.submit.execute(
+      {
+        paymentAccount: account,
+        workFunctionURI: 'data:,(x)%3D%3Ex',
+        job: 'job-vt',
+        dataRange: { start: 1, end: 2, step: 1 },
+      },
+      client.address,
+      5,
+      true,
+    );
+    await core.addJobToGroups.execute({ job: 'job-vt', cgArray: [] }, client.address, 'client-dcpsid');
+    expect(slicesOf(await ask({ jobIds: ['job-vt'] }), 'job-vt')).toHaveLength(2);
+    core.leases.start(); // the sweeper, on the context's clock
+    try {
+      await new Promise((r) => setTimeout(r, 2 * defaultTuning.sweepMs)); // real time passes: nothing moves
+      expect(await core.ctx.store.sliceCounts('job-vt')).toMatchObject({ leased: 2, queued: 0 });
+      await clock.advance(defaultTuning.leaseMs - 1_000);
+      expect(await core.ctx.store.sliceCounts('job-vt')).toMatchObject({ leased: 2, queued: 0 });
+      const { fired } = await clock.advance(2_000); // the sweeper fires within the span: no sweep() by hand
+      expect(fired).toBeGreaterThan(0);
+      expect(await core.ctx.store.sliceCounts('job-vt')).toMatchObject({ leased: 0, queued: 2 });
+    } finally {
+      core.leases.stop();
+    }
   });
 });

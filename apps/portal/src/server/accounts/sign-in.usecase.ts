@@ -22,7 +22,7 @@ export async function signIn(deps: SignInDeps, body: unknown): Promise<Result<Si
   const input = validate(signInBody, body);
   if (!input.ok) return input;
   const { email, password } = input.value;
-  const wait = deps.throttle.retryAfter(email, deps.clock.now());
+  const wait = deps.throttle.retryAfter(email, new Date(deps.clock.now()));
   if (wait > 0) {
     const seconds = Math.ceil(wait / 1000);
     return fail(DcpErrorCode.EPERM, `too many failed sign-ins for this email; try again in ${seconds} s`);
@@ -30,7 +30,7 @@ export async function signIn(deps: SignInDeps, body: unknown): Promise<Result<Si
   const user = await deps.users.findByEmail(email);
   const matches = await deps.hasher.verify(password, user?.passwordHash ?? (await deps.hasher.decoy()));
   if (!user || !matches) {
-    deps.throttle.failed(email, deps.clock.now());
+    deps.throttle.failed(email, new Date(deps.clock.now()));
     return fail(DcpErrorCode.EPERM, 'that email and password do not match an account');
   }
   deps.throttle.succeeded(email);

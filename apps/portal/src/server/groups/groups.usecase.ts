@@ -87,7 +87,7 @@ export async function createGroup(
   const recorded = await deps.groups.create({
     joinKey: made.value.group.joinKey,
     userId,
-    createdAt: deps.clock.now(),
+    createdAt: new Date(deps.clock.now()),
   });
   if (recorded === 'duplicate') {
     await deps.scheduler.deleteGroup(made.value.group.joinKey);

@@ -1,4 +1,4 @@
-import { DcpErrorCode } from '@dcp-emu/protocol';
+import { DcpErrorCode, systemClock } from '@dcp-emu/protocol';
 import { PROVIDERS } from '@dcp-emu/testing';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -25,7 +25,7 @@ describe.each(PROVIDERS)('key proofs on %s', (provider) => {
 
   beforeAll(async () => {
     ({ portal, dispose } = await testPortal(provider, inject('pgUrl')));
-    portal = { ...portal, clock: { now: () => new Date(now) }, challenges: memoryKeyChallenges() };
+    portal = { ...portal, clock: { ...systemClock, now: () => now }, challenges: memoryKeyChallenges() };
     await portal.users.create({ id: alice.userId, email: 'alice@example.com', passwordHash: 'x' });
     await portal.users.create({ id: mallory.userId, email: 'mallory@example.com', passwordHash: 'x' });
   });

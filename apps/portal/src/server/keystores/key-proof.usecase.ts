@@ -63,7 +63,7 @@ export function issueKeyChallenge(
 ): Result<KeyChallenge> {
   const input = validate(challengeBody, body);
   if (!input.ok) return input;
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   deps.challenges.sweep(now);
   const id = deps.random?.() ?? randomBytes(32).toString('hex');
   const expiresAt = new Date(now.getTime() + KEY_CHALLENGE_TTL_MS);
@@ -90,7 +90,7 @@ export function verifyKeyProof(
   if (!input.ok) return input;
   const challenge = deps.challenges.take(input.value.challenge);
   if (!challenge || challenge.sessionId !== session.sessionId) return fail(DcpErrorCode.EEXPIRED, GONE);
-  if (challenge.expiresAt.getTime() <= deps.clock.now().getTime()) return fail(DcpErrorCode.EEXPIRED, GONE);
+  if (challenge.expiresAt.getTime() <= deps.clock.now()) return fail(DcpErrorCode.EEXPIRED, GONE);
   const wanted = address.toLowerCase();
   if (challenge.address !== wanted)
     return fail(
@@ -120,6 +120,6 @@ export async function proveKeystore(
   if (!found) return fail(DcpErrorCode.ENOENT, NOT_FOUND);
   const proven = verifyKeyProof(deps, session, found.address, body);
   if (!proven.ok) return proven;
-  const marked = await deps.keystores.markProven(session.userId, id, deps.clock.now());
+  const marked = await deps.keystores.markProven(session.userId, id, new Date(deps.clock.now()));
   return marked ? ok(marked) : fail(DcpErrorCode.ENOENT, NOT_FOUND);
 }

@@ -1,4 +1,4 @@
-import { DcpErrorCode } from '@dcp-emu/protocol';
+import { DcpErrorCode, VirtualClock } from '@dcp-emu/protocol';
 import { PROVIDERS } from '@dcp-emu/testing';
 import { decryptKeystoreJson } from 'ethers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -55,7 +55,7 @@ describe.each(PROVIDERS)('keystores on %s', (provider) => {
 
   it('serves bank keystores as default.keystore', async () => {
     const made = await createKeystore({ kind: 'bank', passphrase: '', scryptN: 1024 });
-    const later = { ...portal, clock: { now: () => new Date(Date.now() + 60_000) } };
+    const later = { ...portal, clock: new VirtualClock({ offsetMs: 60_000 }) };
     const saved = await saveKeystore(later, alice, {
       kind: 'bank',
       label: 'default',

@@ -62,7 +62,7 @@ export async function saveKeystore(
       return fail(DcpErrorCode.EPERM, 'a key can only be proven from a signed-in session', 'proof');
     const proven = verifyKeyProof(deps, { userId, sessionId }, parsed.address, input.value.proof);
     if (!proven.ok) return fail(proven.error.code, proven.error.message, 'proof');
-    provenAt = deps.clock.now();
+    provenAt = new Date(deps.clock.now());
   }
   const keystore = { ...parsed.keystore, label: input.value.label };
   const saved = await deps.keystores.create({
@@ -72,7 +72,7 @@ export async function saveKeystore(
     label: input.value.label,
     address: parsed.address,
     json: JSON.stringify(keystore),
-    createdAt: deps.clock.now(),
+    createdAt: new Date(deps.clock.now()),
     provenAt,
   });
   if (saved === 'duplicate') {

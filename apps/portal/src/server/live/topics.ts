@@ -25,7 +25,7 @@ export function topicReader(portal: Portal, topic: string): TopicReader {
   if (topic === 'groups') return (userId) => listGroups(portal, userId);
   if (topic.startsWith('job:')) {
     const id = topic.slice(4);
-    return (userId) => jobPage(portal, userId, id, portal.clock.now());
+    return (userId) => jobPage(portal, userId, id, new Date(portal.clock.now()));
   }
   return async () => fail(DcpErrorCode.EINVAL, `unknown topic ${topic}`);
 }

@@ -1,6 +1,6 @@
 import { PROVIDERS } from '@dcp-emu/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Clock } from '../ports';
+import { type Clock, systemClock } from '../ports';
 import type { Portal } from '../portal';
 import { testPortal } from '../test-portal.fixture';
 import { endSession, resolveSession, SESSION_TTL_MS, sessionIdOf, startSession } from './sessions';
@@ -10,7 +10,7 @@ describe.each(PROVIDERS)('sessions on %s', (provider) => {
   let dispose: () => Promise<void>;
   let userId: string;
   let now = new Date('2026-01-01T00:00:00Z');
-  const clock: Clock = { now: () => now };
+  const clock: Clock = { ...systemClock, now: () => now.getTime() };
 
   beforeAll(async () => {
     ({ portal, dispose } = await testPortal(provider, inject('pgUrl')));

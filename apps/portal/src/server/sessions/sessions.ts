@@ -30,7 +30,7 @@ export async function startSession(
   userId: string,
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = randomBytes(32).toString('base64url');
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
   await deps.sessions.deleteExpired(now);
   await deps.sessions.create({ id: sessionIdOf(token), userId, createdAt: now, expiresAt });
@@ -46,7 +46,7 @@ export async function resolveSession(
   const id = sessionIdOf(token);
   const found = await deps.sessions.find(id);
   if (!found) return null;
-  if (found.expiresAt.getTime() <= deps.clock.now().getTime()) {
+  if (found.expiresAt.getTime() <= deps.clock.now()) {
     await deps.sessions.delete(id);
     return null;
   }

@@ -14,7 +14,7 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
   const session = await currentSession();
   if (!session) redirect(`/signin?next=/jobs/${encodeURIComponent(id)}`);
   const portal = await getPortal();
-  const page = await jobPage(portal, session.userId, id, portal.clock.now());
+  const page = await jobPage(portal, session.userId, id, new Date(portal.clock.now()));
   return (
     <>
       <p>

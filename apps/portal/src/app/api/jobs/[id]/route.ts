@@ -11,5 +11,5 @@ export async function GET(request: Request, context: Context): Promise<Response>
   const auth = await requireSession(request);
   if (!auth.ok) return auth.response;
   const id = (await context.params).id;
-  return fromResult(await jobPage(auth.portal, auth.session.userId, id, auth.portal.clock.now()));
+  return fromResult(await jobPage(auth.portal, auth.session.userId, id, new Date(auth.portal.clock.now())));
 }
