@@ -7,6 +7,7 @@ import type { UpArgs } from './args';
 import { balanceOf } from './bank-client';
 import { type DevSettings, devSettingsFile, needsSeed, seed } from './seeding';
 import { ensureBuilt } from './build';
+import { nodeOptionsWithLogin } from './dcp-login';
 import { type DevAccount, devAccounts, resourceDirOf, writeDevKeystores } from './identities';
 import { type Running, specs, stopAll, tail, waitReady } from './stack';
 import { SupervisedService } from './supervise';
@@ -176,7 +177,13 @@ function runExec(
   return new Promise<number>((resolve) => {
     const child = spawn(exec.command, exec.args, {
       stdio: 'inherit',
-      env: { ...process.env, ...env, DCP_EMU_DATA_DIR: info.dataDir },
+      env: {
+        ...process.env,
+        ...env,
+        DCP_EMU_DATA_DIR: info.dataDir,
+        // node programs it starts get the dcp-client login preload (see dcp-login.ts)
+        NODE_OPTIONS: nodeOptionsWithLogin(process.env.NODE_OPTIONS),
+      },
     });
     // if we are stopped first (Ctrl-C, a CI timeout), the command goes with us
     const stopChild = () => {

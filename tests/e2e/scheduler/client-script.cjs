@@ -132,9 +132,8 @@ init()
       }
       case 'localexec': {
         // job.localExec(): the client's own worker (dcp-client's node evaluator) computes the slices.
-        // Its supervisor signs with identity.get(), which in 5.6.1 needs an identity session: log in
-        // with the default identity (~/.dcp/id.keystore) as a node program has to, whatever the scheduler
-        await require('dcp/identity').login();
+        // A plain call: in 5.6.1 its supervisor signs with identity.get(), which needs an identity
+        // session — `dcp-emu run` preloads packages/cli/preload/dcp-login.cjs, which logs in after init().
         job = compute.for(
           [1, 2, 3, 4],
           (x, a) => {
