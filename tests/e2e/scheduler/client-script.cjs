@@ -144,6 +144,15 @@ init()
         );
         break;
       }
+      case 'resultstorage': {
+        // job.setResultStorage(url, params): workers POST each result to STORAGE_URL
+        job = compute.for([1, 2, 3], (x) => {
+          progress(1);
+          return { x, square: x * x };
+        });
+        job.setResultStorage(new URL(process.env.STORAGE_URL), { token: 'secret-token' });
+        break;
+      }
       default:
         throw new Error(`unknown mode ${mode}`);
     }

@@ -1,7 +1,7 @@
 import { DcpError, DcpErrorCode, dataUri, jobValue, parseKvin, unmarshalKvin } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
-import { resultDataUri } from '../jobs/job-input';
+import { resultUri } from '../jobs/result-storage';
 import type { JobLifecycle } from '../jobs/job-lifecycle';
 import type { ResultOutcome, ResultWrite } from '../state/job-store';
 import type { LeaseKeeper } from '../tasks/lease-keeper';
@@ -143,7 +143,10 @@ export class SubmitResult {
         if (w.jobId !== jobId || outcomes[i] !== 'accepted') return;
         this.ctx.events.emit(jobId, 'result', {
           sliceNumber: w.sliceNumber,
-          result: { request: 'main', result: resultDataUri(w.result, job.generation) },
+          result: {
+            request: 'main',
+            result: resultUri(w.result, job.generation, job.options.resultStorage),
+          },
         });
       });
       this.lifecycle.statusEvent(job);
