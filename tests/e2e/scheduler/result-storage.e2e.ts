@@ -73,7 +73,7 @@ function storageServer(): Promise<{
 describe('result storage (job.setResultStorage)', () => {
   const dataDir = tempDir('dcp-emu-sched-');
   let scheduler: Proc & { url: string; port: number };
-  let evaluator: Proc;
+  let evaluator: Proc & { port: number };
   let worker: Proc;
   let storage: Awaited<ReturnType<typeof storageServer>>;
   let home: string;
