@@ -10,6 +10,7 @@ import { SubmitJob } from './jobs/submit.usecase';
 import { Packages } from './modules/packages.usecase';
 import { JobReports } from './pheme/job-report.usecase';
 import { TaskAuthorizations } from './results/authorization';
+import { JnuDatabase } from './jnu/jnu.usecase';
 import { FetchResult } from './results/fetch-result.usecase';
 import { SubmitResult } from './results/submit-result.usecase';
 import { WorkEmit } from './results/work-emit.usecase';
@@ -36,6 +37,8 @@ export class SchedulerCore {
   readonly groupAdmin: GroupAdmin;
   readonly authorizations: TaskAuthorizations;
   readonly abandoned: AbandonedJobs;
+  /** the jnu database service (getJobInfo, managed workers) */
+  readonly jnu: JnuDatabase;
   #abandonTimer?: NodeJS.Timeout;
 
   constructor(readonly ctx: SchedulerContext) {
@@ -51,6 +54,7 @@ export class SchedulerCore {
     this.sliceStatus = new SliceStatus(ctx, this.lifecycle, this.leases, this.authorizations);
     this.submitResult = new SubmitResult(ctx, this.lifecycle, this.leases, this.authorizations);
     this.fetchResult = new FetchResult(ctx);
+    this.jnu = new JnuDatabase(ctx);
     this.workEmit = new WorkEmit(ctx, this.lifecycle);
     this.reports = new JobReports(ctx);
     this.packages = new Packages(ctx);
