@@ -13,3 +13,14 @@ export function nodeOptionsWithLogin(current: string | undefined): string {
   if (current?.includes(DCP_LOGIN_PRELOAD)) return current;
   return current ? `${current} ${flag}` : flag;
 }
+
+/**
+ * `DCP_CONFIG_EVALUATOR` pointing dcp-client at the stack's evaluator (dcp-client reads
+ * `DCP_CONFIG_<KEY>={…}` into `dcpConfig.<key>`; its default is localhost:9000), so `dcp/worker`
+ * programs such as examples/nodejs/simple-worker.js find one. A value already set is kept.
+ */
+export function evaluatorEnv(info: { evaluator?: string }): Record<string, string> {
+  if (!info.evaluator || process.env.DCP_CONFIG_EVALUATOR) return {};
+  const href = JSON.stringify(new URL(info.evaluator).href);
+  return { DCP_CONFIG_EVALUATOR: `{ location: new URL(${href}), listen: new URL(${href}) }` };
+}

@@ -153,6 +153,31 @@ init()
         job.setResultStorage(new URL(process.env.STORAGE_URL), { token: 'secret-token' });
         break;
       }
+      case 'reconnect': {
+        // a second process, for the job JOB_ID another one deployed: what dcp-client offers
+        const id = process.env.JOB_ID;
+        try {
+          out({ resumed: (await compute.resume(id)).id });
+        } catch (error) {
+          out({ resumeError: error.message });
+        }
+        try {
+          out({ info: await compute.getJobInfo(id) });
+        } catch (error) {
+          out({ infoError: error.message });
+        }
+        try {
+          const handle = new compute.Job((x) => x);
+          handle.id = id;
+          await handle.results.fetch();
+          out({ fetched: handle.results.values() });
+        } catch (error) {
+          out({ fetchError: error.message });
+        }
+        out({ done: [] });
+        process.exit(0);
+        return;
+      }
       default:
         throw new Error(`unknown mode ${mode}`);
     }
