@@ -14,14 +14,14 @@ export interface ResultStorage {
   type: 'pattern';
   /** where workers POST results (http or https) */
   location: string;
-  /** extra POST fields (API keys, …) */
-  params: Record<string, string | number | boolean>;
+  /** extra POST fields (API keys, …); workers send each as `String(value)` */
+  params: Record<string, unknown>;
 }
 
 export const resultStorageFields = {
   resultStorageType: z.string().optional(),
   resultStorageDetails: z.unknown().optional(),
-  resultStorageParams: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  resultStorageParams: z.record(z.string(), z.unknown()).optional(),
 };
 
 function hrefOf(details: unknown): string | undefined {
@@ -36,7 +36,7 @@ function hrefOf(details: unknown): string | undefined {
 export function resultStorageOf(data: {
   resultStorageType?: string;
   resultStorageDetails?: unknown;
-  resultStorageParams?: Record<string, string | number | boolean>;
+  resultStorageParams?: Record<string, unknown>;
 }): ResultStorage | undefined {
   const type = data.resultStorageType;
   if (type === undefined || type === null || type === 'values') return undefined;
