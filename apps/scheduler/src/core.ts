@@ -11,6 +11,7 @@ import { SubmitJob } from './jobs/submit.usecase';
 import { Packages } from './modules/packages.usecase';
 import { JobReports } from './pheme/job-report.usecase';
 import { TaskAuthorizations } from './results/authorization';
+import { JnuDatabase } from './jnu/jnu.usecase';
 import { FetchResult } from './results/fetch-result.usecase';
 import { ResultFeed } from './results/result-feed';
 import { SubmitResult } from './results/submit-result.usecase';
@@ -39,6 +40,8 @@ export class SchedulerCore {
   readonly groupAdmin: GroupAdmin;
   readonly authorizations: TaskAuthorizations;
   readonly abandoned: AbandonedJobs;
+  /** the jnu database service (getJobInfo, managed workers) */
+  readonly jnu: JnuDatabase;
   #abandonTimer?: ClockTimer;
 
   constructor(readonly ctx: SchedulerContext) {
@@ -55,6 +58,7 @@ export class SchedulerCore {
     this.results = new ResultFeed(ctx);
     this.submitResult = new SubmitResult(ctx, this.lifecycle, this.leases, this.authorizations, this.results);
     this.fetchResult = new FetchResult(ctx);
+    this.jnu = new JnuDatabase(ctx);
     this.workEmit = new WorkEmit(ctx, this.lifecycle);
     this.reports = new JobReports(ctx);
     this.packages = new Packages(ctx);

@@ -12,6 +12,7 @@ import {
 import { join, resolve } from 'node:path';
 import { restoreState, saveState, stateOwners } from './admin';
 import { balanceOf } from './bank-client';
+import { DCP_LOGIN_PRELOAD, evaluatorEnv } from './dcp-login';
 import { adminTokenFile, dcpEnv, exportLines, runningStack, type StackInfo } from './stack-file';
 import { hasSnapshotCopy, readDevSettings, resetStack } from './seeding';
 
@@ -45,9 +46,10 @@ export function runCommand(dataDir: string, program: string, args: string[]): Pr
     return Promise.resolve(1);
   }
   return new Promise((res) => {
-    const child = spawn(process.execPath, [file, ...args], {
+    // the preload logs dcp-client 5.x in with the default identity (localExec, dcp/worker need it)
+    const child = spawn(process.execPath, ['--require', DCP_LOGIN_PRELOAD, file, ...args], {
       stdio: 'inherit',
-      env: { ...process.env, ...dcpEnv(info) },
+      env: { ...process.env, ...dcpEnv(info), ...evaluatorEnv(info) },
     });
     const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
     process.on('SIGINT', forward('SIGINT'));

@@ -12,6 +12,8 @@ export const stackInfoSchema = z.object({
   homeDir: z.string(),
   /** base URL (trailing slash) of every started service */
   urls: z.record(z.string(), z.string()),
+  /** where the worker's evaluator listens (DCP's evaluator line protocol, not HTTP) */
+  evaluator: z.string().optional(),
   /** each service process as `up` supervises it: pid, restarts after unexpected exits, state */
   processes: z
     .record(

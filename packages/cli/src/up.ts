@@ -7,8 +7,9 @@ import type { UpArgs } from './args';
 import { balanceOf } from './bank-client';
 import { type DevSettings, devSettingsFile, needsSeed, seed } from './seeding';
 import { ensureBuilt } from './build';
+import { evaluatorEnv, nodeOptionsWithLogin } from './dcp-login';
 import { type DevAccount, devAccounts, resourceDirOf, writeDevKeystores } from './identities';
-import { type Running, specs, stopAll, tail, waitReady } from './stack';
+import { type Running, specs, stopAll, tail, urlOf, waitReady } from './stack';
 import { SupervisedService } from './supervise';
 import {
   adminTokenFile,
@@ -89,6 +90,7 @@ export async function up(o: UpOptions): Promise<number> {
     resourceDir,
     homeDir,
     urls: Object.fromEntries(list.map((s) => [s.name, s.url])),
+    ...(o.services.includes('worker') ? { evaluator: urlOf(o.host, o.ports.evaluator) } : {}),
   };
   // restart counts and states for `dcp-emu status`, once the stack is published
   const changed = () => {
@@ -176,7 +178,14 @@ function runExec(
   return new Promise<number>((resolve) => {
     const child = spawn(exec.command, exec.args, {
       stdio: 'inherit',
-      env: { ...process.env, ...env, DCP_EMU_DATA_DIR: info.dataDir },
+      env: {
+        ...process.env,
+        ...env,
+        DCP_EMU_DATA_DIR: info.dataDir,
+        // node programs it starts get the dcp-client login preload and the stack's evaluator (dcp-login.ts)
+        NODE_OPTIONS: nodeOptionsWithLogin(process.env.NODE_OPTIONS),
+        ...evaluatorEnv(info),
+      },
     });
     // if we are stopped first (Ctrl-C, a CI timeout), the command goes with us
     const stopChild = () => {

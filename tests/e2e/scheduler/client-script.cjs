@@ -132,9 +132,8 @@ init()
       }
       case 'localexec': {
         // job.localExec(): the client's own worker (dcp-client's node evaluator) computes the slices.
-        // Its supervisor signs with identity.get(), which in 5.6.1 needs an identity session: log in
-        // with the default identity (~/.dcp/id.keystore) as a node program has to, whatever the scheduler
-        await require('dcp/identity').login();
+        // A plain call: in 5.6.1 its supervisor signs with identity.get(), which needs an identity
+        // session — `dcp-emu run` preloads packages/cli/preload/dcp-login.cjs, which logs in after init().
         job = compute.for(
           [1, 2, 3, 4],
           (x, a) => {
@@ -144,6 +143,40 @@ init()
           [10],
         );
         break;
+      }
+      case 'resultstorage': {
+        // job.setResultStorage(url, params): workers POST each result to STORAGE_URL
+        job = compute.for([1, 2, 3], (x) => {
+          progress(1);
+          return { x, square: x * x };
+        });
+        job.setResultStorage(new URL(process.env.STORAGE_URL), { token: 'secret-token' });
+        break;
+      }
+      case 'reconnect': {
+        // a second process, for the job JOB_ID another one deployed: what dcp-client offers
+        const id = process.env.JOB_ID;
+        try {
+          out({ resumed: (await compute.resume(id)).id });
+        } catch (error) {
+          out({ resumeError: error.message });
+        }
+        try {
+          out({ info: await compute.getJobInfo(id) });
+        } catch (error) {
+          out({ infoError: error.message });
+        }
+        try {
+          const handle = new compute.Job((x) => x);
+          handle.id = id;
+          await handle.results.fetch();
+          out({ fetched: handle.results.values() });
+        } catch (error) {
+          out({ fetchError: error.message });
+        }
+        out({ done: [] });
+        process.exit(0);
+        return;
       }
       default:
         throw new Error(`unknown mode ${mode}`);

@@ -15,6 +15,8 @@ export function dcpClientConfig(
   const services: Record<string, { location: URL }> = {};
   for (const [name, location] of Object.entries(locations))
     if (name !== 'packageManager') services[name] = { location };
+  // the signed-POST database API (compute.getJobInfo, managed workers): apps/scheduler/src/jnu
+  services.jnu = { location: new URL('/jnu/', base) };
   const packageManager =
     locations.packageManager ??
     new URL(generation === 4 ? '/v4/package-manager/' : '/package-manager/', base);

@@ -35,6 +35,7 @@ import { SCHEDULER_CONTEXT, type SchedulerContext } from '../context';
 import { SCHEDULER_CORE, SchedulerCore } from '../core';
 import { EventRouter } from '../events/event-router';
 import { InspectController } from '../inspect/inspect.controller';
+import { JnuController } from '../jnu/jnu.controller';
 import { DcpBank } from '../escrow/dcp-bank';
 import { Escrow, type JobMoney, NoEscrow } from '../escrow/escrow';
 import { EscrowStore } from '../escrow/escrow-store';
@@ -157,7 +158,7 @@ export class DcpModule {
   static forRoot(config: SchedulerConfig, overrides: { clock?: Clock; bank?: BankPort } = {}): DynamicModule {
     return {
       module: DcpModule,
-      controllers: [DcpConfigController, InspectController, ModulesController],
+      controllers: [DcpConfigController, InspectController, ModulesController, JnuController],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },

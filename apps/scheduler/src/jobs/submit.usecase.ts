@@ -5,6 +5,7 @@ import type { SchedulerContext } from '../context';
 import type { SubmitAuthorization } from '../ports/bank.port';
 import type { JobOptions, NewJob } from '../state/job-store';
 import { parseArguments, parseRange, rangeLength, storeUrlInput } from './job-input';
+import { resultStorageFields, resultStorageOf } from './result-storage';
 
 const strings = z.array(z.string()).optional();
 
@@ -34,6 +35,7 @@ export const submitSchema = z
     marshaledDataValues: z.unknown().optional(),
     worktime: z.object({ name: z.string(), version: z.string().optional() }).loose().optional(),
     marshaledArguments: z.unknown().optional(),
+    ...resultStorageFields,
   })
   .loose();
 export type SubmitData = z.infer<typeof submitSchema>;
@@ -130,6 +132,7 @@ export class SubmitJob {
     }
 
     const flags = requirementsFlags(data.requirements);
+    const resultStorage = resultStorageOf(data);
     const options: JobOptions = {
       dependencies: data.dependencies ?? [],
       requirePath: data.requirePath ?? [],
@@ -141,6 +144,7 @@ export class SubmitJob {
       // No compute group until the client's addJobToGroups says which (dcp-client sends it right after
       // submit, public by default): a private job's slices must not reach public workers meanwhile.
       groups: [],
+      ...(resultStorage ? { resultStorage } : {}),
     };
     const job: NewJob = {
       id,
@@ -184,6 +188,7 @@ export class SubmitJob {
         inputKind,
         slices: stored.sliceCount,
         localExec: options.localExec,
+        ...(resultStorage ? { resultStorage: resultStorage.location } : {}),
       },
       'job submitted',
     );

@@ -1,7 +1,8 @@
 import { DcpError, DcpErrorCode } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
-import { parseSimpleRange, rangeLength, rangeValue, resultDataUri } from '../jobs/job-input';
+import { parseSimpleRange, rangeLength, rangeValue } from '../jobs/job-input';
+import { resultUri } from '../jobs/result-storage';
 import { ownedJob } from '../jobs/owned-job';
 
 export const fetchResultSchema = z
@@ -41,7 +42,7 @@ export class FetchResult {
         if (s.status === 'done' && s.result)
           out.push({
             slice: s.sliceNumber,
-            value: encodeURIComponent(resultDataUri(s.result, job.generation)),
+            value: encodeURIComponent(resultUri(s.result, job.generation, job.options.resultStorage)),
           });
     }
     if (!out.length) throw new DcpError(DcpErrorCode.ENOENT, `no results yet for ${job.id}`);

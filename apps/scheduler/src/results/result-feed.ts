@@ -1,6 +1,6 @@
-import type { Generation } from '@dcp-emu/protocol/node';
 import type { SchedulerContext } from '../context';
-import { resultDataUri } from '../jobs/job-input';
+import { resultUri } from '../jobs/result-storage';
+import type { JobRecord } from '../state/job-store';
 
 /** Slice numbers remembered per job while their `result` event is not taken; beyond this, "replay all". */
 const MAX_UNTAKEN = 100_000;
@@ -29,11 +29,12 @@ export class ResultFeed {
   }
 
   /** A result was accepted (and committed): push it to the job's subscribers, remember it until taken. */
-  push(jobId: string, generation: Generation, sliceNumber: number, result: Value): void {
+  push(job: JobRecord, sliceNumber: number, result: Value): void {
+    const jobId = job.id;
     const set = this.#untakenSet(jobId);
     set?.add(sliceNumber);
     void this.ctx.events
-      .emitTracked(jobId, 'result', this.#fields(sliceNumber, result, generation))
+      .emitTracked(jobId, 'result', this.#fields(job, sliceNumber, result))
       .then((taken) => {
         if (taken) this.#untaken.get(jobId)?.delete(sliceNumber);
       });
@@ -55,8 +56,12 @@ export class ResultFeed {
     return set;
   }
 
-  #fields(sliceNumber: number, result: Value, generation: Generation): Record<string, unknown> {
-    return { sliceNumber, result: { request: 'main', result: resultDataUri(result, generation) } };
+  /** The event as dcp-client reads it: a data: URI of the value, or where the job's result storage keeps it. */
+  #fields(job: JobRecord, sliceNumber: number, result: Value): Record<string, unknown> {
+    return {
+      sliceNumber,
+      result: { request: 'main', result: resultUri(result, job.generation, job.options.resultStorage) },
+    };
   }
 
   async #replay(
@@ -86,7 +91,7 @@ export class ResultFeed {
         const pushes = slices
           .filter((s) => s.status === 'done' && s.result)
           .map(async (s) => {
-            if (await deliver(this.#fields(s.sliceNumber, s.result!, job.generation))) {
+            if (await deliver(this.#fields(job, s.sliceNumber, s.result!))) {
               taken++;
               this.#untaken.get(jobId)?.delete(s.sliceNumber);
             }

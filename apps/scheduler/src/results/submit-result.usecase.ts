@@ -142,7 +142,7 @@ export class SubmitResult {
       if (!job) continue;
       items.forEach((w, i) => {
         if (w.jobId !== jobId || outcomes[i] !== 'accepted') return;
-        this.feed.push(jobId, job.generation, w.sliceNumber, w.result);
+        this.feed.push(job, w.sliceNumber, w.result);
       });
       this.lifecycle.statusEvent(job);
       if (errored.has(jobId) && (await this.lifecycle.checkErrors(job, DcpErrorCode.EUNCAUGHT))) continue;

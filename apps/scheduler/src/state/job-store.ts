@@ -1,6 +1,7 @@
 import type { PrismaDb } from '@dcp-emu/db';
 import type { Generation } from '@dcp-emu/protocol/node';
 import type { JobArgument, RangeSpec } from '../jobs/job-input';
+import type { ResultStorage } from '../jobs/result-storage';
 import type { Journal, JobRow } from './journal';
 import { OwedPayments } from './owed-payments';
 import { SliceTracker } from './slice-tracker';
@@ -17,6 +18,8 @@ export interface JobOptions {
   useStrict: boolean;
   /** compute groups the job runs in (join keys; 'public' by default) */
   groups: string[];
+  /** `job.setResultStorage(url, params)`: workers POST results there (jobs/result-storage.ts) */
+  resultStorage?: ResultStorage;
 }
 
 export interface JobPublic {

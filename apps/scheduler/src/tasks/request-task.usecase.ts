@@ -2,10 +2,11 @@ import type { DcpSession, Generation } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import { argumentUri, datumUri } from '../jobs/job-input';
+import { sliceStorageFields } from '../jobs/result-storage';
 import type { TaskAuthorizations } from '../results/authorization';
 import type { JobRecord, LeasedSlice } from '../state/job-store';
 import type { LeaseKeeper } from './lease-keeper';
-import { needsRegistryScan, privateKeys, verifiedGroups } from '../groups/membership';
+import { groupOpaqueId, needsRegistryScan, privateKeys, verifiedGroups } from '../groups/membership';
 import { meetsRequirements, paysMinimumWage, sandboxRequirements, taskSize } from './matching';
 
 const ids = z.array(z.string()).nullish();
@@ -146,7 +147,7 @@ export class RequestTask {
         isEstimationSlice: false,
         isLongSlice: false,
         cotaskCount: 0,
-        resultStorageType: 'values',
+        ...sliceStorageFields(job.options.resultStorage),
       }));
     }
     const auth = { workerId, authSlices, schedulerId, jobCommissions: {} };
@@ -174,7 +175,15 @@ export class RequestTask {
       modulePath: [],
       worktime:
         generation === 4 ? { name: job.options.worktime.name, version: '1.0.0' } : job.options.worktime,
-      public: job.public,
+      // workers read public.computeGroups[0]?.opaqueId (e.g. to check a result storage's origin)
+      public: {
+        ...job.public,
+        computeGroups: job.options.groups.map((g) => ({
+          opaqueId: groupOpaqueId(g),
+          name: g,
+          description: '',
+        })),
+      },
       metrics: jobMetrics(job),
       useStrict: job.options.useStrict,
       workerConsole: job.options.workerConsole,

@@ -180,7 +180,7 @@ describe('dcp-emu-evaluator under dcp-client 4.4.x standaloneWorker (dcp-worker 
     const answer = await info.getEvaluatorInformation({ hostname: '127.0.0.1', port: ev.port });
     expect(answer).toEqual({
       webgpu: { enabled: false },
-      worktimes: [{ name: 'map-basic', versions: ['1.0.0'] }],
+      worktimes: [{ name: 'map-basic', version: '1.0.0', versions: ['1.0.0'] }],
     });
   });
 

@@ -555,7 +555,9 @@
 
   /* ---- describe / requirements ---------------------------------------------------------------- */
   function worktimes() {
-    return [{ name: 'map-basic', versions: ['1.0.0'] }];
+    // `version`: what dcp-client 5.x's supervisor matches a job's worktime range against (its own
+    // sandbox reports `{name, version}`); `versions` for readers of the older shape
+    return [{ name: 'map-basic', version: '1.0.0', versions: ['1.0.0'] }];
   }
 
   function capabilities() {
