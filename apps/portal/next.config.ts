@@ -12,7 +12,7 @@ const workspaceSources: Record<string, string> = {
   '@dcp-emu/service-kit': 'packages/service-kit/src/index.ts',
   '@dcp-emu/db': 'packages/db/src/index.ts',
   '@dcp-emu/protocol': 'packages/protocol/src/index.ts',
-  '@dcp-emu/worker/browser': 'apps/worker/src/browser.ts',
+  '@dcp-emu/worker-core': 'packages/worker-core/src/index.ts',
 };
 
 const nextConfig: NextConfig = {

@@ -26,7 +26,7 @@ import {
   writePeerFile,
 } from '@dcp-emu/testing';
 import { discoverScheduler, Supervisor } from '../../apps/worker/src/supervisor';
-import { freePort, startEvaluatorAt } from '../../apps/worker/src/supervisor/test-support';
+import { freePort, startEvaluatorAt } from '../../apps/worker/test-support';
 
 const slices = Number(process.argv[2] ?? 2000);
 const sandboxes = Number(process.argv[3] ?? 2);

@@ -1,7 +1,7 @@
 /**
  * Worker figures (printed, never asserted): the supervisor's per-slice overhead around the work
  * function, through real parts — a dcp-emu-evaluator process on loopback TCP and a DCPv5 scheduler
- * double (apps/worker/src/supervisor/test-support.ts) answering requestTask@3 / status / result.
+ * double (packages/worker-core/test-support) answering requestTask@3 / status / result.
  *
  *   - cold start: supervisor start → first result (evaluator describe, assign, requestTask)
  *   - per slice: wall time per accepted result with a trivial work function, and the same minus
@@ -15,11 +15,7 @@
  */
 import { Identity } from '@dcp-emu/protocol/node';
 import { discoverScheduler, Supervisor } from '../../apps/worker/src/supervisor';
-import {
-  freePort,
-  startEvaluatorAt,
-  startTestScheduler,
-} from '../../apps/worker/src/supervisor/test-support';
+import { freePort, startEvaluatorAt, startTestScheduler } from '../../apps/worker/test-support';
 
 const slices = Number(process.argv[2] ?? 300);
 const parallel = Number(process.argv[3] ?? 4);

@@ -4,11 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Identity } from '@dcp-emu/protocol/node';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  startTestScheduler,
-  type TestScheduler,
-} from '../../../apps/worker/src/supervisor/test-support';
+import { freePort, startTestScheduler, type TestScheduler } from '../../../apps/worker/test-support';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(ROOT, 'apps/worker/bin/dcp-emu-worker.js');

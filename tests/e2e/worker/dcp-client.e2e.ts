@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Identity, writeClientKeystores } from '@dcp-emu/protocol/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../apps/worker/src/supervisor/test-support';
+import { freePort } from '../../../apps/worker/test-support';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DCP_CLIENT = join(ROOT, 'node_modules/dcp-client');

@@ -1,6 +1,6 @@
 import { Identity } from '@dcp-emu/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestScheduler, type TestScheduler } from '../../../worker/src/supervisor/test-support';
+import { startTestScheduler, type TestScheduler } from '@dcp-emu/worker-core/test-support';
 import { BrowserWorker, type BrowserWorkerStatus, randomWorkerId } from './browser-worker';
 import { sandboxScript } from './sandbox-sources';
 import { VmWorker } from './vm-worker.fixture';

@@ -5,7 +5,7 @@ import {
   type SandboxFactory,
   type SliceView,
   SupervisorCore,
-} from '@dcp-emu/worker/browser';
+} from '@dcp-emu/worker-core';
 
 export type WorkerPhase = 'idle' | 'starting' | 'working' | 'stopping' | 'stopped' | 'failed';
 
@@ -67,7 +67,7 @@ export function randomWorkerId(): string {
 }
 
 /**
- * The DCP worker of a browser page: our supervisor core (`@dcp-emu/worker/browser`) speaking DCPv5
+ * The DCP worker of a browser page: our supervisor core (`@dcp-emu/worker-core`) speaking DCPv5
  * to the scheduler from the page, with an identity made here and never sent anywhere, earning into
  * the chosen bank account, its sandboxes supplied by the caller (Web Workers). It keeps a status
  * snapshot for the UI and tells subscribers after every change.

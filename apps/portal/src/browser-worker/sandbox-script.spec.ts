@@ -1,4 +1,4 @@
-import { LineSandbox, type SandboxHost } from '@dcp-emu/worker/browser';
+import { LineSandbox, type SandboxHost } from '@dcp-emu/worker-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findRepoRoot, sandboxScript } from './sandbox-sources';
 import { VmWorker } from './vm-worker.fixture';

@@ -1,4 +1,4 @@
-import { type LineChannel, LineSandbox, type SandboxFactory } from '@dcp-emu/worker/browser';
+import { type LineChannel, LineSandbox, type SandboxFactory } from '@dcp-emu/worker-core';
 
 /** The part of a Web Worker a channel uses (so specs can put another line peer behind it). */
 export interface WorkerLike {

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export { type DiscoveredScheduler, discoverScheduler } from './scheduler-config';
+export { type DiscoveredScheduler, discoverScheduler } from '@dcp-emu/worker-core';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 

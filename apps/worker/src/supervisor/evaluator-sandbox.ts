@@ -6,7 +6,7 @@ import {
   LineSandbox,
   type SandboxHost,
   type SandboxTimeouts,
-} from './line-sandbox';
+} from '@dcp-emu/worker-core';
 
 export {
   type AssignJob,
@@ -20,7 +20,7 @@ export {
   type SandboxHost,
   type SandboxTimeouts,
   type SliceOutcome,
-} from './line-sandbox';
+} from '@dcp-emu/worker-core';
 
 /** A TCP connection to an evaluator as a line channel (newline-framed UTF-8, §5.2). */
 export function socketChannel(socket: Socket): LineChannel {

@@ -1,25 +1,39 @@
+/**
+ * The Node side of our worker's supervisor: `Supervisor` (the `@dcp-emu/worker-core` supervisor with
+ * sandboxes in an evaluator over TCP), `EvaluatorSandbox`/`socketChannel`, `loadOrCreateWorkerId`;
+ * and, for the CLI, dashboard and service, everything of `@dcp-emu/worker-core` they use.
+ */
 export {
   type Artifact,
   ArtifactFetcher,
+  type ComputeGroupCredentials,
+  capabilityBits,
+  type DcpTraffic,
+  type DiscoveredScheduler,
+  discoverScheduler,
+  eh1,
   type FetchPurpose,
   guardedFetch,
   type HttpFetch,
   isLocalHost,
+  joinHashOf,
+  type MinimumWage,
   OriginPolicy,
   type OriginPolicyOptions,
+  parseComputeGroup,
   type Refusal,
   type ResolveHost,
   refusalMessage,
+  type ServiceLocations,
+  type SliceMetrics,
+  type SliceState,
+  type SliceView,
+  SupervisorCore,
+  type SupervisorCoreOptions,
   stackServices,
-} from './artifacts';
-export {
-  type ComputeGroupCredentials,
-  eh1,
-  joinHashOf,
-  parseComputeGroup,
   workerComputeGroups,
-} from './compute-groups';
-export { type DiscoveredScheduler, discoverScheduler, loadOrCreateWorkerId } from './discovery';
+} from '@dcp-emu/worker-core';
+export { loadOrCreateWorkerId } from './discovery';
 export {
   type AssignJob,
   defaultSandboxTimeouts,
@@ -35,15 +49,4 @@ export {
   type SliceOutcome,
   socketChannel,
 } from './evaluator-sandbox';
-export {
-  capabilityBits,
-  type MinimumWage,
-  type ServiceLocations,
-  type SliceMetrics,
-  type SliceState,
-  type SliceView,
-  Supervisor,
-  SupervisorCore,
-  type SupervisorCoreOptions,
-  type SupervisorOptions,
-} from './supervisor';
+export { Supervisor, type SupervisorOptions } from './supervisor';

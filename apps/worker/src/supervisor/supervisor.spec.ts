@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Identity } from '@dcp-emu/protocol/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eh1 } from './compute-groups';
+import { eh1 } from '@dcp-emu/worker-core';
 import { discoverScheduler, loadOrCreateWorkerId } from './discovery';
 import { Supervisor, type SupervisorOptions } from './supervisor';
 import {
@@ -12,7 +12,7 @@ import {
   startTestScheduler,
   type TestEvaluator,
   type TestScheduler,
-} from './test-support';
+} from '../../test-support';
 
 const payee = Identity.random().address;
 

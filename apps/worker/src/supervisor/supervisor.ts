@@ -1,17 +1,6 @@
 import { lookup } from 'node:dns/promises';
+import { SupervisorCore, type SupervisorCoreOptions } from '@dcp-emu/worker-core';
 import { EvaluatorSandbox } from './evaluator-sandbox';
-import { SupervisorCore, type SupervisorCoreOptions } from './supervisor-core';
-
-export {
-  capabilityBits,
-  type MinimumWage,
-  type ServiceLocations,
-  type SliceMetrics,
-  type SliceState,
-  type SliceView,
-  SupervisorCore,
-  type SupervisorCoreOptions,
-} from './supervisor-core';
 
 export interface SupervisorOptions extends Omit<SupervisorCoreOptions, 'sandboxes'> {
   /** the evaluator's TCP address: one connection per sandbox (`dcp-emu-evaluator`, DCP's evaluator-node) */

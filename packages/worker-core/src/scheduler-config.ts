@@ -1,5 +1,5 @@
 import { DcpError, DcpErrorCode, defaultServicePath, parseKvin } from '@dcp-emu/protocol';
-import type { ServiceLocations } from './supervisor-core';
+import type { ServiceLocations } from './options';
 
 export interface DiscoveredScheduler {
   services: ServiceLocations;

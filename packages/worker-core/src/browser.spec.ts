@@ -3,13 +3,13 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 /**
- * `@dcp-emu/worker/browser` is what the portal's browser worker bundles: it must pull in no
+ * `@dcp-emu/worker-core` is what the portal's browser worker bundles: it must pull in no
  * Node-only module (the TCP evaluator sandbox, keystores, fs) and still carry the supervisor core.
  */
-describe('browser entry of @dcp-emu/worker', () => {
+describe('browser entry of @dcp-emu/worker-core', () => {
   it('bundles for the browser platform without Node modules', async () => {
     const result = await build({
-      entryPoints: [join(__dirname, 'browser.ts')],
+      entryPoints: [join(__dirname, 'index.ts')],
       bundle: true,
       platform: 'browser',
       format: 'esm',
@@ -19,8 +19,8 @@ describe('browser entry of @dcp-emu/worker', () => {
       conditions: ['source'],
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.some((i) => i.endsWith('supervisor/supervisor-core.ts'))).toBe(true);
-    expect(inputs.some((i) => i.endsWith('supervisor/line-sandbox.ts'))).toBe(true);
+    expect(inputs.some((i) => i.endsWith('worker-core/src/supervisor-core.ts'))).toBe(true);
+    expect(inputs.some((i) => i.endsWith('worker-core/src/line-sandbox.ts'))).toBe(true);
     expect(inputs.some((i) => i.includes('socket.io-client'))).toBe(true);
     for (const forbidden of [
       /^node:/,

@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
-import { join } from 'node:path';
 import { z } from 'zod';
 import {
   attachDcpTarget,
@@ -396,56 +394,4 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-export interface TestEvaluator {
-  child: ChildProcess;
-  port: number;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** dcp-emu-evaluator (from the TypeScript sources) on a given port; resolves once it listens. */
-export async function startEvaluatorAt(port: number, timeoutMs = 30_000): Promise<TestEvaluator> {
-  const cli = join(__dirname, '..', 'evaluator', 'cli.ts');
-  const child = spawn(
-    process.execPath,
-    ['--no-node-snapshot', '--import', 'tsx', cli, '-p', String(port), '-H', '127.0.0.1'],
-    {
-      cwd: join(__dirname, '..', '..'),
-      env: { ...process.env, DCP_EMU_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`evaluator did not start:\n${out}`)), timeoutMs);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('evaluator listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`evaluator exited with ${code}:\n${out}`));
-    });
-  });
-  return {
-    child,
-    port,
-    output: () => out,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      }),
-  };
 }
