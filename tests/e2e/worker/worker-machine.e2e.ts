@@ -30,7 +30,7 @@ import {
   unprivileged,
 } from '@dcp-emu/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestScheduler, type TestScheduler } from '../../../apps/worker/src/supervisor/test-support';
+import { startTestScheduler, type TestScheduler } from '../../../apps/worker/test-support';
 
 const WORKER = join(ROOT, 'apps/worker/bin/dcp-emu-worker.js');
 const MANAGER = join(ROOT, 'apps/worker/bin/dcp-emu-evaluator-manager.js');
