@@ -1,6 +1,7 @@
 import { DcpError, DcpErrorCode } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
+import { toModuleDeclare } from './module-source';
 
 export const deployPackageSchema = z
   .object({
@@ -38,8 +39,10 @@ export class Packages {
 
   constructor(private readonly ctx: SchedulerContext) {}
 
-  source(name: string, module: string): Promise<string | undefined> {
-    return this.ctx.packages.source(name, moduleKey(module));
+  /** A module's source as sandboxes load it (CommonJS wrapped in `module.declare`, see module-source.ts). */
+  async source(name: string, module: string): Promise<string | undefined> {
+    const source = await this.ctx.packages.source(name, moduleKey(module));
+    return source === undefined ? undefined : toModuleDeclare(source);
   }
 
   async deploy(
@@ -93,7 +96,8 @@ export class Packages {
   ): Promise<Record<string, Record<string, string>>> {
     const out: Record<string, Record<string, string>> = {};
     for (const id of data.modules) {
-      const slash = id.lastIndexOf('/');
+      // `<package>/<module>`; the module may be in a folder of the package (`pkg/lib/util`)
+      const slash = id.indexOf('/');
       if (slash <= 0) throw new DcpError(DcpErrorCode.ENOENT, `module ${id} is not <package>/<module>`);
       const name = id.slice(0, slash);
       const module = moduleKey(id.slice(slash + 1));

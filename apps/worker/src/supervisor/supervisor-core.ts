@@ -667,6 +667,13 @@ export class SupervisorCore extends Emitter<SupervisorEvents> {
       }
       this.#finish(slice);
       this.#log('warn', `job ${job.name}: assign failed: ${(e as Error).message}`);
+      // as dcp-worker's directJobError: the client learns why (a module that does not load, …)
+      this.#workEmit(slice, 'error', {
+        name: 'Error',
+        message: `Failed to assign job ${job.id} to sandbox: ${(e as Error).message}`,
+        code: errorCode(e, DcpErrorCode.ESANDBOX),
+        timestamp: new Date().toISOString(),
+      });
       void this.#sendReturn(
         job.id,
         slice.authorizationMessage,
