@@ -43,6 +43,7 @@ import { type Clock, systemClock } from '../ports/clock';
 import { openSchedulerState } from '../state/open-state';
 import { dcpClientConfig } from './dcp-config';
 import { registerDcpServices } from './dcp-services';
+import { WebClientController } from '../web/web-client.controller';
 
 export const SCHEDULER_CONFIG = Symbol('SCHEDULER_CONFIG');
 export const IDENTITY = Symbol('IDENTITY');
@@ -157,7 +158,7 @@ export class DcpModule {
   static forRoot(config: SchedulerConfig, overrides: { clock?: Clock; bank?: BankPort } = {}): DynamicModule {
     return {
       module: DcpModule,
-      controllers: [DcpConfigController, InspectController, ModulesController],
+      controllers: [DcpConfigController, InspectController, ModulesController, WebClientController],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },
