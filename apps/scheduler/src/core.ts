@@ -8,6 +8,7 @@ import { GroupAdmin } from './groups/group-admin.usecase';
 import { JobLifecycle } from './jobs/job-lifecycle';
 import { SubmitJob } from './jobs/submit.usecase';
 import { Packages } from './modules/packages.usecase';
+import { SendSchedMsg } from './schedmsg/send-schedmsg.usecase';
 import { JobReports } from './pheme/job-report.usecase';
 import { TaskAuthorizations } from './results/authorization';
 import { FetchResult } from './results/fetch-result.usecase';
@@ -33,6 +34,7 @@ export class SchedulerCore {
   readonly workEmit: WorkEmit;
   readonly reports: JobReports;
   readonly packages: Packages;
+  readonly sendSchedMsg: SendSchedMsg;
   readonly groupAdmin: GroupAdmin;
   readonly authorizations: TaskAuthorizations;
   readonly abandoned: AbandonedJobs;
@@ -54,6 +56,7 @@ export class SchedulerCore {
     this.workEmit = new WorkEmit(ctx, this.lifecycle);
     this.reports = new JobReports(ctx);
     this.packages = new Packages(ctx);
+    this.sendSchedMsg = new SendSchedMsg(ctx);
     this.groupAdmin = new GroupAdmin(ctx);
     this.abandoned = new AbandonedJobs(ctx, this.lifecycle, ctx.tuning.localExecAbandonMs);
   }

@@ -20,6 +20,7 @@ import { closeJobSchema } from '../jobs/close-job.usecase';
 import { submitSchema } from '../jobs/submit.usecase';
 import { deployPackageSchema, fetchModuleUrlSchema, listModulesSchema } from '../modules/packages.usecase';
 import { jobReportSchema, listJobsSchema } from '../pheme/job-report.usecase';
+import { sendSchedMsgSchema } from '../schedmsg/send-schedmsg.usecase';
 import { fetchResultSchema } from '../results/fetch-result.usecase';
 import { resultSchema } from '../results/submit-result.usecase';
 import { workEmitSchema } from '../results/work-emit.usecase';
@@ -152,6 +153,11 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
         operation: 'workEmit',
         schema: workEmitSchema,
         handler: (data) => core.workEmit.execute(data),
+      })
+      .register({
+        operation: 'sendSchedMsg',
+        schema: sendSchedMsgSchema,
+        handler: (data, ctx) => core.sendSchedMsg.execute(data, ctx.peer),
       }),
   );
 

@@ -65,6 +65,7 @@ export class DcpServer implements OnApplicationBootstrap, BeforeApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     registerDcpServices(this.target, this.core);
+    this.core.sendSchedMsg.admins = this.config.schedMsgAdmins ?? [];
     const server = this.http.httpAdapter.getHttpServer() as Server;
     // one socket.io server per service path and generation, each listening on the http server
     server.setMaxListeners(Math.max(server.getMaxListeners(), 64));
