@@ -3,6 +3,7 @@
  * `require()` packages published with dcp-util's `publish package`. Only the documented Compute API
  * of the unmodified dcp-client given by DCP_CLIENT_DIR. Prints `OUT {json}` lines. Mode = argv[2]:
  *   use      CommonJS and BravoJS modules, nested relative requires, a module requiring another package
+ *   local    the same job with job.localExec(): dcp-client's own sandbox (BravoJS) loads the modules
  *   broken   a module that does not load (SyntaxError): the client must get an `error` event
  *   missing  a module nobody published: the client must get an `error` event
  * For broken/missing the job is cancelled once the error event arrived (or after ERROR_WAIT_MS).
@@ -15,7 +16,8 @@ init()
   .then(async () => {
     const compute = require('dcp/compute');
     let job;
-    if (mode === 'use') {
+    if (mode === 'local') await require('dcp/identity').login(); // 5.6.1's local supervisor signs with it
+    if (mode === 'use' || mode === 'local') {
       job = compute.for([1, 2, 3], (x) => {
         progress(1);
         const { square } = require('dcp-emu-cjs/square');
@@ -44,14 +46,14 @@ init()
     };
     job.on('error', (ev) => {
       out({ errorEvent: { message: String(ev.message), code: ev.code, slice: ev.sliceNumber } });
-      if (mode !== 'use') cancel('module error seen');
+      if (mode === 'broken' || mode === 'missing') cancel('module error seen');
     });
-    if (mode !== 'use')
+    if (mode === 'broken' || mode === 'missing')
       job.on('accepted', () =>
         setTimeout(() => cancel('no error event'), Number(process.env.ERROR_WAIT_MS || 60000)).unref(),
       );
     try {
-      const r = await job.exec(compute.marketRate);
+      const r = mode === 'local' ? await job.localExec(1) : await job.exec(compute.marketRate);
       out({ done: Array.from(r).map((v) => (v instanceof Error ? { error: v.message } : v)) });
     } catch (error) {
       out({ failed: String(error?.message ?? error), code: error?.code });

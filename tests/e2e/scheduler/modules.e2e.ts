@@ -97,8 +97,8 @@ describe('job.requires modules', () => {
     ]);
   }
 
-  async function computes(): Promise<void> {
-    const out = await finished(run('use'));
+  async function computes(mode = 'use'): Promise<void> {
+    const out = await finished(run(mode));
     expect(out.find((o) => 'done' in o)?.done, JSON.stringify(out)).toEqual([
       { square: 101, cube: 1 },
       { square: 104, cube: 8 },
@@ -118,6 +118,10 @@ describe('job.requires modules', () => {
     ).toBeTruthy();
   }
 
+  it("runs them in dcp-client's own sandbox too (job.localExec: its BravoJS loads what we serve)", async () => {
+    await computes('local');
+  }, 180_000);
+
   describe('in our worker', () => {
     let worker: Proc;
     let workerDir: string;
@@ -130,7 +134,7 @@ describe('job.requires modules', () => {
       cleanup(workerDir);
     });
 
-    it('runs CommonJS and BravoJS modules with nested requires', computes, 180_000);
+    it('runs CommonJS and BravoJS modules with nested requires', () => computes(), 180_000);
     it('a module that does not load reaches the client as an error event', async () => {
       await reportsError('broken', /SyntaxError/);
     }, 180_000);
@@ -152,7 +156,7 @@ describe('job.requires modules', () => {
       cleanup(worker?.home);
     });
 
-    it('runs CommonJS and BravoJS modules with nested requires', computes, 180_000);
+    it('runs CommonJS and BravoJS modules with nested requires', () => computes(), 180_000);
     it('a module that does not load reaches the client as an error event', async () => {
       await reportsError('broken', /SyntaxError/);
     }, 180_000);
