@@ -2,6 +2,7 @@ import type { SchedulerContext } from './context';
 import { AbandonedJobs } from './jobs/abandoned-jobs';
 import { AddJobToGroups } from './jobs/add-job-to-groups.usecase';
 import { AddSliceData } from './jobs/add-slice-data.usecase';
+import { CancelAllJobs } from './jobs/cancel-all-jobs.usecase';
 import { CancelJob } from './jobs/cancel-job.usecase';
 import { CloseJob } from './jobs/close-job.usecase';
 import { GroupAdmin } from './groups/group-admin.usecase';
@@ -25,6 +26,7 @@ export class SchedulerCore {
   readonly submit: SubmitJob;
   readonly addSliceData: AddSliceData;
   readonly cancelJob: CancelJob;
+  readonly cancelAllJobs: CancelAllJobs;
   readonly closeJob: CloseJob;
   readonly addJobToGroups: AddJobToGroups;
   readonly requestTask: RequestTask;
@@ -46,6 +48,7 @@ export class SchedulerCore {
     this.submit = new SubmitJob(ctx);
     this.addSliceData = new AddSliceData(ctx);
     this.cancelJob = new CancelJob(ctx, this.lifecycle);
+    this.cancelAllJobs = new CancelAllJobs(ctx, this.lifecycle);
     this.closeJob = new CloseJob(ctx, this.lifecycle);
     this.addJobToGroups = new AddJobToGroups(ctx);
     this.authorizations = new TaskAuthorizations(ctx.identity);

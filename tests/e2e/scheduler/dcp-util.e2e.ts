@@ -117,31 +117,47 @@ describe('dcp-util bins against the scheduler', () => {
     expect(json(sliceReport.out)).toMatchObject({ totalSlices: 3, completedSlices: 3, queuedSlices: 0 });
   }, 240_000);
 
-  it('job-utility cancelJob cancels a running job of its identity; the client sees it end', async () => {
+  it('job-utility cancelJob and cancelAllJobs cancel running jobs of their identity; the clients see them end', async () => {
     const script = writePeerFile(home, 'client-script.cjs', readFileSync(CLIENT_SCRIPT, 'utf8'));
-    const client = runClient(
-      home,
-      script,
-      {
-        DCP_SCHEDULER_LOCATION: scheduler.url,
-        DCP_CLIENT_DIR: DCP_CLIENT[5],
-        SLICES: '2',
-        SLICE_MS: '600000',
-      },
-      ['slow'],
-    );
+    const slowJob = () =>
+      runClient(
+        home,
+        script,
+        {
+          DCP_SCHEDULER_LOCATION: scheduler.url,
+          DCP_CLIENT_DIR: DCP_CLIENT[5],
+          SLICES: '2',
+          SLICE_MS: '600000',
+        },
+        ['slow'],
+      );
+    const status = async (id: string) => {
+      const res = await fetch(`${scheduler.url}api/jobs/${id}`, { signal: AbortSignal.timeout(30_000) });
+      return ((await res.json()) as { status: string }).status;
+    };
+    const clients = [slowJob()];
     try {
-      const id = (await client.waitFor(/^OUT \{"accepted":"(\w+)"\}/m, 90_000))[1] as string;
+      const id = (await clients[0]?.waitFor(/^OUT \{"accepted":"(\w+)"\}/m, 90_000))?.[1] as string;
       const cancelled = await util('job-utility', ['cancelJob', id, 'util says stop']);
       expect(cancelled.code, cancelled.out).toBe(0);
       expect(cancelled.out).toMatch(/"success": true/);
-      await client.waitFor(/^OUT \{"failed"/m, 90_000);
-      const job = await fetch(`${scheduler.url}api/jobs/${id}`, { signal: AbortSignal.timeout(30_000) });
-      expect(((await job.json()) as { status: string }).status).toBe('cancelled');
+      await clients[0]?.waitFor(/^OUT \{"failed"/m, 90_000);
+      expect(await status(id)).toBe('cancelled');
+
+      // cancelAllJobs: every running job paid from the account (default: the peer's default.keystore)
+      clients.push(slowJob(), slowJob());
+      const ids: string[] = [];
+      for (const c of clients.slice(1))
+        ids.push((await c.waitFor(/^OUT \{"accepted":"(\w+)"\}/m, 90_000))[1] as string);
+      const all = await util('job-utility', ['cancelAllJobs', 'util stops them all', '--json']);
+      expect(all.code, all.out).toBe(0);
+      expect((json(all.out).cancelled as string[]).sort()).toEqual([...ids].sort());
+      for (const c of clients.slice(1)) await c.waitFor(/^OUT \{"failed"/m, 90_000);
+      for (const other of ids) expect(await status(other)).toBe('cancelled');
     } finally {
-      await client.stop('SIGKILL');
+      for (const c of clients) await c.stop('SIGKILL');
     }
-  }, 240_000);
+  }, 300_000);
 
   it('bank-utility shows the balance, transfers, and refuses an overdraft', async () => {
     const account = keystoreAddress(home, 'default');

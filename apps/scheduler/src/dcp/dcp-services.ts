@@ -15,6 +15,7 @@ import {
   removeJobSchema,
 } from '../groups/group-admin.usecase';
 import { addSliceDataSchema } from '../jobs/add-slice-data.usecase';
+import { cancelAllJobsSchema } from '../jobs/cancel-all-jobs.usecase';
 import { cancelJobSchema } from '../jobs/cancel-job.usecase';
 import { closeJobSchema } from '../jobs/close-job.usecase';
 import { submitSchema } from '../jobs/submit.usecase';
@@ -99,6 +100,11 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
         operation: 'cancelJob',
         schema: cancelJobSchema,
         handler: (data, ctx) => core.cancelJob.execute(data, ctx.peer),
+      })
+      .register({
+        operation: 'cancelAllJobs',
+        schema: cancelAllJobsSchema,
+        handler: (data, ctx) => core.cancelAllJobs.execute(data, ctx.peer),
       })
       .register({
         operation: ['fetchJob', 'resumeJob'],
