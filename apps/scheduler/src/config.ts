@@ -43,6 +43,8 @@ export interface SchedulerConfig {
   tuning: TaskTuning;
   /** money: market rate, commission, settlement; jobs are metered only when `bankUrl` is set */
   escrow: EscrowTerms & { enabled: boolean };
+  /** identities (besides the scheduler's own) that may broadcast SchedMsgs (`sendSchedMsg`) */
+  schedMsgAdmins?: string[];
 }
 
 const ms = z.coerce.number().int().min(1);
@@ -79,6 +81,11 @@ const shape = {
   DCP_EMU_SCHEDULER_ESCROW: z.enum(['on', 'off']).default('on'),
   DCP_EMU_SETTLE_MS: ms.default(1_000),
   DCP_EMU_SUBMIT_BANK_TIMEOUT_MS: ms.default(10_000),
+  /** comma-separated addresses that may broadcast SchedMsgs to every worker (dcp-util schedmsg -b) */
+  DCP_EMU_SCHEDMSG_ADMINS: z
+    .string()
+    .regex(/^\s*(0x[0-9a-fA-F]{40}\s*(,\s*0x[0-9a-fA-F]{40}\s*)*)?$/, 'comma-separated 0x addresses')
+    .default(''),
 };
 
 export const defaultTuning: TaskTuning = {
@@ -127,6 +134,9 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
         settleMs: e.DCP_EMU_SETTLE_MS,
         holdTimeoutMs: e.DCP_EMU_SUBMIT_BANK_TIMEOUT_MS,
       },
+      schedMsgAdmins: e.DCP_EMU_SCHEDMSG_ADMINS.split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
     }),
     env,
   );

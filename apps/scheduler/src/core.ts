@@ -3,12 +3,14 @@ import type { SchedulerContext } from './context';
 import { AbandonedJobs } from './jobs/abandoned-jobs';
 import { AddJobToGroups } from './jobs/add-job-to-groups.usecase';
 import { AddSliceData } from './jobs/add-slice-data.usecase';
+import { CancelAllJobs } from './jobs/cancel-all-jobs.usecase';
 import { CancelJob } from './jobs/cancel-job.usecase';
 import { CloseJob } from './jobs/close-job.usecase';
 import { GroupAdmin } from './groups/group-admin.usecase';
 import { JobLifecycle } from './jobs/job-lifecycle';
 import { SubmitJob } from './jobs/submit.usecase';
 import { Packages } from './modules/packages.usecase';
+import { SendSchedMsg } from './schedmsg/send-schedmsg.usecase';
 import { JobReports } from './pheme/job-report.usecase';
 import { TaskAuthorizations } from './results/authorization';
 import { JnuDatabase } from './jnu/jnu.usecase';
@@ -27,6 +29,7 @@ export class SchedulerCore {
   readonly submit: SubmitJob;
   readonly addSliceData: AddSliceData;
   readonly cancelJob: CancelJob;
+  readonly cancelAllJobs: CancelAllJobs;
   readonly closeJob: CloseJob;
   readonly addJobToGroups: AddJobToGroups;
   readonly requestTask: RequestTask;
@@ -37,6 +40,7 @@ export class SchedulerCore {
   readonly workEmit: WorkEmit;
   readonly reports: JobReports;
   readonly packages: Packages;
+  readonly sendSchedMsg: SendSchedMsg;
   readonly groupAdmin: GroupAdmin;
   readonly authorizations: TaskAuthorizations;
   readonly abandoned: AbandonedJobs;
@@ -50,6 +54,7 @@ export class SchedulerCore {
     this.submit = new SubmitJob(ctx);
     this.addSliceData = new AddSliceData(ctx);
     this.cancelJob = new CancelJob(ctx, this.lifecycle);
+    this.cancelAllJobs = new CancelAllJobs(ctx, this.lifecycle);
     this.closeJob = new CloseJob(ctx, this.lifecycle);
     this.addJobToGroups = new AddJobToGroups(ctx);
     this.authorizations = new TaskAuthorizations(ctx.identity);
@@ -62,6 +67,7 @@ export class SchedulerCore {
     this.workEmit = new WorkEmit(ctx, this.lifecycle);
     this.reports = new JobReports(ctx);
     this.packages = new Packages(ctx);
+    this.sendSchedMsg = new SendSchedMsg(ctx);
     this.groupAdmin = new GroupAdmin(ctx);
     this.abandoned = new AbandonedJobs(ctx, this.lifecycle, ctx.tuning.localExecAbandonMs);
   }

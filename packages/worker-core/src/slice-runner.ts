@@ -148,6 +148,13 @@ export class SliceRunner {
         return;
       }
       this.#host.log('warn', `job ${job.name}: assign failed: ${(e as Error).message}`);
+      // as dcp-worker's directJobError: the client learns why (a module that does not load, …)
+      this.#client.workEmit(slice, 'error', {
+        name: 'Error',
+        message: `Failed to assign job ${job.id} to sandbox: ${(e as Error).message}`,
+        code: errorCode(e, DcpErrorCode.ESANDBOX),
+        timestamp: new Date().toISOString(),
+      });
       this.#fail(slice, errorCode(e, DcpErrorCode.ESANDBOX));
       return;
     }

@@ -15,11 +15,13 @@ import {
   removeJobSchema,
 } from '../groups/group-admin.usecase';
 import { addSliceDataSchema } from '../jobs/add-slice-data.usecase';
+import { cancelAllJobsSchema } from '../jobs/cancel-all-jobs.usecase';
 import { cancelJobSchema } from '../jobs/cancel-job.usecase';
 import { closeJobSchema } from '../jobs/close-job.usecase';
 import { submitSchema } from '../jobs/submit.usecase';
 import { deployPackageSchema, fetchModuleUrlSchema, listModulesSchema } from '../modules/packages.usecase';
 import { jobReportSchema, listJobsSchema } from '../pheme/job-report.usecase';
+import { sendSchedMsgSchema } from '../schedmsg/send-schedmsg.usecase';
 import { fetchResultSchema } from '../results/fetch-result.usecase';
 import { resultSchema } from '../results/submit-result.usecase';
 import { workEmitSchema } from '../results/work-emit.usecase';
@@ -100,6 +102,11 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
         handler: (data, ctx) => core.cancelJob.execute(data, ctx.peer),
       })
       .register({
+        operation: 'cancelAllJobs',
+        schema: cancelAllJobsSchema,
+        handler: (data, ctx) => core.cancelAllJobs.execute(data, ctx.peer),
+      })
+      .register({
         operation: ['fetchJob', 'resumeJob'],
         schema: z.object({ job: z.string() }).loose(),
         handler: (data, ctx) => core.reports.jobReport({ job: data.job }, ctx.peer),
@@ -152,6 +159,11 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
         operation: 'workEmit',
         schema: workEmitSchema,
         handler: (data) => core.workEmit.execute(data),
+      })
+      .register({
+        operation: 'sendSchedMsg',
+        schema: sendSchedMsgSchema,
+        handler: (data, ctx) => core.sendSchedMsg.execute(data, ctx.peer),
       }),
   );
 

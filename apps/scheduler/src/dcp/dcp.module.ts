@@ -44,6 +44,7 @@ import { type Clock, systemClock } from '../ports/clock';
 import { openSchedulerState } from '../state/open-state';
 import { dcpClientConfig } from './dcp-config';
 import { registerDcpServices } from './dcp-services';
+import { WebClientController } from '../web/web-client.controller';
 
 export const SCHEDULER_CONFIG = Symbol('SCHEDULER_CONFIG');
 export const IDENTITY = Symbol('IDENTITY');
@@ -65,6 +66,7 @@ export class DcpServer implements OnApplicationBootstrap, BeforeApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     registerDcpServices(this.target, this.core);
+    this.core.sendSchedMsg.admins = this.config.schedMsgAdmins ?? [];
     const server = this.http.httpAdapter.getHttpServer() as Server;
     // one socket.io server per service path and generation, each listening on the http server
     server.setMaxListeners(Math.max(server.getMaxListeners(), 64));
@@ -158,7 +160,13 @@ export class DcpModule {
   static forRoot(config: SchedulerConfig, overrides: { clock?: Clock; bank?: BankPort } = {}): DynamicModule {
     return {
       module: DcpModule,
-      controllers: [DcpConfigController, InspectController, ModulesController, JnuController],
+      controllers: [
+        DcpConfigController,
+        InspectController,
+        ModulesController,
+        JnuController,
+        WebClientController,
+      ],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },

@@ -1,6 +1,7 @@
 import { DcpError, DcpErrorCode } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
+import { staticRequires, toModuleDeclare } from './module-source';
 
 export const deployPackageSchema = z
   .object({
@@ -38,8 +39,10 @@ export class Packages {
 
   constructor(private readonly ctx: SchedulerContext) {}
 
-  source(name: string, module: string): Promise<string | undefined> {
-    return this.ctx.packages.source(name, moduleKey(module));
+  /** A module's source as sandboxes load it (CommonJS wrapped in `module.declare`, see module-source.ts). */
+  async source(name: string, module: string): Promise<string | undefined> {
+    const source = await this.ctx.packages.source(name, moduleKey(module));
+    return source === undefined ? undefined : toModuleDeclare(source);
   }
 
   async deploy(
@@ -88,23 +91,79 @@ export class Packages {
     };
   }
 
+  /**
+   * `fetchModuleURL {modules}`: the URLs of the requested modules and of every module they `require`
+   * with a string literal (relative ones and `pkg/module` ones, transitively), as one module group.
+   * A sandbox asks for its job's dependencies once, before `assigned`; dcp-client's BravoJS never
+   * asks again for what a module requires, so the whole closure has to come in that one answer. A
+   * requested module that does not exist is ENOENT (dcp-worker: ENOMODULE, the job is rejected); a
+   * required one that does not exist is left out (a guarded require may never run; if it does, the
+   * work function gets "Module … is not available").
+   */
   async moduleUrls(
     data: z.infer<typeof fetchModuleUrlSchema>,
   ): Promise<Record<string, Record<string, string>>> {
     const out: Record<string, Record<string, string>> = {};
-    for (const id of data.modules) {
-      const slash = id.lastIndexOf('/');
-      if (slash <= 0) throw new DcpError(DcpErrorCode.ENOENT, `module ${id} is not <package>/<module>`);
-      const name = id.slice(0, slash);
-      const module = moduleKey(id.slice(slash + 1));
-      const source = await this.ctx.packages.source(name, module);
-      if (source === undefined) throw new DcpError(DcpErrorCode.ENOENT, `no module ${id}`);
-      out[name] ??= {};
-      out[name][module] = new URL(
-        `modules/${encodeURIComponent(name)}/${encodeURIComponent(module)}`,
+    const seen = new Set<string>();
+    const queue: { id: string; requested: boolean }[] = data.modules.map((id) => ({ id, requested: true }));
+    while (queue.length) {
+      const { id, requested } = queue.shift() as { id: string; requested: boolean };
+      const ref = moduleRef(id);
+      if (!ref) {
+        if (requested) throw new DcpError(DcpErrorCode.ENOENT, `module ${id} is not <package>/<module>`);
+        continue;
+      }
+      const key = `${ref.name}/${ref.module}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (seen.size > MAX_GROUP_MODULES)
+        throw new DcpError(
+          DcpErrorCode.ETOOBIG,
+          `module group of ${data.modules.join(', ')}: over ${MAX_GROUP_MODULES} modules`,
+        );
+      const source = await this.ctx.packages.source(ref.name, ref.module);
+      if (source === undefined) {
+        if (requested) throw new DcpError(DcpErrorCode.ENOENT, `no module ${id}`);
+        continue;
+      }
+      const files = out[ref.name] ?? {};
+      out[ref.name] = files;
+      files[ref.module] = new URL(
+        `modules/${encodeURIComponent(ref.name)}/${encodeURIComponent(ref.module)}`,
         this.baseUrl(),
       ).href;
+      for (const dep of staticRequires(source)) {
+        const resolved = resolveModuleId(key, dep);
+        if (resolved) queue.push({ id: resolved, requested: false });
+      }
     }
     return out;
   }
+}
+
+/** Most modules in one module group (a package and what it requires). */
+const MAX_GROUP_MODULES = 1000;
+
+/** `pkg/module` (or `pkg/dir/module`, `/pkg/module.js`, `./pkg/module`) → its package and module key. */
+function moduleRef(id: string): { name: string; module: string } | undefined {
+  const clean = id.replace(/^(\.\/|\/)+/, '');
+  const slash = clean.indexOf('/');
+  if (slash <= 0) return undefined;
+  const module = moduleKey(clean.slice(slash + 1));
+  if (!module || module.split('/').some((seg) => seg === '.' || seg === '..' || seg === '')) return undefined;
+  return { name: clean.slice(0, slash), module };
+}
+
+/** A required id as seen from module `from` (`pkg/dir/file`): relative ones resolved in its package. */
+export function resolveModuleId(from: string, id: string): string | undefined {
+  if (!id.startsWith('./') && !id.startsWith('../')) return id;
+  const parts = from.split('/');
+  parts.pop();
+  for (const seg of id.split('/')) {
+    if (seg === '..') {
+      if (parts.length <= 1) return undefined; // above the package
+      parts.pop();
+    } else if (seg !== '.' && seg !== '') parts.push(seg);
+  }
+  return parts.join('/');
 }

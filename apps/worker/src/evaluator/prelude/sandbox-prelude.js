@@ -604,12 +604,71 @@
   }
 
   /* ---- modules (CommonJS Modules/2.0 "module.declare" form, as BravoJS) -------------------- */
+  /*
+   * A module group's files are evaluated as DCP's sandbox does: each one calls
+   * `module.declare(dependencies, factory)`; the dependencies are fetched (`dependency` →
+   * `moduleGroup`) before the job is assigned, and a factory runs on its module's first require().
+   * Our package manager serves published CommonJS files already wrapped that way; a plain CommonJS
+   * file (`exports.f = …`, `require('./x')`) arriving from elsewhere is wrapped here the same way,
+   * its string-literal requires of relative and package modules becoming its dependencies.
+   */
   const declarations = new Map(); // id -> { deps, factory }
   const instances = new Map(); // id -> module
   const provideWaits = new Map(); // dependency request id -> { resolve, reject }
 
+  /** the source with comments and string contents blanked, for scanning it */
+  function codeOnly(source) {
+    const out = source.split('');
+    const blank = (from, to) => {
+      for (let k = from; k < to && k < out.length; k++) if (out[k] !== '\n') out[k] = ' ';
+    };
+    let i = 0;
+    while (i < source.length) {
+      const c = source[i];
+      const next = source[i + 1];
+      if (c === '/' && (next === '/' || next === '*')) {
+        const end = next === '/' ? source.indexOf('\n', i) : source.indexOf('*/', i + 2);
+        const stop = end === -1 ? source.length : next === '/' ? end : end + 2;
+        blank(i, stop);
+        i = stop;
+      } else if (c === '"' || c === "'" || c === '`') {
+        let k = i + 1;
+        while (k < source.length && source[k] !== c) {
+          if (source[k] === '\\') k++;
+          else if (c !== '`' && source[k] === '\n') break;
+          k++;
+        }
+        blank(i + 1, k);
+        i = k + 1;
+      } else i++;
+    }
+    return out.join('');
+  }
+
+  function isModuleDeclare(code) {
+    return /(^|[^.\w$])module\s*\.\s*declare\s*\(/.test(code);
+  }
+
+  /** string-literal requires of relative (`./x`) and package (`pkg/module`) modules */
+  function staticRequires(source, code) {
+    const found = [];
+    const re = /(^|[^.\w$])require\s*\(\s*(['"])/g;
+    for (let m = re.exec(code); m; m = re.exec(code)) {
+      const start = m.index + m[0].length;
+      const end = source.indexOf(m[2], start);
+      if (end === -1 || !/^\s*\)/.test(code.slice(end + 1))) continue;
+      const id = source.slice(start, end);
+      if (!id || /[\\\n]/.test(id)) continue;
+      const relative = id.startsWith('./') || id.startsWith('../');
+      if (!relative && !/^[\w.@-]+\/./.test(id)) continue;
+      if (!found.includes(id)) found.push(id);
+    }
+    return found;
+  }
+
   function resolveId(base, id) {
     id = StringCtor(id).replace(/\.js$/, '');
+    if (id.startsWith('/')) id = id.slice(1);
     if (!id.startsWith('./') && !id.startsWith('../')) return id;
     const parts = base.split('/');
     parts.pop();
@@ -623,23 +682,30 @@
   function makeRequire(baseId) {
     const req = function require(id) {
       const full = resolveId(baseId, id);
-      return instantiate(full);
+      return instantiate(full, id);
     };
     req.paths = [];
     req.id = (id) => resolveId(baseId, id);
     return req;
   }
 
-  function instantiate(id) {
+  function instantiate(id, asked) {
     const existing = instances.get(id);
     if (existing) return existing.exports;
     const decl = declarations.get(id);
     if (!decl)
-      throw new ErrorCtor(`Module '${id}' is not available in this sandbox (declare it in job.dependencies)`);
+      throw new ErrorCtor(
+        `Module '${asked === undefined ? id : asked}' is not available in this sandbox (declare it with job.requires)`,
+      );
     const mod = { id, exports: {}, paths: [], dependencies: decl.deps };
     instances.set(id, mod);
-    const ret = decl.factory(makeRequire(id), mod.exports, mod);
-    if (ret !== undefined && ret !== mod.exports) mod.exports = ret;
+    try {
+      const ret = decl.factory(makeRequire(id), mod.exports, mod);
+      if (ret !== undefined && ret !== mod.exports) mod.exports = ret;
+    } catch (e) {
+      instances.delete(id);
+      throw e;
+    }
     return mod.exports;
   }
 
@@ -672,26 +738,54 @@
     })();
   }
 
+  /** Evaluate one module file; a plain CommonJS file is wrapped as its declaration. */
+  function loadModuleFile(moduleId, source, record) {
+    const code = codeOnly(source);
+    if (isModuleDeclare(code)) {
+      global.module = {
+        declare(deps, factory) {
+          if (typeof deps === 'function') {
+            factory = deps;
+            deps = [];
+          }
+          if (typeof factory !== 'function')
+            throw new TypeError(`module.declare in ${moduleId}: the factory is not a function`);
+          record(moduleId, { deps: isArray(deps) ? deps : [], factory });
+        },
+      };
+      indirectEval(`${source}\n//# sourceURL=${moduleId}.js`);
+      return;
+    }
+    const body = source.startsWith('#!') ? `//${source.slice(2)}` : source;
+    const factory = indirectEval(
+      `(function (require, exports, module) {\n${body}\n})\n//# sourceURL=${moduleId}.js`,
+    );
+    record(moduleId, { deps: staticRequires(body, codeOnly(body)), factory });
+  }
+
   function moduleGroup(m) {
     const wait = provideWaits.get(m.id);
     const declared = [];
     const saved = global.module;
+    const record = (moduleId, decl) => {
+      declarations.set(moduleId, decl);
+      declared.push([moduleId, decl]);
+    };
     try {
       for (const pkg of keys(m.data || {})) {
         for (const file of keys(m.data[pkg])) {
           const moduleId = `${pkg}/${file}`.replace(/\.js$/, '');
-          global.module = {
-            declare(deps, factory) {
-              if (typeof deps === 'function') {
-                factory = deps;
-                deps = [];
+          try {
+            loadModuleFile(moduleId, StringCtor(m.data[pkg][file]), record);
+          } catch (e) {
+            if (e !== null && typeof e === 'object')
+              try {
+                e.message = `${e.message} (loading module ${moduleId})`;
+              } catch {
+                /* frozen error: keep its message */
               }
-              const decl = { deps: isArray(deps) ? deps : [], factory };
-              declarations.set(moduleId, decl);
-              declared.push([moduleId, decl]);
-            },
-          };
-          indirectEval(StringCtor(m.data[pkg][file]));
+            throw e;
+          }
         }
       }
     } catch (e) {
