@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { defaultDataDir } from '@dcp-emu/service-kit';
+import { type FaultCommand, FaultUsageError, parseFaultCommand } from './fault-args';
 import type { ServiceName } from './stack';
 
 export const USAGE = `usage: dcp-emu <command> [options]
@@ -20,6 +21,9 @@ commands:
   snapshot save NAME       save the stack's state
   snapshot restore NAME    bring a saved state back
   snapshot list            list saved states
+  fault add KIND [options] inject a fault (crashWorker, dropResult, delayResult, corruptResult, delayTask,
+                           refuseTask, bankDown, disconnectClient); fault list; fault clear [ID]
+                           (dcp-emu fault --help)
 
 options for every command:
   --data-dir DIR        where state lives (default: $DCP_EMU_DATA_DIR or the user data dir)
@@ -72,7 +76,9 @@ export type Command =
   | { kind: 'logs'; dataDir: string; service: string | undefined; follow: boolean; lines: number }
   | { kind: 'reset'; dataDir: string }
   | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
-  | { kind: 'snapshot'; dataDir: string; action: 'list' };
+  | { kind: 'snapshot'; dataDir: string; action: 'list' }
+  | FaultCommand
+  | { kind: 'fault-help' };
 
 const SERVICES = ['scheduler', 'bank', 'portal', 'worker'] as const;
 const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -265,6 +271,14 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
       throw new UsageError('usage: dcp-emu snapshot save NAME | snapshot restore NAME | snapshot list');
     }
+    case 'fault':
+      if (rest.includes('--help') || rest.includes('-h')) return { kind: 'fault-help' };
+      try {
+        return parseFaultCommand(rest, dataDirOf);
+      } catch (e) {
+        if (e instanceof FaultUsageError) throw new UsageError(`${e.message} (dcp-emu fault --help)`);
+        throw e;
+      }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

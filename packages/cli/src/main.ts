@@ -27,6 +27,11 @@ async function execute(c: Command): Promise<number> {
       return (await commands()).logsCommand(c.dataDir, c.service, c.follow, c.lines);
     case 'reset':
       return (await commands()).resetCommand(c.dataDir);
+    case 'fault':
+      return (await import('./fault-command.js')).faultCommand(c);
+    case 'fault-help':
+      process.stdout.write((await import('./fault-args.js')).FAULT_USAGE);
+      return 0;
     case 'snapshot':
       return c.action === 'list'
         ? (await commands()).snapshotCommand(c.dataDir, 'list')
