@@ -139,8 +139,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   writeFileSync(adminTokenFile(dataDir), `${adminToken}\n`, { mode: 0o600 });
   const accounts = devAccounts(options.accounts ?? 4);
   const fundEach = options.fund ?? '1000';
-  const { resourceDirOf, writeDevKeystores } =
-    require('@dcp-emu/cli/dist/identities') as typeof import('@dcp-emu/cli/dist/identities');
+  // loaded here, not at the top: it needs @dcp-emu/protocol, which jest test files (attachEmulator) cannot load
+  const { resourceDirOf, writeDevKeystores } = await import('@dcp-emu/cli/lib/identities');
   const resourceDir = resourceDirOf(dataDir);
   const homeDir = join(dataDir, 'home');
   mkdirSync(homeDir, { recursive: true });
@@ -273,7 +273,7 @@ function emulatorOf(
     accounts,
     balance: (address) => balanceOf(bankUrl, address),
     fund: async (address, dcc) => {
-      const { formatDcc, parseDcc } = require('@dcp-emu/protocol') as typeof import('@dcp-emu/protocol');
+      const { formatDcc, parseDcc } = await import('@dcp-emu/protocol');
       const now = parseDcc(await balanceOf(bankUrl, address), { sign: 'any' });
       const more = parseDcc(typeof dcc === 'number' ? dcc.toFixed(9) : dcc, { sign: 'nonNegative' });
       return fundTo(bankUrl, address, formatDcc(now + more), adminToken);

@@ -108,7 +108,10 @@ export class FaultHooks {
     return answer;
   }
 
-  /** SchedMsg `kill` to the worker (by worker id, else identity), then close its sessions. */
+  /**
+   * SchedMsg `kill` to the worker (by worker id, else identity), then close its sessions and put the
+   * slices it holds back in the queue.
+   */
   async #crash(worker: WorkerRef, resultSession: DcpSession, how: 'kill' | 'drop'): Promise<void> {
     const { events } = this.core.ctx;
     const key = workerKey(worker.peer, worker.workerId);
@@ -124,6 +127,13 @@ export class FaultHooks {
     for (const s of sessions) {
       s.dropLink('dcp-emu fault: worker crashed');
       if (!s.isClosed) s.abort();
+    }
+    // whatever it held is computed again at once (a late result of it still counts, once)
+    const { store, clock, logger } = this.core.ctx;
+    const n = store.requeueWorker(key, clock.now());
+    if (n) {
+      logger.info({ worker: key, slices: n }, 'fault: the crashed worker’s slices re-queued');
+      this.core.leases.requeued();
     }
   }
 }

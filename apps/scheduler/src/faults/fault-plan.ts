@@ -24,8 +24,8 @@ const scope = {
  *
  * - `crashWorker`: once `afterSlices` results of its scope were accepted, the worker that sent the last
  *   one is sent SchedMsg `kill` (our worker and dcp-worker 3.3.19 exit with code 130) and its DCP
- *   session is closed (`how: 'kill'`, default), or only its session is closed (`how: 'drop'`); its
- *   leased slices come back 5 s later (or at once when it returns them) and are computed again.
+ *   sessions are closed (`how: 'kill'`, default), or only its sessions are closed (`how: 'drop'`: it
+ *   reconnects); the slices it held go back in the queue at once and are computed again.
  * - `dropResult`: a result is answered as accepted but thrown away; its slice goes back in the queue.
  * - `delayResult`: a result is held `ms` before it is processed (slow slices).
  * - `corruptResult`: a result's value is replaced by `value` (default the string
