@@ -183,12 +183,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
   };
   process.once('exit', killAll);
+  // …and so does one stopped by a signal: the services go, then the signal does what it would have done
+  const onSignal = (signal: NodeJS.Signals) => {
+    killAll();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.once(signal, onSignal);
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
       for (const s of supervised) s.stop();
       await stopAll(running());
       process.removeListener('exit', killAll);
+      for (const signal of signals) process.removeListener(signal, onSignal);
       removeStackInfo(dataDir, process.pid);
       if (throwAway) rmSync(dataDir, { recursive: true, force: true });
     })();

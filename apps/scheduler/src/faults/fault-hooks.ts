@@ -32,7 +32,10 @@ export class FaultHooks {
     session: DcpSession,
     run: (data: RequestTaskData) => Promise<unknown>,
   ): Promise<unknown> {
-    if (!this.faults.armed) return run(data);
+    if (!this.faults.armed) {
+      if (this.#taskSessions.size) this.#taskSessions.clear();
+      return run(data);
+    }
     const worker: WorkerRef = { peer, workerId: data.coreStats?.worker, paymentAddress: data.paymentAddress };
     this.#taskSessions.set(workerKey(peer, worker.workerId), session);
     const plan = this.faults.forTask(worker);
