@@ -9,15 +9,19 @@ const view: HoldView = { hold: 'h1', held: '1', captured: '0', remaining: '1', s
 /** A bank that answers every call and counts them. */
 function countingBank() {
   const calls: string[] = [];
+  const answer =
+    <T>(name: string, value: T) =>
+    async (): Promise<T> => {
+      calls.push(name);
+      return value;
+    };
   const bank: BankPort = {
-    hold: async () => (calls.push('hold'), view),
-    increase: async () => (calls.push('increase'), view),
-    capture: async () => (calls.push('capture'), { ...view, transaction: 't' }),
-    captureBatch: async () => (calls.push('captureBatch'), { results: [], holds: [] }),
-    release: async () => (calls.push('release'), { ...view, released: '1' }),
-    close: async () => {
-      calls.push('close');
-    },
+    hold: answer('hold', view),
+    increase: answer('increase', view),
+    capture: answer('capture', { ...view, transaction: 't' }),
+    captureBatch: answer('captureBatch', { results: [], holds: [] }),
+    release: answer('release', { ...view, released: '1' }),
+    close: answer('close', undefined),
   };
   return { bank, calls };
 }
