@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { defaultDataDir } from '@dcp-emu/service-kit';
+import { type FaultCommand, FaultUsageError, parseFaultCommand } from './fault-args';
 import type { ServiceName } from './stack';
 import { parseTime, type TimeAction } from './time-args';
 
@@ -27,6 +28,9 @@ commands:
   time status|freeze|resume [--json]
   time advance DURATION    virtual time of the scheduler and bank: freeze it, move it forward (10m, 30s,
                            1h: leases and other timers due in the span fire at once), let it run again
+  fault add KIND [options] inject a fault (crashWorker, dropResult, delayResult, corruptResult, delayTask,
+                           refuseTask, bankDown, disconnectClient); fault list; fault clear [ID]
+                           (dcp-emu fault --help)
 
 options for every command:
   --data-dir DIR        where state lives (default: $DCP_EMU_DATA_DIR or the user data dir)
@@ -81,7 +85,9 @@ export type Command =
   | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
   | { kind: 'snapshot'; dataDir: string; action: 'list' }
   | { kind: 'worker'; argv: string[] }
-  | { kind: 'time'; dataDir: string; action: TimeAction; by?: string; json: boolean };
+  | { kind: 'time'; dataDir: string; action: TimeAction; by?: string; json: boolean }
+  | FaultCommand
+  | { kind: 'fault-help' };
 
 const SERVICES = ['scheduler', 'bank', 'portal', 'worker'] as const;
 const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -279,6 +285,14 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       return { kind: 'worker', argv: rest };
     case 'time':
       return parseTime(rest, dataDirOf);
+    case 'fault':
+      if (rest.includes('--help') || rest.includes('-h')) return { kind: 'fault-help' };
+      try {
+        return parseFaultCommand(rest, dataDirOf);
+      } catch (e) {
+        if (e instanceof FaultUsageError) throw new UsageError(`${e.message} (dcp-emu fault --help)`);
+        throw e;
+      }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { restoreState, saveState, stateOwners } from './admin';
+import { describeFault, type Fault } from './faults-client';
 import { balanceOf } from './bank-client';
 import { DCP_LOGIN_PRELOAD, evaluatorEnv } from './dcp-login';
 import { adminTokenFile, dcpEnv, exportLines, runningStack, type StackInfo } from './stack-file';
@@ -91,6 +92,8 @@ export interface StatusReport {
   leasedSlicesByWorker: Record<string, number>;
   jobs: Record<string, number>;
   accounts: { index: number; address: string; balance: string }[];
+  /** injected faults (`dcp-emu fault`), active and spent */
+  faults?: Fault[];
 }
 
 export async function statusReport(info: StackInfo): Promise<StatusReport> {
@@ -136,6 +139,8 @@ export async function statusReport(info: StackInfo): Promise<StatusReport> {
       token,
     );
     for (const job of j?.jobs ?? []) report.jobs[job.status] = (report.jobs[job.status] ?? 0) + 1;
+    const f = await getJson<{ faults: Fault[] }>(new URL('api/faults', info.urls.scheduler).href);
+    if (f) report.faults = f.faults;
   }
   if (info.urls.bank) {
     const bank = info.urls.bank;
@@ -188,6 +193,8 @@ export async function statusCommand(dataDir: string, json: boolean): Promise<num
     'dev accounts:',
   );
   for (const a of r.accounts) lines.push(`  (${a.index}) ${a.address}  ${a.balance} DCC`);
+  if (r.faults?.length)
+    lines.push('', 'faults (dcp-emu fault clear):', ...r.faults.map((f) => `  ${describeFault(f)}`));
   out(`${lines.join('\n')}\n`);
   return r.services.every((s) => s.up) ? 0 : 1;
 }

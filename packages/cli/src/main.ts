@@ -29,6 +29,11 @@ async function execute(c: Command): Promise<number> {
       return (await commands()).resetCommand(c.dataDir);
     case 'worker':
       return (await import('./worker-init.js')).workerCommand(c.argv);
+    case 'fault':
+      return (await import('./fault-command.js')).faultCommand(c);
+    case 'fault-help':
+      process.stdout.write((await import('./fault-args.js')).FAULT_USAGE);
+      return 0;
     case 'snapshot':
       return c.action === 'list'
         ? (await commands()).snapshotCommand(c.dataDir, 'list')

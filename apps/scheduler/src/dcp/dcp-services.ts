@@ -7,6 +7,8 @@ import {
 } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerCore } from '../core';
+import { FaultHooks } from '../faults/fault-hooks';
+import type { FaultPlan } from '../faults/fault-plan';
 import { addJobToGroupsSchema } from '../jobs/add-job-to-groups.usecase';
 import {
   changeGroupSchema,
@@ -68,8 +70,9 @@ function loggedRegistry(logger: Logger) {
 }
 
 /** The scheduler's DCP services; each operation is one use case (thin routes, zod schemas). */
-export function registerDcpServices(target: DcpTarget, core: SchedulerCore): void {
+export function registerDcpServices(target: DcpTarget, core: SchedulerCore, faultPlan?: FaultPlan): void {
   const { events } = core.ctx;
+  const faults = faultPlan && new FaultHooks(core, faultPlan);
   target.on('protocolError', (error, info) =>
     core.ctx.logger.debug(
       { code: error.code, err: error.message, service: info.service },
@@ -183,7 +186,10 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
       .register({
         operation: 'result',
         schema: resultSchema,
-        handler: (data, ctx) => core.submitResult.execute(data, ctx.peer),
+        handler: (data, ctx) =>
+          faults
+            ? faults.result(data, ctx.peer, ctx.session, (d) => core.submitResult.execute(d, ctx.peer))
+            : core.submitResult.execute(data, ctx.peer),
       })
       .register({
         operation: 'status',
@@ -276,7 +282,12 @@ export function registerDcpServices(target: DcpTarget, core: SchedulerCore): voi
     new OperationRegistry().register({
       operation: ['requestTask', 'requestTask@3'],
       schema: requestTaskSchema,
-      handler: (data, ctx) => core.requestTask.execute(data, ctx.peer, ctx.generation, ctx.session),
+      handler: (data, ctx) =>
+        faults
+          ? faults.requestTask(data, ctx.peer, ctx.session, (d) =>
+              core.requestTask.execute(d, ctx.peer, ctx.generation, ctx.session),
+            )
+          : core.requestTask.execute(data, ctx.peer, ctx.generation, ctx.session),
     }),
   );
 

@@ -39,6 +39,9 @@ import { JnuController } from '../jnu/jnu.controller';
 import { DcpBank } from '../escrow/dcp-bank';
 import { Escrow, type JobMoney, NoEscrow } from '../escrow/escrow';
 import { EscrowStore } from '../escrow/escrow-store';
+import { FAULT_PLAN, FaultPlan } from '../faults/fault-plan';
+import { FaultsController } from '../faults/faults.controller';
+import { faultyBank } from '../faults/faulty-bank';
 import type { BankPort } from '../ports/bank.port';
 import { type Clock, systemClock } from '../ports/clock';
 import { openSchedulerState } from '../state/open-state';
@@ -62,10 +65,11 @@ export class DcpServer implements OnApplicationBootstrap, BeforeApplicationShutd
     @Inject(HttpAdapterHost) private readonly http: HttpAdapterHost,
     @Inject(Readiness) private readonly readiness: Readiness,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+    @Inject(FAULT_PLAN) private readonly faults: FaultPlan,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    registerDcpServices(this.target, this.core);
+    registerDcpServices(this.target, this.core, this.faults);
     this.core.sendSchedMsg.admins = this.config.schedMsgAdmins ?? [];
     const server = this.http.httpAdapter.getHttpServer() as Server;
     // one socket.io server per service path and generation, each listening on the http server
@@ -166,10 +170,12 @@ export class DcpModule {
         ModulesController,
         JnuController,
         WebClientController,
+        FaultsController,
       ],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },
+        { provide: FAULT_PLAN, inject: [CLOCK], useFactory: (clock: Clock) => new FaultPlan(clock) },
         { provide: IDENTITY, useFactory: () => loadOrCreateIdentity(config.identityFile) },
         {
           provide: DCP_TARGET,
@@ -185,8 +191,13 @@ export class DcpModule {
         },
         {
           provide: SCHEDULER_CONTEXT,
-          inject: [DATABASE, IDENTITY, CLOCK],
-          useFactory: async (db: Database, identity: Identity, clock: Clock): Promise<SchedulerContext> => {
+          inject: [DATABASE, IDENTITY, CLOCK, FAULT_PLAN],
+          useFactory: async (
+            db: Database,
+            identity: Identity,
+            clock: Clock,
+            faults: FaultPlan,
+          ): Promise<SchedulerContext> => {
             const logger = createLogger('scheduler', config.logLevel);
             const state = await openSchedulerState({
               prisma: db.prisma,
@@ -196,11 +207,13 @@ export class DcpModule {
             });
             const store = state.store;
             const events = new EventRouter(store, clock, cryptoRandom, logger);
-            const bank =
+            const realBank =
               overrides.bank ??
               (config.escrow.enabled && config.bankUrl
                 ? new DcpBank(config.bankUrl, identity, createLogger('scheduler-bank', config.logLevel))
                 : undefined);
+            // a `bankDown` fault makes it fail as if unreachable (faults/)
+            const bank = realBank && faultyBank(realBank, faults);
             const escrow: JobMoney = bank
               ? new Escrow({
                   bank,

@@ -145,6 +145,11 @@ export class EventRouter {
     return [...(this.#recent.get(job) ?? [])];
   }
 
+  /** The sessions of the job's subscribers (fault injection disconnects them). */
+  subscriberSessions(job: string): DcpSession[] {
+    return [...new Set([...(this.#byJob.get(job) ?? [])].map((s) => s.session))];
+  }
+
   subscriberCount(job: string): number {
     return this.#byJob.get(job)?.size ?? 0;
   }
