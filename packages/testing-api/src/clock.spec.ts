@@ -18,12 +18,15 @@ async function timeService(routes = true) {
         ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
         ...(text ? { body: JSON.parse(text) } : {}),
       });
-      if (!routes || req.url !== '/admin/time') {
+      if (!routes || !req.url?.startsWith('/admin/time')) {
         res.writeHead(404).end('{}');
         return;
       }
+      const now = 1_700_000_000_000;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(req.method === 'GET' ? JSON.stringify({ now: 1_700_000_000_000, frozen: true }) : '{}');
+      res.end(
+        JSON.stringify({ now, iso: new Date(now).toISOString(), frozen: true, offsetMs: 0, timers: 0 }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -36,7 +39,7 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-describe('emulatorClock: the /admin/time contract', () => {
+describe('emulatorClock: the /admin/time routes (as dcp-emu time drives them)', () => {
   it('freeze, advance and resume go to the scheduler and the bank with the admin token; now from the scheduler', async () => {
     const scheduler = await timeService();
     const bank = await timeService();
@@ -47,16 +50,18 @@ describe('emulatorClock: the /admin/time contract', () => {
     await clock.advance(250);
     await clock.resume();
     for (const s of [scheduler, bank])
-      expect(s.seen).toEqual([
-        { method: 'POST', path: '/admin/time', auth: 'Bearer tok', body: { action: 'freeze' } },
-        { method: 'POST', path: '/admin/time', auth: 'Bearer tok', body: { action: 'advance', ms: 600_000 } },
-        { method: 'POST', path: '/admin/time', auth: 'Bearer tok', body: { action: 'advance', ms: 250 } },
-        { method: 'POST', path: '/admin/time', auth: 'Bearer tok', body: { action: 'resume' } },
+      expect(s.seen.filter((r) => r.method === 'POST')).toEqual([
+        // freeze where each stands, then all at the latest instant
+        { method: 'POST', path: '/admin/time/freeze', auth: 'Bearer tok', body: {} },
+        { method: 'POST', path: '/admin/time/freeze', auth: 'Bearer tok', body: { at: 1_700_000_000_000 } },
+        { method: 'POST', path: '/admin/time/advance', auth: 'Bearer tok', body: { by: 600_000 } },
+        { method: 'POST', path: '/admin/time/advance', auth: 'Bearer tok', body: { by: 250 } },
+        { method: 'POST', path: '/admin/time/resume', auth: 'Bearer tok', body: {} },
       ]);
     expect(await clock.now()).toBe(1_700_000_000_000);
     expect(await clock.state()).toEqual({ now: 1_700_000_000_000, frozen: true });
     expect(await clock.available()).toBe(true);
-    expect(bank.seen.filter((r) => r.method === 'GET')).toEqual([]);
+    expect(bank.seen.filter((r) => r.method === 'GET')).toHaveLength(2); // status() asks every clocked service
   });
 
   it('a stack without the routes: available() is false and changes fail with the status', async () => {

@@ -1,7 +1,9 @@
+import type { TimeClient } from '@dcp-emu/cli/lib/time-client';
+
 /**
- * Virtual time of a running stack, a thin client of the services' `/admin/time` routes (admin token):
- * `POST /admin/time {action: 'freeze' | 'resume' | 'advance', ms?}` on the scheduler and the bank,
- * `GET /admin/time` → `{now, frozen}` from the scheduler.
+ * Virtual time of a running stack: the scheduler's and the bank's clocks driven together through
+ * their `/admin/time` routes (admin token), by the same client as `dcp-emu time` (`timeControl`,
+ * packages/cli/src/time-client.ts; loaded when first used, so jest files can import this package).
  */
 export interface EmulatorClock {
   /** stop the services' clocks */
@@ -35,41 +37,35 @@ export function emulatorClock(o: {
   bankUrl?: string;
   adminToken: string;
 }): EmulatorClock {
-  const headers = { authorization: `Bearer ${o.adminToken}` };
-  const services = [o.schedulerUrl, ...(o.bankUrl ? [o.bankUrl] : [])];
-  const post = async (body: { action: 'freeze' | 'resume' | 'advance'; ms?: number }) => {
-    await Promise.all(
-      services.map(async (base) => {
-        const res = await fetch(new URL('admin/time', base), {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(60_000),
-        });
-        if (!res.ok)
-          throw new Error(`${base}admin/time ${body.action}: HTTP ${res.status} ${await res.text()}`);
-      }),
-    );
+  const urls: Record<string, string> = {
+    scheduler: o.schedulerUrl,
+    ...(o.bankUrl ? { bank: o.bankUrl } : {}),
   };
+  let client: Promise<TimeClient> | undefined;
+  const time = () =>
+    (client ??= import('@dcp-emu/cli/lib/time-client').then((m) =>
+      m.timeControl({ urls, adminToken: o.adminToken }),
+    ));
   const state = async () => {
-    const res = await fetch(new URL('admin/time', o.schedulerUrl), {
-      headers,
-      signal: AbortSignal.timeout(60_000),
-    });
-    if (!res.ok) throw new Error(`${o.schedulerUrl}admin/time: HTTP ${res.status} ${await res.text()}`);
-    const body = (await res.json()) as { now: number | string; frozen: boolean };
-    return { now: typeof body.now === 'string' ? Date.parse(body.now) : body.now, frozen: body.frozen };
+    const s = await (await time()).status();
+    return { now: s.now, frozen: s.frozen };
   };
   return {
-    freeze: () => post({ action: 'freeze' }),
-    resume: () => post({ action: 'resume' }),
-    advance: (by) => post({ action: 'advance', ms: durationMs(by) }),
+    freeze: async () => {
+      await (await time()).freeze();
+    },
+    resume: async () => {
+      await (await time()).resume();
+    },
+    advance: async (by) => {
+      await (await time()).advance(durationMs(by));
+    },
     now: async () => (await state()).now,
     state,
     available: async () => {
       try {
         const res = await fetch(new URL('admin/time', o.schedulerUrl), {
-          headers,
+          headers: { authorization: `Bearer ${o.adminToken}` },
           signal: AbortSignal.timeout(60_000),
         });
         return res.ok;
