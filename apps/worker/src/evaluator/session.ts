@@ -23,6 +23,7 @@ export class Session {
   private readonly pending: Array<Record<string, unknown>> = [];
   private readonly reader: LineReader;
   private ended = false;
+  private corked = false;
   private exitInfo: SandboxExit | undefined;
   readonly done: Promise<SandboxExit>;
   private resolveDone!: (exit: SandboxExit) => void;
@@ -131,6 +132,16 @@ export class Session {
 
   private write(line: string): void {
     if (this.ended || this.socket.destroyed || !this.socket.writable) return;
+    // the lines of one turn (a slice's progress, measurement and result arrive together) leave in one
+    // write: a syscall and a wake-up of the supervisor per turn, not per line
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(`${line}\n`);
     if (
       this.socket.writableLength > this.options.maxOutputBacklogBytes &&
