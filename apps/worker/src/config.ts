@@ -20,6 +20,8 @@ export interface WorkerConfig {
   /** earnings account; default: the worker identity's address */
   paymentAddress: string | undefined;
   sandboxes: number;
+  /** least ms between two batches of results (worker-core's resultBatchMs; undefined: its default) */
+  resultBatchMs: number | undefined;
   computeGroups: ComputeGroupCredentials[];
   leavePublicGroup: boolean;
   allowOrigins: string[];
@@ -48,6 +50,8 @@ const shape = {
     .regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x address')
     .optional(),
   DCP_EMU_WORKER_SANDBOXES: z.coerce.number().int().positive().optional(),
+  /** least ms between two batches of results sent to the scheduler while results flow (default 20) */
+  DCP_EMU_WORKER_RESULT_BATCH_MS: z.coerce.number().int().nonnegative().optional(),
   /** `joinKey,joinSecret` (or `joinKey,eh1-…`) entries separated by `;` */
   DCP_EMU_WORKER_COMPUTE_GROUPS: z
     .string()
@@ -95,6 +99,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
         schedulerUrl: new URL(e.DCP_EMU_SCHEDULER_URL),
         paymentAddress: e.DCP_EMU_WORKER_PAYMENT_ADDRESS,
         sandboxes: e.DCP_EMU_WORKER_SANDBOXES ?? Math.max(1, availableParallelism()),
+        resultBatchMs: e.DCP_EMU_WORKER_RESULT_BATCH_MS,
         computeGroups: e.DCP_EMU_WORKER_COMPUTE_GROUPS,
         leavePublicGroup: e.DCP_EMU_WORKER_LEAVE_PUBLIC_GROUP,
         allowOrigins: e.DCP_EMU_WORKER_ALLOW_ORIGINS,

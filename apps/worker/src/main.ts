@@ -54,6 +54,7 @@ async function main() {
           paymentAddress,
           workerId,
           maxSandboxes: config.sandboxes,
+          ...(config.resultBatchMs !== undefined ? { resultBatchMs: config.resultBatchMs } : {}),
           computeGroups: config.computeGroups,
           leavePublicGroup: config.leavePublicGroup,
           allowOrigins: config.allowOrigins,

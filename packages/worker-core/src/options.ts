@@ -55,7 +55,13 @@ export interface SupervisorCoreOptions {
    */
   statusBegin?: 'task' | 'slice' | 'none';
   /**
-   * results awaiting the scheduler's answer at most (default 4 × maxSandboxes): beyond it no slice
+   * while results flow, they (and the `status begin`s) leave at most every `resultBatchMs` ms (default
+   * 20), so each signed envelope carries several: at full speed that divides the envelopes, signatures
+   * and acks per slice on both ends; a result after a quiet spell leaves at once (0: every turn)
+   */
+  resultBatchMs?: number;
+  /**
+   * results awaiting the scheduler's answer at most (default 8 × maxSandboxes, at least 64): beyond it no slice
    * starts and nothing is fetched, so a scheduler that answers slower than we compute sets the pace
    */
   maxSubmitting?: number;
@@ -99,7 +105,9 @@ export function resolveOptions(options: SupervisorCoreOptions): CoreOptions {
     jobIds: options.jobIds ?? [],
     watchdogIntervalMs: options.watchdogIntervalMs ?? 1_000,
     statusBegin: options.statusBegin ?? 'task',
-    maxSubmitting: options.maxSubmitting ?? 4 * maxSandboxes,
+    resultBatchMs: options.resultBatchMs ?? 20,
+    // room for a batching window's results plus those awaiting their answer
+    maxSubmitting: options.maxSubmitting ?? Math.max(64, 8 * maxSandboxes),
     progressTimeoutMs: options.progressTimeoutMs ?? 300_000,
     cleanupTimeoutMs: options.cleanupTimeoutMs ?? 60_000,
     sandboxCreationTimeoutMs: options.sandboxCreationTimeoutMs ?? 60_000,

@@ -18,6 +18,8 @@ export interface SchedulerClientOptions {
   workerId: string;
   pathStyle: 4 | 5;
   statusBegin: 'task' | 'slice' | 'none';
+  /** least ms between two flushes of begins and results (see SupervisorOptions.resultBatchMs) */
+  resultBatchMs: number;
   logger: Logger;
   artifacts: ArtifactFetcher;
   /** whether a slice is still held (a begin for a slice returned meanwhile is not sent) */
@@ -54,6 +56,7 @@ export class SchedulerClient {
   /** results (and their retries) to send on the next turn, together with the begins */
   #outbox: Array<() => void> = [];
   #flushScheduled = false;
+  #lastFlush = Number.NEGATIVE_INFINITY;
 
   constructor(options: SchedulerClientOptions) {
     this.#o = options;
@@ -206,8 +209,8 @@ export class SchedulerClient {
   }
 
   /**
-   * Sends `request` on the next turn of the event loop with everything else of this turn (the
-   * begins first, then the results), so the session packs them into as few envelopes as it can.
+   * Sends `request` on the next flush with everything else gathered until then (the begins first,
+   * then the results), so the session packs them into as few envelopes as it can.
    */
   #outgoing<T>(request: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -219,8 +222,12 @@ export class SchedulerClient {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    void nextTurn().then(() => {
+    // the next turn, or — while they flow — once resultBatchMs passed since the last flush
+    const wait = this.#lastFlush + this.#o.resultBatchMs - Date.now();
+    const turn = wait > 0 ? new Promise<void>((r) => setTimeout(r, wait)) : nextTurn();
+    void turn.then(() => {
       this.#flushScheduled = false;
+      this.#lastFlush = Date.now();
       const begun = this.#begins.splice(0);
       for (const s of begun) this.#begunTasks.set(s.authorizationMessage, 'sent');
       const started = begun.filter((s) => this.#o.holds(s));
