@@ -156,7 +156,7 @@ export class DcpInitiator extends Emitter<InitiatorEvents> {
       session.startConnect(),
       new Promise<never>((_, reject) =>
         timer(
-          () => reject(new DcpError('ETIMEDOUT', `no session with ${this.location.href} in time`)),
+          () => reject(new DcpError(DcpErrorCode.ETIMEDOUT, `no session with ${this.location.href} in time`)),
           Math.max(0, deadline - Date.now()),
         ),
       ),
@@ -173,7 +173,7 @@ export class DcpInitiator extends Emitter<InitiatorEvents> {
     try {
       await this.#openLink(session, Date.now() + (this.#options.reconnectTimeoutMs ?? 60_000));
     } catch (error) {
-      session.abort(error instanceof DcpError ? error : new DcpError('ETIMEDOUT', String(error)));
+      session.abort(error instanceof DcpError ? error : new DcpError(DcpErrorCode.ETIMEDOUT, String(error)));
     }
   }
 
@@ -203,7 +203,7 @@ export class DcpInitiator extends Emitter<InitiatorEvents> {
     }
     if (session.isClosed) return;
     throw new DcpError(
-      'ETIMEDOUT',
+      DcpErrorCode.ETIMEDOUT,
       `could not connect to ${this.location.href}: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
     );
   }

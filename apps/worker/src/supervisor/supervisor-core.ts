@@ -189,7 +189,12 @@ interface SliceRecord {
 }
 
 /** Result refusals that are the scheduler's trouble, not the result's: retried up to RESULT_ATTEMPTS. */
-const TRANSIENT = new Set<string>([DcpErrorCode.EINTERNAL, DcpErrorCode.EPIPE, 'ETIMEDOUT', 'ECONNRESET']);
+const TRANSIENT = new Set<string>([
+  DcpErrorCode.EINTERNAL,
+  DcpErrorCode.EPIPE,
+  DcpErrorCode.ETIMEDOUT,
+  DcpErrorCode.ECONNRESET,
+]);
 const RESULT_ATTEMPTS = 6;
 
 const FETCH_NORMAL = 1;
