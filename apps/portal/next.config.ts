@@ -10,6 +10,7 @@ const repoRoot = resolve(__dirname, '../..');
  */
 const workspaceSources: Record<string, string> = {
   '@dcp-emu/service-kit': 'packages/service-kit/src/index.ts',
+  '@dcp-emu/contracts': 'packages/contracts/src/index.ts',
   '@dcp-emu/db': 'packages/db/src/index.ts',
   '@dcp-emu/protocol': 'packages/protocol/src/index.ts',
   '@dcp-emu/worker-core': 'packages/worker-core/src/index.ts',

@@ -8,7 +8,6 @@ export {
   transferMessage,
 } from './api/signed-transfer';
 export { type JobTrail, JobTrailUseCase } from './api/job-trail.usecase';
-export { openApiDocument } from './api/openapi';
 export { AppModule } from './app.module';
 export * from './bridge';
 export { type BankConfig, loadBankConfig } from './config';

@@ -1,7 +1,7 @@
 /**
  * The one list of DCP error codes dcp-emu speaks. Codes travel in ErrorPayloads
  * (`{name, message, code, stack, origin}`) and in slice-return reasons; the names are DCP's own
- * (see shared/protocol/*.md), so unmodified clients print and branch on them.
+ * (see docs/protocol.md), so unmodified clients print and branch on them.
  */
 export enum DcpErrorCode {
   /** malformed or invalid request data */
@@ -60,6 +60,12 @@ export enum DcpErrorCode {
   EADDRCHANGE = 'EADDRCHANGE',
   /** the connection or service is shutting down */
   EPIPE = 'EPIPE',
+  /** a request or a session did not complete in time */
+  ETIMEDOUT = 'ETIMEDOUT',
+  /** the peer closed the connection */
+  ECONNRESET = 'ECONNRESET',
+  /** the peer refused the connection (nothing listening) */
+  ECONNREFUSED = 'ECONNREFUSED',
   /** the bank did not answer in time: nothing was escrowed (a submit: the job was not deployed) */
   ENOBANK = 'ENOBANK',
   /** an internal failure; details are logged, not sent */

@@ -157,7 +157,7 @@ export class DcpInitiator extends Emitter<InitiatorEvents> {
       session.startConnect(),
       new Promise<never>((_, reject) =>
         timer(
-          () => reject(new DcpError('ETIMEDOUT', `no session with ${this.location.href} in time`)),
+          () => reject(new DcpError(DcpErrorCode.ETIMEDOUT, `no session with ${this.location.href} in time`)),
           Math.max(0, deadline - transportNow()),
         ),
       ),
@@ -174,7 +174,7 @@ export class DcpInitiator extends Emitter<InitiatorEvents> {
     try {
       await this.#openLink(session, transportNow() + (this.#options.reconnectTimeoutMs ?? 60_000));
     } catch (error) {
-      session.abort(error instanceof DcpError ? error : new DcpError('ETIMEDOUT', String(error)));
+      session.abort(error instanceof DcpError ? error : new DcpError(DcpErrorCode.ETIMEDOUT, String(error)));
     }
   }
 
@@ -204,7 +204,7 @@ export class DcpInitiator extends Emitter<InitiatorEvents> {
     }
     if (session.isClosed) return;
     throw new DcpError(
-      'ETIMEDOUT',
+      DcpErrorCode.ETIMEDOUT,
       `could not connect to ${this.location.href}: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
     );
   }

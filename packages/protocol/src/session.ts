@@ -571,7 +571,9 @@ export class DcpSession extends Emitter<SessionEvents> {
       const ok = isCompatibleVersion(this.peerVersion);
       const response = this.#makeResponseEntry(
         msg.id,
-        ok ? { version: PROTOCOL_VERSION, operation: 'connect' } : { message: '^5.2.0', code: 'EVERSION' },
+        ok
+          ? { version: PROTOCOL_VERSION, operation: 'connect' }
+          : { message: '^5.2.0', code: DcpErrorCode.EVERSION },
         ok,
       );
       response.noBatch = true;
@@ -764,7 +766,7 @@ export class DcpSession extends Emitter<SessionEvents> {
   }
 
   #respondGoodbyeAndClose(id: string): void {
-    const error = new DcpError('ECONNRESET', 'connection closed by peer');
+    const error = new DcpError(DcpErrorCode.ECONNRESET, 'connection closed by peer');
     for (const [key, entry] of this.#pending) {
       if (entry.isConnect) continue;
       this.#pending.delete(key);

@@ -9,7 +9,12 @@ import { type SliceBook, type SliceRecord, view } from './slice-book';
 import { errorCode, round, unref } from './util';
 
 /** Result refusals that are the scheduler's trouble, not the result's: retried up to RESULT_ATTEMPTS. */
-const TRANSIENT = new Set<string>([DcpErrorCode.EINTERNAL, DcpErrorCode.EPIPE, 'ETIMEDOUT', 'ECONNRESET']);
+const TRANSIENT = new Set<string>([
+  DcpErrorCode.EINTERNAL,
+  DcpErrorCode.EPIPE,
+  DcpErrorCode.ETIMEDOUT,
+  DcpErrorCode.ECONNRESET,
+]);
 const RESULT_ATTEMPTS = 6;
 
 /** What the runner needs from the supervisor around it. */

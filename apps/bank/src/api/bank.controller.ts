@@ -1,3 +1,11 @@
+import {
+  address,
+  type BankAnswer,
+  bankOpenApi,
+  faucetRequest,
+  historyQuery,
+  transferRequest,
+} from '@dcp-emu/contracts';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseFilters } from '@nestjs/common';
 import { type AuthRequest, RestAuth } from '@dcp-emu/nest-kit';
 import type { BankLedger } from '../accounts/bank-ledger';
@@ -9,8 +17,7 @@ import { holdView, transactionView } from '../ledger/views';
 import { BANK_LEDGER } from '../ledger.module';
 import { DcpErrorFilter } from './error.filter';
 import { JobTrailUseCase } from './job-trail.usecase';
-import { openApiDocument } from './openapi';
-import { address, faucetRequest, historyQuery, parseInput, transferRequest } from './schemas';
+import { parseInput } from './schemas';
 import { SignedTransferUseCase } from './signed-transfer';
 import { accountJson, historyJson, trailJson } from './views';
 
@@ -31,11 +38,11 @@ export class BankController {
 
   @Get('openapi.json')
   openapi() {
-    return openApiDocument();
+    return bankOpenApi();
   }
 
   @Get('accounts/:address')
-  async account(@Param('address') raw: string) {
+  async account(@Param('address') raw: string): Promise<BankAnswer<'Account'>> {
     const id = parseAccountId(parseInput(address, raw, 'address'));
     const balance = await this.bank.balance.execute(id);
     const holds = await this.bank.store.listHolds(id, 'open');
@@ -43,7 +50,10 @@ export class BankController {
   }
 
   @Get('accounts/:address/history')
-  async history(@Param('address') raw: string, @Query() query: unknown) {
+  async history(
+    @Param('address') raw: string,
+    @Query() query: unknown,
+  ): Promise<BankAnswer<'AccountHistory'>> {
     const id = parseAccountId(parseInput(address, raw, 'address'));
     const q = parseInput(historyQuery, query, 'query');
     const h = await this.bank.history.execute(id, {
@@ -54,7 +64,7 @@ export class BankController {
   }
 
   @Get('faucet')
-  async faucet() {
+  async faucet(): Promise<BankAnswer<'FaucetStatus'>> {
     return {
       enabled: this.bank.mint.policy.enabled,
       maxPerMint: formatDcc(this.bank.mint.policy.maxPerMint),
@@ -68,7 +78,7 @@ export class BankController {
    */
   @Post('faucet')
   @HttpCode(201)
-  async mint(@Req() http: AuthRequest, @Body() body: unknown) {
+  async mint(@Req() http: AuthRequest, @Body() body: unknown): Promise<BankAnswer<'MintResult'>> {
     if (!this.auth.loopback) this.auth.requireAdmin(http, 'the faucet (the bank listens beyond loopback)');
     const req = parseInput(faucetRequest, body, 'faucet request');
     const { transaction } = await this.bank.mint.execute({
@@ -80,20 +90,20 @@ export class BankController {
   }
 
   @Get('holds/:id')
-  async hold(@Param('id') id: string) {
+  async hold(@Param('id') id: string): Promise<BankAnswer<'Hold'>> {
     const hold = await this.bank.store.getHold(id as HoldId);
     if (!hold) throw LedgerErrors.noHold(id);
     return holdView(hold);
   }
 
   @Get('jobs/:job/trail')
-  async trail(@Param('job') job: string) {
+  async trail(@Param('job') job: string): Promise<BankAnswer<'JobTrail'>> {
     return trailJson(await this.#trail.execute(job));
   }
 
   @Post('transfers')
   @HttpCode(201)
-  async transfer(@Body() body: unknown) {
+  async transfer(@Body() body: unknown): Promise<BankAnswer<'TransferResult'>> {
     const req = parseInput(transferRequest, body, 'transfer request');
     const { transaction, replayed } = await this.#signedTransfer.execute(
       { from: req.from, to: req.to, amount: req.amount, nonce: req.nonce },

@@ -1,3 +1,4 @@
+import { BANK_MESSAGE_TYPES } from '@dcp-emu/contracts';
 import { DcpError, DcpErrorCode, getDefaultCrypto, recoverPersonal } from '@dcp-emu/protocol';
 import type { TransferResult, TransferUseCase } from '../accounts/transfer.usecase';
 import { parseDcc } from '../ledger/amount';
@@ -11,7 +12,7 @@ export interface TransferIntent {
   readonly nonce: string;
 }
 
-export const TRANSFER_MESSAGE_TYPE = 'dcp-emu/bank/transfer@1';
+export const TRANSFER_MESSAGE_TYPE = BANK_MESSAGE_TYPES.transfer;
 
 /**
  * The canonical text `from` personal-signs (EIP-191, as `eth_sign`/`personal_sign`/ethers'

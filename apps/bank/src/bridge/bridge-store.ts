@@ -68,4 +68,4 @@ export interface BridgeStore {
 }
 
 export const DEFAULT_CHAIN_HISTORY_LIMIT = 50;
-export const MAX_CHAIN_HISTORY_LIMIT = 1000;
+export { MAX_CHAIN_HISTORY_LIMIT } from '@dcp-emu/contracts';

@@ -1,8 +1,8 @@
+import { address, type BankAnswer, bridgeHistoryQuery, bridgeRequest } from '@dcp-emu/contracts';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseFilters } from '@nestjs/common';
 import { DcpErrorFilter } from '../api/error.filter';
-import { address, parseInput } from '../api/schemas';
+import { parseInput } from '../api/schemas';
 import type { Bridge } from './bridge';
-import { bridgeHistoryQuery, bridgeRequest } from './schemas';
 import { bridgeAccountJson, chainTransactionJson, receiptJson } from './views';
 
 /** Injection token of the bank's `Bridge` (see `BridgeModule`). */
@@ -15,12 +15,15 @@ export class BridgeController {
   constructor(@Inject(BRIDGE) private readonly bridge: Bridge) {}
 
   @Get('accounts/:address')
-  async account(@Param('address') raw: string) {
+  async account(@Param('address') raw: string): Promise<BankAnswer<'BridgeAccount'>> {
     return bridgeAccountJson(await this.bridge.account.execute(parseInput(address, raw, 'address')));
   }
 
   @Get('accounts/:address/transactions')
-  async transactions(@Param('address') raw: string, @Query() query: unknown) {
+  async transactions(
+    @Param('address') raw: string,
+    @Query() query: unknown,
+  ): Promise<BankAnswer<'ChainTransactions'>> {
     const q = parseInput(bridgeHistoryQuery, query, 'query');
     const list = await this.bridge.history.execute(parseInput(address, raw, 'address'), {
       ...(q.limit !== undefined ? { limit: q.limit } : {}),
@@ -31,13 +34,13 @@ export class BridgeController {
 
   @Post('withdrawals')
   @HttpCode(201)
-  async withdraw(@Body() body: unknown) {
+  async withdraw(@Body() body: unknown): Promise<BankAnswer<'BridgeReceipt'>> {
     return receiptJson(await this.bridge.withdraw.execute(parseInput(bridgeRequest, body, 'withdrawal')));
   }
 
   @Post('deposits')
   @HttpCode(201)
-  async deposit(@Body() body: unknown) {
+  async deposit(@Body() body: unknown): Promise<BankAnswer<'BridgeReceipt'>> {
     return receiptJson(await this.bridge.deposit.execute(parseInput(bridgeRequest, body, 'deposit')));
   }
 }

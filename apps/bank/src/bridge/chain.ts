@@ -1,3 +1,4 @@
+import { BANK_MESSAGE_TYPES } from '@dcp-emu/contracts';
 import { getDefaultCrypto } from '@dcp-emu/protocol';
 import type { AccountId } from '../ledger/account-id';
 
@@ -16,8 +17,8 @@ export type BridgeKind = 'deposit' | 'withdrawal';
 
 /** The `type` the signed authorization message carries for each kind. */
 export const BRIDGE_MESSAGE_TYPES = {
-  withdrawal: 'dcp-emu/bank/withdraw@1',
-  deposit: 'dcp-emu/bank/deposit@1',
+  withdrawal: BANK_MESSAGE_TYPES.withdrawal,
+  deposit: BANK_MESSAGE_TYPES.deposit,
 } as const satisfies Record<BridgeKind, string>;
 
 /** Names the emulated chain inside every hashed transaction (no real chain id is claimed). */

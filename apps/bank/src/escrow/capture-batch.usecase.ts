@@ -1,3 +1,4 @@
+import { MAX_CAPTURE_BATCH } from '@dcp-emu/contracts';
 import { DcpError, DcpErrorCode } from '@dcp-emu/protocol';
 import { LedgerErrors } from '../ledger/errors';
 import type { Hold } from '../ledger/hold';
@@ -29,8 +30,8 @@ export interface CaptureBatchResult {
   readonly holds: Hold[];
 }
 
-/** The most captures one batch may carry. */
-export const MAX_CAPTURE_BATCH = 5000;
+/** The most captures one batch may carry (the escrow contract's bound). */
+export { MAX_CAPTURE_BATCH };
 
 interface Valid {
   readonly holdId: HoldId;

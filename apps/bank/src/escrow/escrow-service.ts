@@ -8,11 +8,12 @@ import {
   parseDcc,
   sameAddress,
 } from '@dcp-emu/protocol';
-import { z } from 'zod';
+import { captureRequest, ESCROW_OPERATIONS, escrowHold, type EscrowOperation } from '@dcp-emu/contracts';
+import type { z } from 'zod';
 import type { BankLedger } from '../accounts/bank-ledger';
 import { parseAccountId } from '../ledger/account-id';
 import type { Hold } from '../ledger/hold';
-import { type BatchCapture, type BatchCaptureOutcome, MAX_CAPTURE_BATCH } from './capture-batch.usecase';
+import type { BatchCapture, BatchCaptureOutcome } from './capture-batch.usecase';
 
 /**
  * The scheduler's channel to the bank: a DCP service (`bankEscrow`, at `<bank>/escrow/`) whose
@@ -23,55 +24,18 @@ import { type BatchCapture, type BatchCaptureOutcome, MAX_CAPTURE_BATCH } from '
  * and captures carry keys (a retried capture never pays twice), a release of a released hold moves
  * nothing.
  */
-export const ESCROW_SERVICE = 'bankEscrow';
-export const ESCROW_PATH = '/escrow/';
+export { ESCROW_PATH, ESCROW_SERVICE } from '@dcp-emu/contracts';
 
 /** Which identities may move escrowed money. */
 export interface SchedulerTrust {
   trusts(address: string): Promise<boolean>;
 }
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an address');
-const amount = z.string().min(1).max(80);
-const key = z.string().min(1).max(200);
+const ops = ESCROW_OPERATIONS;
+type Answer<K extends EscrowOperation> = z.input<(typeof ESCROW_OPERATIONS)[K]['response']>;
+type CaptureBatchItemView = Answer<'captureBatch'>['results'][number];
 
-const holdData = z.strictObject({
-  job: z.string().min(1).max(200),
-  paymentAccount: address,
-  amount,
-  key,
-  /** the submit request as the client sent it: its raw payload, `auth` map and connection peer */
-  authorization: z.strictObject({
-    payload: z.record(z.string(), z.unknown()),
-    auth: z.record(z.string(), z.unknown()),
-    accessor: address,
-  }),
-});
-const increaseData = z.strictObject({ hold: z.string().min(1).max(100), amount, key });
-const captureData = z.strictObject({
-  hold: z.string().min(1).max(100),
-  to: address,
-  amount,
-  commission: z.strictObject({ to: address, amount }).optional(),
-  slice: z.number().int().min(1).optional(),
-  worker: z.string().max(200).optional(),
-  key,
-});
-const releaseData = z.strictObject({ hold: z.string().min(1).max(100) });
-/**
- * Many captures in one request. Each item is checked on its own (a malformed one is an EINVAL
- * outcome of its own, the others still settle), so the envelope only bounds the list.
- */
-const captureBatchData = z.strictObject({
-  captures: z.array(z.unknown()).min(1).max(MAX_CAPTURE_BATCH),
-});
-
-/** One outcome of `captureBatch@1`, index-aligned with the request's captures. */
-export type CaptureBatchItemView =
-  | { key: string | null; status: 'settled' | 'replayed'; transaction: string }
-  | { key: string | null; status: 'failed'; code: string; message: string };
-
-function holdView(hold: Hold) {
+function holdView(hold: Hold): z.input<typeof escrowHold> {
   return {
     hold: hold.id,
     account: hold.account,
@@ -103,9 +67,9 @@ export function escrowOperations(bank: BankLedger, trust: SchedulerTrust): Opera
   };
   return new OperationRegistry()
     .register({
-      operation: 'hold@1',
-      schema: holdData,
-      handler: async (data, ctx) => {
+      operation: ops.hold.name,
+      schema: ops.hold.request,
+      handler: async (data, ctx): Promise<Answer<'hold'>> => {
         await requireScheduler(ctx.peer);
         const { payload, auth, accessor } = data.authorization;
         const authorized = authorizedResources(crypto, payload, auth, ctx.peer, accessor);
@@ -138,9 +102,9 @@ export function escrowOperations(bank: BankLedger, trust: SchedulerTrust): Opera
       },
     })
     .register({
-      operation: 'increase@1',
-      schema: increaseData,
-      handler: async (data, ctx) => {
+      operation: ops.increase.name,
+      schema: ops.increase.request,
+      handler: async (data, ctx): Promise<Answer<'increase'>> => {
         await requireScheduler(ctx.peer);
         const { hold, replayed } = await bank.increaseHold.execute(
           data.hold,
@@ -151,9 +115,9 @@ export function escrowOperations(bank: BankLedger, trust: SchedulerTrust): Opera
       },
     })
     .register({
-      operation: 'capture@1',
-      schema: captureData,
-      handler: async (data, ctx) => {
+      operation: ops.capture.name,
+      schema: ops.capture.request,
+      handler: async (data, ctx): Promise<Answer<'capture'>> => {
         await requireScheduler(ctx.peer);
         const { hold, transaction, replayed } = await bank.capture.execute(
           data.hold,
@@ -172,13 +136,13 @@ export function escrowOperations(bank: BankLedger, trust: SchedulerTrust): Opera
       },
     })
     .register({
-      operation: 'captureBatch@1',
-      schema: captureBatchData,
-      handler: async (data, ctx) => {
+      operation: ops.captureBatch.name,
+      schema: ops.captureBatch.request,
+      handler: async (data, ctx): Promise<Answer<'captureBatch'>> => {
         await requireScheduler(ctx.peer);
         // Parse every item on its own: a malformed one fails alone.
         const parsed = data.captures.map((raw): BatchCapture | DcpError => {
-          const item = captureData.safeParse(raw);
+          const item = captureRequest.safeParse(raw);
           if (!item.success)
             return new DcpError(
               DcpErrorCode.EINVAL,
@@ -219,9 +183,9 @@ export function escrowOperations(bank: BankLedger, trust: SchedulerTrust): Opera
       },
     })
     .register({
-      operation: 'release@1',
-      schema: releaseData,
-      handler: async (data, ctx) => {
+      operation: ops.release.name,
+      schema: ops.release.request,
+      handler: async (data, ctx): Promise<Answer<'release'>> => {
         await requireScheduler(ctx.peer);
         const { hold, released, transaction } = await bank.release.execute(data.hold);
         return { ...holdView(hold), released: formatDcc(released), transaction: transaction?.id ?? null };

@@ -8,19 +8,7 @@ export {
   isSystemAccount,
   parseAccountId,
 } from './account-id';
-export {
-  type AmountSign,
-  checkUnits,
-  DCC_DECIMALS,
-  dcc,
-  dccAmountSchema,
-  dccJson,
-  formatDcc,
-  MAX_UNITS,
-  type ParseAmountOptions,
-  parseDcc,
-  UNITS_PER_DCC,
-} from './amount';
+export * from './amount';
 export { DuplicateIdempotencyKey, LedgerErrors } from './errors';
 export { type Hold, type HoldStatus, holdProblems } from './hold';
 export { runIdempotent } from './idempotency';

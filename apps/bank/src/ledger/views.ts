@@ -1,6 +1,7 @@
 import { formatDcc } from './amount';
 import type { Hold } from './hold';
-import { bookKey, type JournalTransaction, type TransactionRefs } from './journal';
+import type { HoldStatus } from './hold';
+import { bookKey, type JournalTransaction, type TransactionReason, type TransactionRefs } from './journal';
 
 /** JSON shapes of ledger records: amounts as decimal DCC strings, never numbers. */
 export interface PostingView {
@@ -11,7 +12,7 @@ export interface PostingView {
 export interface TransactionView {
   readonly id: string;
   readonly seq: number;
-  readonly reason: string;
+  readonly reason: TransactionReason;
   readonly refs: TransactionRefs;
   readonly postings: PostingView[];
   readonly createdAt: string;
@@ -20,7 +21,7 @@ export interface TransactionView {
 export interface HoldView {
   readonly id: string;
   readonly account: string;
-  readonly status: string;
+  readonly status: HoldStatus;
   readonly held: string;
   readonly captured: string;
   readonly released: string;

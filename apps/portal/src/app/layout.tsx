@@ -1,9 +1,9 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import { NavLinks } from '../components/nav-links';
-import { SignOutButton } from '../components/sign-out-button';
-import { currentSession } from '../server/auth';
+import { NavLinks } from '@/components/nav-links';
+import { SignOutButton } from '@/components/sign-out-button';
+import { currentSession } from '@/server/auth';
 import './globals.css';
 
 export const metadata: Metadata = {

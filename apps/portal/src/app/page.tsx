@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
-import { currentSession } from '../server/auth';
+import { currentSession } from '@/server/auth';
 
 export default async function Home() {
   if (await currentSession()) redirect('/keystores');

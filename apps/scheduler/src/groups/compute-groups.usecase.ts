@@ -1,37 +1,13 @@
 import { DcpError, DcpErrorCode, getDefaultCrypto, toChecksumAddress } from '@dcp-emu/protocol/node';
-import { z } from 'zod';
+import { createComputeGroupRequest, type SchedulerAnswer } from '@dcp-emu/contracts';
+import type { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import type { ComputeGroupRecord } from '../store/compute-groups.repository';
 import { joinHash } from '../tasks/matching';
 import { type ClaimedGroup, claimedKey, groupOpaqueId, PUBLIC_GROUP, provesMembership } from './membership';
 
-export const createComputeGroupSchema = z
-  .strictObject({
-    joinKey: z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[^\s,]+$/, 'no spaces or commas')
-      .refine((k) => k !== 'public', 'the public group exists already')
-      .optional(),
-    /**
-     * instead of a joinKey: a group joined as `{id, joinAddress, joinSecret}`, whose joinHash dcp-client
-     * salts with the joinAddress (`eh1(joinAddress + ' ' + secret)`, the EIP-55 form dcp's Address prints)
-     */
-    joinAddress: z
-      .string()
-      .regex(/^0x[0-9a-fA-F]{40}$/)
-      .optional(),
-    joinSecret: z.string().min(1).max(500).optional(),
-    name: z.string().min(1).max(200),
-    commissionRate: z.string().regex(/^\d+(\.\d+)?$/, 'a decimal string'),
-    /** identity address of the creator (the scheduler's own address when absent) */
-    owner: z
-      .string()
-      .regex(/^0x[0-9a-fA-F]{40}$/)
-      .optional(),
-  })
-  .refine((d) => !d.joinKey !== !d.joinAddress, 'either a joinKey or a joinAddress');
+/** `POST /api/compute-groups`'s body (the REST contract). */
+export const createComputeGroupSchema = createComputeGroupRequest;
 
 /** A group as listed: no joinHash, no secret. */
 export interface ComputeGroupView {
@@ -81,6 +57,30 @@ export class ComputeGroups {
 
   async list(): Promise<ComputeGroupView[]> {
     return (await this.ctx.groups.list()).map(groupView);
+  }
+
+  /** Every group with its running jobs, or (`jobs: 'all'`) its jobs of every status, newest first. */
+  async listWithJobs(which?: string): Promise<SchedulerAnswer<'ComputeGroupList'>> {
+    const jobs = await this.ctx.store.listJobs(
+      which === 'all' ? { limit: 1000 } : { status: ['running'], limit: 1000 },
+    );
+    const byGroup = new Map<string, string[]>();
+    for (const j of jobs) for (const g of j.options.groups) byGroup.set(g, [...(byGroup.get(g) ?? []), j.id]);
+    const groups = await this.list();
+    return { groups: groups.map((g) => ({ ...g, jobs: byGroup.get(g.joinKey) ?? [] })) };
+  }
+
+  /** Delete a group: `authorize` sees its owner first; ENOENT when there is no such group. */
+  async remove(
+    joinKey: string,
+    authorize: (owners: string[]) => void,
+  ): Promise<SchedulerAnswer<'DeletedComputeGroup'>> {
+    const group = await this.ctx.groups.get(joinKey);
+    if (!group) throw new DcpError(DcpErrorCode.ENOENT, `no compute group with join key ${joinKey}`);
+    authorize([group.owner]);
+    if (!(await this.ctx.groups.delete(joinKey)))
+      throw new DcpError(DcpErrorCode.ENOENT, `no compute group with join key ${joinKey}`);
+    return { deleted: joinKey };
   }
 
   async delete(joinKey: string): Promise<boolean> {

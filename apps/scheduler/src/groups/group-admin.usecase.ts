@@ -1,4 +1,5 @@
 import { DcpError, DcpErrorCode, formatDcc, parseDcc } from '@dcp-emu/protocol/node';
+import type { SchedulerAnswer } from '@dcp-emu/contracts';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import type { JobRecord } from '../state/job-store';
@@ -131,6 +132,25 @@ export class GroupAdmin {
   async removeAllJobs(data: z.infer<typeof groupDescriptorSchema>, peer: string) {
     const group = await this.#owned(data.descriptor, peer);
     return { success: true, removedJobs: await this.#removeAll(group.joinKey) };
+  }
+
+  /**
+   * `DELETE /api/compute-groups/:joinKey/jobs/:job`: `authorize` sees the group's and the job's
+   * owners first (either may do it); ENOENT when the job is not in that group. Answers the groups
+   * the job is left in.
+   */
+  async takeJobOut(
+    joinKey: string,
+    jobId: string,
+    authorize: (owners: (string | undefined)[]) => void,
+  ): Promise<SchedulerAnswer<'JobGroups'>> {
+    const job = await this.ctx.store.getJob(jobId);
+    if (!job?.options.groups.includes(joinKey))
+      throw new DcpError(DcpErrorCode.ENOENT, `job ${jobId} is not in compute group ${joinKey}`);
+    const group = await this.ctx.groups.get(joinKey);
+    authorize([group?.owner, job.owner]);
+    await this.removeJobFromGroup(joinKey, jobId);
+    return { job: jobId, groups: job.options.groups.filter((g) => g !== joinKey) };
   }
 
   /** Take a job out of a group (its workers stop getting its slices); false if it was not in it. */

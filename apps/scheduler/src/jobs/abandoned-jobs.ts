@@ -1,3 +1,4 @@
+import { DcpErrorCode } from '@dcp-emu/protocol/node';
 import type { SchedulerContext } from '../context';
 import type { JobLifecycle } from './job-lifecycle';
 
@@ -36,7 +37,7 @@ export class AbandonedJobs {
         await this.lifecycle.cancel(
           job.id,
           `Job cancelled: its localExec client went away (no client for ${Math.round(this.abandonMs / 1000)} s)`,
-          'ECANCELLED',
+          DcpErrorCode.ECANCELLED,
         )
       )
         cancelled++;

@@ -1,3 +1,5 @@
+import type { SchedulerAnswer } from '@dcp-emu/contracts';
+import { DcpError, DcpErrorCode } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import type { JobLifecycle } from './job-lifecycle';
@@ -19,5 +21,23 @@ export class CancelJob {
     if (job.status !== 'running') return { success: job.status === 'cancelled' };
     const done = await this.lifecycle.cancel(job.id, data.reason ?? 'Job cancelled by its owner');
     return { success: done };
+  }
+
+  /**
+   * `POST /api/jobs/:id/cancel`: `authorize` sees the job's owner first (and throws to refuse);
+   * a job that is not running is left as it is (`cancelled: false`).
+   */
+  async byApi(
+    jobId: string,
+    reason: string | undefined,
+    authorize: (owners: string[]) => void,
+  ): Promise<SchedulerAnswer<'CancelResult'>> {
+    const job = await this.ctx.store.getJob(jobId);
+    if (!job) throw new DcpError(DcpErrorCode.ENOENT, `no job ${jobId}`);
+    authorize([job.owner]);
+    const cancelled =
+      job.status === 'running' &&
+      (await this.lifecycle.cancel(jobId, reason ?? 'Job cancelled through the scheduler API'));
+    return { cancelled };
   }
 }

@@ -1,3 +1,4 @@
+import type { SchedulerAnswer } from '@dcp-emu/contracts';
 import { sameAddress } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
@@ -18,7 +19,7 @@ export const listJobsSchema = z
 export function jobStatusReport(
   job: JobRecord,
   counts?: { queued: number; leased: number; done: number },
-): Record<string, unknown> {
+): SchedulerAnswer<'JobSummary'> {
   return {
     id: job.id,
     job: job.id,

@@ -1,5 +1,5 @@
 import type { PrismaDb } from '@dcp-emu/db';
-import type { Generation } from '@dcp-emu/protocol/node';
+import { DcpErrorCode, type Generation } from '@dcp-emu/protocol/node';
 import type { JobArgument, RangeSpec } from '../jobs/job-input';
 import type { ResultStorage } from '../jobs/result-storage';
 import type { Journal, JobRow } from './journal';
@@ -596,7 +596,7 @@ export class JobStore {
       completedAt: now,
       attempts: tracker.attempts(w.sliceNumber),
       errors,
-      lastError: w.isError ? 'EUNCAUGHT' : null,
+      lastError: w.isError ? DcpErrorCode.EUNCAUGHT : null,
     });
     if (w.payment)
       this.journal.payment({

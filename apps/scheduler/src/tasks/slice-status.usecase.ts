@@ -37,14 +37,20 @@ const BENIGN = /^(stopWork|JobManager|repoMan|late |return duplicate|Worker want
  * Codes that say the stack itself failed (a result the scheduler could not take, a connection that
  * broke): the slice goes back in the queue, but they never count against the job.
  */
-const NOT_THE_JOBS_FAULT = new Set(['EINTERNAL', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
+const NOT_THE_JOBS_FAULT = new Set<string>([
+  DcpErrorCode.EINTERNAL,
+  DcpErrorCode.ETIMEDOUT,
+  DcpErrorCode.ECONNRESET,
+  DcpErrorCode.EPIPE,
+  DcpErrorCode.ECONNREFUSED,
+]);
 
 /** The DCP error code a return reason carries, or undefined for a benign return. */
 export function returnErrorCode(reason: unknown): string | undefined {
   let code: string | undefined;
   if (reason && typeof reason === 'object') {
     const r = reason as { errorCode?: unknown; code?: unknown };
-    code = String(r.errorCode ?? r.code ?? 'EWORKREJECT');
+    code = String(r.errorCode ?? r.code ?? DcpErrorCode.EWORKREJECT);
   } else if (typeof reason === 'string' && reason && !BENIGN.test(reason))
     code = /^E[A-Z_]+$/.test(reason) ? reason : undefined;
   return code && NOT_THE_JOBS_FAULT.has(code) ? undefined : code;

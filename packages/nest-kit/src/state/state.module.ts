@@ -13,6 +13,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { DcpErrorCode } from '@dcp-emu/protocol';
 import {
   type DatabaseLocation,
   DatabaseState,
@@ -91,7 +92,9 @@ export class StateController {
 
   async #answer(req: Request, res: Response, fn: () => Promise<unknown> | unknown): Promise<void> {
     if (!authorized(req, this.opts.token ?? '')) {
-      res.status(HttpStatus.UNAUTHORIZED).json({ error: { code: 'EPERM', message: 'admin token required' } });
+      res
+        .status(HttpStatus.UNAUTHORIZED)
+        .json({ error: { code: DcpErrorCode.EPERM, message: 'admin token required' } });
       return;
     }
     try {
@@ -109,7 +112,7 @@ export class StateController {
       }
       new Logger('State').error({ msg: 'state operation failed', err: e });
       res.status(HttpStatus.INTERNAL_SERVER_ERROR).json({
-        error: { code: 'EINTERNAL', message: e instanceof Error ? e.message : String(e) },
+        error: { code: DcpErrorCode.EINTERNAL, message: e instanceof Error ? e.message : String(e) },
       });
     }
   }

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { ChangePasswordForm } from '../../components/change-password-form';
-import { currentSession } from '../../server/auth';
+import { ChangePasswordForm } from '@/components/change-password-form';
+import { currentSession } from '@/server/auth';
 
 export const metadata: Metadata = { title: 'Account' };
 

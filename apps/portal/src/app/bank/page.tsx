@@ -1,12 +1,12 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { AccountsPanel } from '../../components/bank/accounts-panel';
-import { BridgePanel, TransferForm } from '../../components/bank/signed-forms';
-import { LiveStatus } from '../../components/live-status';
-import { currentSession } from '../../server/auth';
-import { listAccounts } from '../../server/bank/bank.usecase';
-import { listKeystores } from '../../server/keystores/keystores.usecase';
-import { getPortal } from '../../server/portal';
+import { AccountsPanel } from '@/components/bank/accounts-panel';
+import { BridgePanel, TransferForm } from '@/components/bank/signed-forms';
+import { LiveStatus } from '@/components/live-status';
+import { currentSession } from '@/server/auth';
+import { listAccounts } from '@/server/bank/bank.usecase';
+import { listKeystores } from '@/server/keystores/keystores.usecase';
+import { getPortal } from '@/server/portal';
 
 export const metadata: Metadata = { title: 'Bank' };
 

@@ -1,11 +1,11 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { GroupsManager } from '../../components/groups/groups-manager';
-import { LiveStatus } from '../../components/live-status';
-import { currentSession } from '../../server/auth';
-import { listGroups } from '../../server/groups/groups.usecase';
-import { listKeystores } from '../../server/keystores/keystores.usecase';
-import { getPortal } from '../../server/portal';
+import { GroupsManager } from '@/components/groups/groups-manager';
+import { LiveStatus } from '@/components/live-status';
+import { currentSession } from '@/server/auth';
+import { listGroups } from '@/server/groups/groups.usecase';
+import { listKeystores } from '@/server/keystores/keystores.usecase';
+import { getPortal } from '@/server/portal';
 
 export const metadata: Metadata = { title: 'Compute groups' };
 

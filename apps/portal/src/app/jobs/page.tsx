@@ -1,10 +1,10 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { JobsList } from '../../components/jobs/jobs-list';
-import { LiveStatus } from '../../components/live-status';
-import { currentSession } from '../../server/auth';
-import { listJobs } from '../../server/jobs/jobs.usecase';
-import { getPortal } from '../../server/portal';
+import { JobsList } from '@/components/jobs/jobs-list';
+import { LiveStatus } from '@/components/live-status';
+import { currentSession } from '@/server/auth';
+import { listJobs } from '@/server/jobs/jobs.usecase';
+import { getPortal } from '@/server/portal';
 
 export const metadata: Metadata = { title: 'Jobs' };
 

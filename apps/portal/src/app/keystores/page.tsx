@@ -1,9 +1,9 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { KeystoreManager } from '../../components/keystore-manager';
-import { currentSession } from '../../server/auth';
-import { listKeystores } from '../../server/keystores/keystores.usecase';
-import { getPortal } from '../../server/portal';
+import { KeystoreManager } from '@/components/keystore-manager';
+import { currentSession } from '@/server/auth';
+import { listKeystores } from '@/server/keystores/keystores.usecase';
+import { getPortal } from '@/server/portal';
 
 export const metadata: Metadata = { title: 'Keystores' };
 

@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { AuthForm } from '../../components/auth-form';
-import { safeNextPath } from '../../lib/api';
-import { currentSession } from '../../server/auth';
+import { AuthForm } from '@/components/auth-form';
+import { safeNextPath } from '@/lib/api';
+import { currentSession } from '@/server/auth';
 
 export const metadata: Metadata = { title: 'Sign in' };
 

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { AuthForm } from '../../components/auth-form';
-import { currentSession } from '../../server/auth';
+import { AuthForm } from '@/components/auth-form';
+import { currentSession } from '@/server/auth';
 
 export const metadata: Metadata = { title: 'Create an account' };
 

@@ -1,10 +1,10 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
-import { WorkerPanel } from '../../browser-worker/worker-panel';
-import { currentSession } from '../../server/auth';
-import { listKeystores } from '../../server/keystores/keystores.usecase';
-import { getPortal } from '../../server/portal';
+import { WorkerPanel } from '@/browser-worker/worker-panel';
+import { currentSession } from '@/server/auth';
+import { listKeystores } from '@/server/keystores/keystores.usecase';
+import { getPortal } from '@/server/portal';
 
 export const metadata: Metadata = { title: 'Browser worker' };
 

@@ -1,10 +1,10 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { LiveStatus } from '../../components/live-status';
-import { WorkersView } from '../../components/workers/workers-view';
-import { currentSession } from '../../server/auth';
-import { getPortal } from '../../server/portal';
-import { workersPage } from '../../server/workers/workers.usecase';
+import { LiveStatus } from '@/components/live-status';
+import { WorkersView } from '@/components/workers/workers-view';
+import { currentSession } from '@/server/auth';
+import { getPortal } from '@/server/portal';
+import { workersPage } from '@/server/workers/workers.usecase';
 
 export const metadata: Metadata = { title: 'Workers' };
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Ethereum v3 keystores as dcp-client reads them (ethereumjs-wallet `fromV3`, non-strict; see
- * shared/protocol/dcp-client-protocol.md §5): `crypto` (or geth/ethers' `Crypto`) with aes-128-ctr and
+ * docs/protocol.md §8): `crypto` (or geth/ethers' `Crypto`) with aes-128-ctr and
  * an scrypt or pbkdf2 KDF, plus DCP's optional `label`, `timestamp` and `process` fields.
  * Shared by the browser (create, upload) and the server (which validates the shape but can never
  * decrypt: it has no passphrase).

@@ -1,6 +1,6 @@
-import { requireSession } from '../../../server/auth';
-import { createGroup, listGroups } from '../../../server/groups/groups.usecase';
-import { fromResult, readJsonBody } from '../../../server/http';
+import { requireSession } from '@/server/auth';
+import { createGroup, listGroups } from '@/server/groups/groups.usecase';
+import { fromResult, readJsonBody } from '@/server/http';
 
 /** GET → {groups}: the compute groups the user created, with running jobs and members seen. */
 export async function GET(request: Request): Promise<Response> {

@@ -1,7 +1,7 @@
-import { requireSession } from '../../../server/auth';
-import { fromResult, json, readJsonBody } from '../../../server/http';
-import { saveKeystore } from '../../../server/keystores/save-keystore.usecase';
-import { listKeystores } from '../../../server/keystores/keystores.usecase';
+import { requireSession } from '@/server/auth';
+import { fromResult, json, readJsonBody } from '@/server/http';
+import { saveKeystore } from '@/server/keystores/save-keystore.usecase';
+import { listKeystores } from '@/server/keystores/keystores.usecase';
 
 /** GET → {keystores:[{id,kind,label,address,createdAt,provenAt}]}: the signed-in user's keystores only. */
 export async function GET(request: Request): Promise<Response> {

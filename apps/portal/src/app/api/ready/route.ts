@@ -1,5 +1,5 @@
-import { json } from '../../../server/http';
-import { getPortal } from '../../../server/portal';
+import { json } from '@/server/http';
+import { getPortal } from '@/server/portal';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,5 +1,5 @@
-import { requireSession } from '../../../server/auth';
-import { json } from '../../../server/http';
+import { requireSession } from '@/server/auth';
+import { json } from '@/server/http';
 
 /** GET → {user:{id,email}, expiresAt} for the signed-in user, 401 ENOSESSION otherwise. */
 export async function GET(request: Request): Promise<Response> {

@@ -1,11 +1,11 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
-import { ErrorNotice } from '../../../components/error-notice';
-import { shortDcc } from '../../../lib/dcc';
-import { currentSession } from '../../../server/auth';
-import { accountHistory } from '../../../server/bank/bank.usecase';
-import { getPortal } from '../../../server/portal';
+import { ErrorNotice } from '@/components/error-notice';
+import { shortDcc } from '@/lib/dcc';
+import { currentSession } from '@/server/auth';
+import { accountHistory } from '@/server/bank/bank.usecase';
+import { getPortal } from '@/server/portal';
 
 export const metadata: Metadata = { title: 'Account history' };
 

@@ -1,11 +1,11 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
-import { JobDetail } from '../../../components/jobs/job-detail';
-import { LiveStatus } from '../../../components/live-status';
-import { currentSession } from '../../../server/auth';
-import { jobPage } from '../../../server/jobs/jobs.usecase';
-import { getPortal } from '../../../server/portal';
+import { JobDetail } from '@/components/jobs/job-detail';
+import { LiveStatus } from '@/components/live-status';
+import { currentSession } from '@/server/auth';
+import { jobPage } from '@/server/jobs/jobs.usecase';
+import { getPortal } from '@/server/portal';
 
 export const metadata: Metadata = { title: 'Job' };
 

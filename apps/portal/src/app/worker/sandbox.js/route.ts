@@ -1,4 +1,4 @@
-import { sandboxScript } from '../../../browser-worker/sandbox-sources';
+import { sandboxScript } from '@/browser-worker/sandbox-sources';
 
 /**
  * GET /worker/sandbox.js → the Web Worker script of one browser-worker sandbox (our evaluator's

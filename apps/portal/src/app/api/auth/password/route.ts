@@ -1,6 +1,6 @@
-import { changePassword } from '../../../../server/accounts/change-password.usecase';
-import { requireSession } from '../../../../server/auth';
-import { fromResult, readJsonBody } from '../../../../server/http';
+import { changePassword } from '@/server/accounts/change-password.usecase';
+import { requireSession } from '@/server/auth';
+import { fromResult, readJsonBody } from '@/server/http';
 
 /** POST {currentPassword, newPassword} → 200 {changed:true, endedSessions}; other sessions are signed out. */
 export async function POST(request: Request): Promise<Response> {

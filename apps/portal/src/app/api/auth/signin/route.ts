@@ -1,6 +1,6 @@
-import { signIn } from '../../../../server/accounts/sign-in.usecase';
-import { errorResponse, isHttps, json, readJsonBody, sessionCookie } from '../../../../server/http';
-import { getPortal } from '../../../../server/portal';
+import { signIn } from '@/server/accounts/sign-in.usecase';
+import { errorResponse, isHttps, json, readJsonBody, sessionCookie } from '@/server/http';
+import { getPortal } from '@/server/portal';
 
 /** POST {email, password} → 200 {user:{id,email}} and the session cookie; 401 EPERM when they do not match. */
 export async function POST(request: Request): Promise<Response> {

@@ -6,9 +6,9 @@ import {
   isSameOrigin,
   json,
   sessionTokenOf,
-} from '../../../../server/http';
-import { getPortal } from '../../../../server/portal';
-import { endSession } from '../../../../server/sessions/sessions';
+} from '@/server/http';
+import { getPortal } from '@/server/portal';
+import { endSession } from '@/server/sessions/sessions';
 
 /** POST → 200 {signedOut:true}; ends the session (if any) and clears the cookie. */
 export async function POST(request: Request): Promise<Response> {

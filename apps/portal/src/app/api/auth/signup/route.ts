@@ -1,6 +1,6 @@
-import { signUp } from '../../../../server/accounts/sign-up.usecase';
-import { errorResponse, isHttps, json, readJsonBody, sessionCookie } from '../../../../server/http';
-import { getPortal } from '../../../../server/portal';
+import { signUp } from '@/server/accounts/sign-up.usecase';
+import { errorResponse, isHttps, json, readJsonBody, sessionCookie } from '@/server/http';
+import { getPortal } from '@/server/portal';
 
 /** POST {email, password} → 201 {user:{id,email}} and the session cookie. */
 export async function POST(request: Request): Promise<Response> {

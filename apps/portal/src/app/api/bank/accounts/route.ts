@@ -1,6 +1,6 @@
-import { requireSession } from '../../../../server/auth';
-import { listAccounts } from '../../../../server/bank/bank.usecase';
-import { fromResult } from '../../../../server/http';
+import { requireSession } from '@/server/auth';
+import { listAccounts } from '@/server/bank/bank.usecase';
+import { fromResult } from '@/server/http';
 
 /** GET → {accounts:[{address,label,balance,held}]}: the user's bank-account keystores with their balances. */
 export async function GET(request: Request): Promise<Response> {

@@ -1,6 +1,6 @@
-import { requireSession } from '../../../../server/auth';
-import { faucet } from '../../../../server/bank/bank.usecase';
-import { fromResult, readJsonBody } from '../../../../server/http';
+import { requireSession } from '@/server/auth';
+import { faucet } from '@/server/bank/bank.usecase';
+import { fromResult, readJsonBody } from '@/server/http';
 
 /** POST {address, amount} → 201 {transaction}: dev DCC into one of the user's accounts. */
 export async function POST(request: Request): Promise<Response> {

@@ -1,6 +1,6 @@
-import { requireSession } from '../../../../server/auth';
-import { transfer } from '../../../../server/bank/bank.usecase';
-import { fromResult, readJsonBody } from '../../../../server/http';
+import { requireSession } from '@/server/auth';
+import { transfer } from '@/server/bank/bank.usecase';
+import { fromResult, readJsonBody } from '@/server/http';
 
 /** POST {from,to,amount,nonce,signature} (signed in the browser) → 201 {transaction, replayed}. */
 export async function POST(request: Request): Promise<Response> {

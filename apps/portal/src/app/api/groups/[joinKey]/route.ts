@@ -1,7 +1,7 @@
 import { DcpErrorCode } from '@dcp-emu/protocol';
-import { requireSession } from '../../../../server/auth';
-import { deleteGroup } from '../../../../server/groups/groups.usecase';
-import { errorResponse, fromResult, isSameOrigin } from '../../../../server/http';
+import { requireSession } from '@/server/auth';
+import { deleteGroup } from '@/server/groups/groups.usecase';
+import { errorResponse, fromResult, isSameOrigin } from '@/server/http';
 
 interface Context {
   params: Promise<{ joinKey: string }>;

@@ -1,6 +1,6 @@
-import { requireSession } from '../../../../server/auth';
-import { fromResult } from '../../../../server/http';
-import { jobPage } from '../../../../server/jobs/jobs.usecase';
+import { requireSession } from '@/server/auth';
+import { fromResult } from '@/server/http';
+import { jobPage } from '@/server/jobs/jobs.usecase';
 
 interface Context {
   params: Promise<{ id: string }>;

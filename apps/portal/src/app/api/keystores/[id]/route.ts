@@ -1,7 +1,7 @@
 import { DcpErrorCode } from '@dcp-emu/protocol';
-import { requireSession } from '../../../../server/auth';
-import { errorResponse, fromResult, isSameOrigin } from '../../../../server/http';
-import { deleteKeystore, downloadKeystore } from '../../../../server/keystores/keystores.usecase';
+import { requireSession } from '@/server/auth';
+import { errorResponse, fromResult, isSameOrigin } from '@/server/http';
+import { deleteKeystore, downloadKeystore } from '@/server/keystores/keystores.usecase';
 
 interface Context {
   params: Promise<{ id: string }>;

@@ -1,6 +1,6 @@
-import { requireSession } from '../../../../server/auth';
-import { fromResult, readJsonBody } from '../../../../server/http';
-import { issueKeyChallenge } from '../../../../server/keystores/key-proof.usecase';
+import { requireSession } from '@/server/auth';
+import { fromResult, readJsonBody } from '@/server/http';
+import { issueKeyChallenge } from '@/server/keystores/key-proof.usecase';
 
 /**
  * POST {address} → 201 {challenge:{id, address, message, expiresAt}}: a single-use text for this session

@@ -1,6 +1,6 @@
-import { accountEarnings } from '../../../../browser-worker/earnings';
-import { requireSession } from '../../../../server/auth';
-import { json } from '../../../../server/http';
+import { accountEarnings } from '@/browser-worker/earnings';
+import { requireSession } from '@/server/auth';
+import { json } from '@/server/http';
 
 /**
  * GET /worker/earnings/:address → {account:{address, balance, held}} for one of the signed-in

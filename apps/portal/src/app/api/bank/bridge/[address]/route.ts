@@ -1,6 +1,6 @@
-import { requireSession } from '../../../../../server/auth';
-import { bridgeAccount } from '../../../../../server/bank/bank.usecase';
-import { fromResult } from '../../../../../server/http';
+import { requireSession } from '@/server/auth';
+import { bridgeAccount } from '@/server/bank/bank.usecase';
+import { fromResult } from '@/server/http';
 
 interface Context {
   params: Promise<{ address: string }>;

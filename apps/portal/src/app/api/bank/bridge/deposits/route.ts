@@ -1,6 +1,6 @@
-import { requireSession } from '../../../../../server/auth';
-import { bridge } from '../../../../../server/bank/bank.usecase';
-import { fromResult, readJsonBody } from '../../../../../server/http';
+import { requireSession } from '@/server/auth';
+import { bridge } from '@/server/bank/bank.usecase';
+import { fromResult, readJsonBody } from '@/server/http';
 
 /** POST {address, amount, nonce, signature} (signed in the browser) → 201 {hash, …}. */
 export async function POST(request: Request): Promise<Response> {

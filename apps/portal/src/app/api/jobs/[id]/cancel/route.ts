@@ -1,6 +1,6 @@
-import { requireSession } from '../../../../../server/auth';
-import { fromResult, readJsonBody } from '../../../../../server/http';
-import { cancelJob } from '../../../../../server/jobs/jobs.usecase';
+import { requireSession } from '@/server/auth';
+import { fromResult, readJsonBody } from '@/server/http';
+import { cancelJob } from '@/server/jobs/jobs.usecase';
 
 interface Context {
   params: Promise<{ id: string }>;

@@ -1,6 +1,6 @@
-import { requireSession } from '../../../../../server/auth';
-import { fromResult, readJsonBody } from '../../../../../server/http';
-import { proveKeystore } from '../../../../../server/keystores/key-proof.usecase';
+import { requireSession } from '@/server/auth';
+import { fromResult, readJsonBody } from '@/server/http';
+import { proveKeystore } from '@/server/keystores/key-proof.usecase';
 
 interface Context {
   params: Promise<{ id: string }>;
