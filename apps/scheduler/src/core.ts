@@ -14,6 +14,7 @@ import { FetchResult } from './results/fetch-result.usecase';
 import { SubmitResult } from './results/submit-result.usecase';
 import { WorkEmit } from './results/work-emit.usecase';
 import { LeaseKeeper } from './tasks/lease-keeper';
+import { ExplainJob } from './tasks/explain-job.usecase';
 import { RequestTask } from './tasks/request-task.usecase';
 import { SliceStatus } from './tasks/slice-status.usecase';
 
@@ -36,6 +37,7 @@ export class SchedulerCore {
   readonly groupAdmin: GroupAdmin;
   readonly authorizations: TaskAuthorizations;
   readonly abandoned: AbandonedJobs;
+  readonly explain: ExplainJob;
   #abandonTimer?: NodeJS.Timeout;
 
   constructor(readonly ctx: SchedulerContext) {
@@ -56,6 +58,7 @@ export class SchedulerCore {
     this.packages = new Packages(ctx);
     this.groupAdmin = new GroupAdmin(ctx);
     this.abandoned = new AbandonedJobs(ctx, this.lifecycle, ctx.tuning.localExecAbandonMs);
+    this.explain = new ExplainJob(ctx, () => this.leases.connected(), this.requestTask.requests);
   }
 
   /**

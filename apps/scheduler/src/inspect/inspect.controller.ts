@@ -151,6 +151,16 @@ export class InspectController {
     };
   }
 
+  /**
+   * "Why is my job idle?": the job's state and, for each worker that asked for work, why it is not
+   * computing this job (from its last requestTask). Read like the job itself.
+   */
+  @Get('jobs/:id/explain')
+  async explain(@Req() req: AuthRequest, @Param('id') id: string) {
+    const job = await this.#readable(req, id);
+    return this.core.explain.execute(job);
+  }
+
   /** The job's escrow terms and what it owes and paid (metered schedulers; null otherwise). */
   @Get('jobs/:id/escrow')
   async escrow(@Req() req: AuthRequest, @Param('id') id: string) {
