@@ -175,12 +175,13 @@ export async function startEvaluator(): Promise<Proc & { port: number }> {
 
 /**
  * Our worker (apps/worker) from its sources, with its own evaluator port and data dir; `groups` are
- * `-g joinKey,secret` memberships. Resolves once its sandboxes are up.
+ * `-g joinKey,secret` memberships, `args` more of its options (e.g. `--minimumWage 5`). Resolves once
+ * its sandboxes are up.
  */
 export async function startOurWorker(
   schedulerUrl: string,
   dataDir: string,
-  options: { groups?: string[]; cores?: number } = {},
+  options: { groups?: string[]; cores?: number; args?: string[] } = {},
 ): Promise<Proc> {
   const cores = options.cores ?? 2;
   const args = [
@@ -200,6 +201,7 @@ export async function startOurWorker(
     '-W',
     '500',
     ...(options.groups ?? []).flatMap((g) => ['-g', g]),
+    ...(options.args ?? []),
   ];
   const proc = new Proc(
     spawn(process.execPath, args, {
