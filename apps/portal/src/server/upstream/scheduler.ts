@@ -90,6 +90,36 @@ export const groupSchema = z.object({
 });
 export type SchedulerGroup = z.output<typeof groupSchema>;
 
+/** `GET /api/jobs/:id/explain`: why each worker is not computing the job. */
+export const explainSchema = z.object({
+  job: z.object({
+    id: z.string(),
+    status: z.string(),
+    slices: z.object({ queued: z.number(), leased: z.number(), done: z.number(), total: z.number() }),
+    groups: z.array(z.string()),
+    offer: z.number(),
+    sliceCpuMs: z.number(),
+    wage: z.number().nullable(),
+    fundsShort: z.boolean(),
+    refusedOrigins: z.array(z.string()),
+  }),
+  blocked: z.object({ reason: z.string(), message: z.string() }).nullable(),
+  workers: z.array(
+    z.object({
+      worker: z.string(),
+      connected: z.boolean(),
+      lastRequest: z.string().nullable(),
+      cores: z.number().nullable(),
+      groups: z.array(z.string()),
+      minimumWage: z.number().nullable(),
+      reason: z.string(),
+      message: z.string(),
+    }),
+  ),
+  summary: z.string(),
+});
+export type JobExplanation = z.output<typeof explainSchema>;
+
 /** Typed calls on the scheduler's REST API. */
 export function schedulerApi(up: Upstream) {
   const enc = encodeURIComponent;
@@ -110,6 +140,7 @@ export function schedulerApi(up: Upstream) {
         `api/jobs/${enc(id)}/results?limit=${limit}`,
         z.object({ results: z.array(resultSchema) }),
       ),
+    explain: (id: string) => up.call('GET', `api/jobs/${enc(id)}/explain`, explainSchema),
     events: (id: string) =>
       up.call('GET', `api/jobs/${enc(id)}/events`, z.object({ events: z.array(eventSchema) })),
     cancel: (id: string, reason: string) =>
