@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Identity, writeClientKeystores } from '@dcp-emu/protocol/node';
+import { ensurePeerAccess } from './peer-access.js';
 import { freePort } from './postgres.js';
 
 /** The repository root (this file is packages/testing/{src,dist}/stack.*). */
@@ -28,13 +29,24 @@ export const DCP_CLIENT = {
 } as const;
 const DCP_WORKER_BIN = join(ROOT, 'node_modules/dcp-worker/bin/dcp-worker');
 
-/** dcp-worker and dcp-client's evaluator refuse root: peers run as `nobody` when we are root. */
+let peerIds: { uid: number; gid: number } | undefined;
+
+/**
+ * dcp-worker and dcp-client's evaluator refuse root: peers run as `nobody` when we are root. The
+ * first call makes sure `nobody` can reach the checkout (a clone in a private directory: see
+ * peer-access.ts), or throws saying what to do.
+ */
 export function unprivileged(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  return {
-    uid: Number(execFileSync('id', ['-u', 'nobody']).toString().trim()),
-    gid: Number(execFileSync('id', ['-g', 'nobody']).toString().trim()),
-  };
+  if (!peerIds) {
+    const ids = {
+      uid: Number(execFileSync('id', ['-u', 'nobody']).toString().trim()),
+      gid: Number(execFileSync('id', ['-g', 'nobody']).toString().trim()),
+    };
+    ensurePeerAccess(ROOT, ids);
+    peerIds = ids;
+  }
+  return peerIds;
 }
 
 function chownTree(path: string, ids: { uid: number; gid: number }): void {
