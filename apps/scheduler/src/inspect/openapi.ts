@@ -86,6 +86,17 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: '{events}', ...json(obj) } },
         },
       },
+      '/api/jobs/{id}/explain': {
+        get: {
+          summary:
+            'Why is the job idle: its state, and for each worker that asks for work the reason it is not computing the job (its last requestTask: compute group, requirements, minimum wage, funds, sandboxes busy, no workers)',
+          parameters: [idParam],
+          responses: {
+            '200': { description: '{job, blocked, workers, summary}', ...json(obj) },
+            '404': { description: 'no such job' },
+          },
+        },
+      },
       '/api/jobs/{id}/cancel': {
         post: {
           summary: 'Cancel a running job (its client gets stop/cancelled)',
