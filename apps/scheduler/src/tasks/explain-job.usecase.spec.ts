@@ -146,6 +146,20 @@ describe('explain: why a worker is not computing a job (use cases over SQLite)',
     paused.delete('job-cheap');
   });
 
+  it("origins workers refused to fetch from (the job's error events) name the reason of a worker that rejected it", async () => {
+    await submit('job-fetch');
+    core.ctx.events.emit('job-fetch', 'error', {
+      sliceNumber: 1,
+      name: 'Error',
+      message: "Not allowed to fetch from 'http://data.example:8080' for job data: allow it with …",
+    });
+    await ask('refuser', { rejectedJobs: ['job-fetch'], jobIds: ['job-fetch'] });
+    const r = await explain('job-fetch');
+    expect(r.job.refusedOrigins).toEqual(['http://data.example:8080']);
+    expect(reasonOf(r, 'refuser')).toBe('origin-refused');
+    expect(r.workers.find((w) => w.reason === 'origin-refused')?.message).toMatch(/--allow-origin/);
+  });
+
   it('a finished or cancelled job says so', async () => {
     await submit('job-x');
     await core.lifecycle.cancel('job-x', 'enough');

@@ -20,6 +20,8 @@ export type ExplainReason =
   | 'sandbox-busy'
   | 'not-requested'
   | 'rejected'
+  /** it rejected the job and the job's errors show origins workers refused to fetch from */
+  | 'origin-refused'
   | 'discrete-worked'
   | 'local-exec'
   | 'not-in-group'
@@ -114,7 +116,8 @@ export class ExplainJob {
 
     const live = this.workers();
     this.requests.keepOnly(live.map((w) => w.worker));
-    const workers = live.map((w) => this.#worker(w, job, wage, blocked));
+    const refused = [...refusedOrigins];
+    const workers = live.map((w) => this.#worker(w, job, wage, blocked, refused));
     if (!blocked && !workers.some((w) => w.connected))
       blocked = {
         reason: 'no-workers',
@@ -134,7 +137,7 @@ export class ExplainJob {
         sliceCpuMs: job.sliceCpuMs,
         wage,
         fundsShort,
-        refusedOrigins: [...refusedOrigins],
+        refusedOrigins: refused,
       },
       blocked,
       workers,
@@ -149,6 +152,7 @@ export class ExplainJob {
     job: JobRecord,
     wage: number | null,
     blocked: ExplainReport['blocked'],
+    refusedOrigins: string[],
   ): ExplainWorker {
     const last = this.requests.last(w.worker);
     const got = last?.got ?? [];
@@ -173,7 +177,13 @@ export class ExplainJob {
       if (!w.connected) return { reason: 'disconnected', message: `left at ${w.lastSeen}` };
       if (blocked) return blocked;
       if (!last) return { reason: 'eligible', message: 'has not asked for work since the scheduler started' };
-      return explainRequest(last, job, wage);
+      const why = explainRequest(last, job, wage);
+      if (why.reason === 'rejected' && refusedOrigins.length)
+        return {
+          reason: 'origin-refused',
+          message: `it rejected this job; its work function or data needs ${refusedOrigins.join(', ')}, which workers refused to fetch from (dcp-emu up --allow-origin <origin>)`,
+        };
+      return why;
     })();
     return { ...base, ...verdict };
   }
@@ -238,6 +248,8 @@ function summarize(r: ExplainReport): string {
   const computing = r.workers.filter((w) => w.reason === 'computing').length;
   if (r.blocked) return r.blocked.message;
   if (computing) return `${computing} worker(s) are computing this job`;
+  if (r.job.refusedOrigins.length && !r.workers.some((w) => w.connected && w.reason === 'eligible'))
+    return `workers refused to fetch from ${r.job.refusedOrigins.join(', ')} for this job (dcp-emu up --allow-origin <origin>)`;
   const reasons = new Map<ExplainReason, number>();
   for (const w of r.workers.filter((x) => x.connected))
     reasons.set(w.reason, (reasons.get(w.reason) ?? 0) + 1);
