@@ -15,6 +15,7 @@ import { SubmitResult } from './results/submit-result.usecase';
 import { WorkEmit } from './results/work-emit.usecase';
 import { LeaseKeeper } from './tasks/lease-keeper';
 import { ExplainJob } from './tasks/explain-job.usecase';
+import { ReplaySlice } from './tasks/replay-slice.usecase';
 import { RequestTask } from './tasks/request-task.usecase';
 import { SliceStatus } from './tasks/slice-status.usecase';
 
@@ -38,6 +39,7 @@ export class SchedulerCore {
   readonly authorizations: TaskAuthorizations;
   readonly abandoned: AbandonedJobs;
   readonly explain: ExplainJob;
+  readonly replay: ReplaySlice;
   #abandonTimer?: NodeJS.Timeout;
 
   constructor(readonly ctx: SchedulerContext) {
@@ -59,6 +61,7 @@ export class SchedulerCore {
     this.groupAdmin = new GroupAdmin(ctx);
     this.abandoned = new AbandonedJobs(ctx, this.lifecycle, ctx.tuning.localExecAbandonMs);
     this.explain = new ExplainJob(ctx, () => this.leases.connected(), this.requestTask.requests);
+    this.replay = new ReplaySlice(ctx);
   }
 
   /**

@@ -161,6 +161,23 @@ export class InspectController {
     return this.core.explain.execute(job);
   }
 
+  /**
+   * One slice to run again outside the stack (`dcp-emu replay`): its work function, datum, arguments
+   * and modules as a 5.x worker gets them, and what the stack recorded for it. Read like the job.
+   */
+  @Get('jobs/:id/slices/:n/replay')
+  async replay(@Req() req: AuthRequest, @Param('id') id: string, @Param('n') n: string) {
+    const job = await this.#readable(req, id);
+    const sliceNumber = parse(z.coerce.number().int().min(1), n, 'slice number');
+    try {
+      return await this.core.replay.execute(job, sliceNumber);
+    } catch (e) {
+      if (e instanceof DcpError && e.code === DcpErrorCode.ENOENT)
+        throw restError(HttpStatus.NOT_FOUND, e.code, e.message);
+      throw e;
+    }
+  }
+
   /** The job's escrow terms and what it owes and paid (metered schedulers; null otherwise). */
   @Get('jobs/:id/escrow')
   async escrow(@Req() req: AuthRequest, @Param('id') id: string) {

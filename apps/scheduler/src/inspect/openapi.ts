@@ -97,6 +97,17 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/jobs/{id}/slices/{n}/replay': {
+        get: {
+          summary:
+            "One slice to run again outside the stack: work function, datum and argument URIs as a 5.x worker gets them, the job's held module sources, and what the stack recorded (status, result, errors)",
+          parameters: [idParam, { name: 'n', in: 'path', required: true, schema: { type: 'integer' } }],
+          responses: {
+            '200': { description: 'replay bundle', ...json(obj) },
+            '404': { description: 'no such job or slice' },
+          },
+        },
+      },
       '/api/jobs/{id}/cancel': {
         post: {
           summary: 'Cancel a running job (its client gets stop/cancelled)',
