@@ -169,7 +169,7 @@ export class ExplainJob {
     const mine = got.find((g) => g.job === job.id);
     const held = this.ctx.store.leasesOf(w.worker).filter((l) => l.jobId === job.id).length;
     const verdict = ((): { reason: ExplainReason; message: string } => {
-      if (mine || held)
+      if (held || (mine && job.status === 'running'))
         return {
           reason: 'computing',
           message: `computing ${held || mine?.slices} slice(s) of this job`,
@@ -246,8 +246,9 @@ function round(n: number): string {
 
 function summarize(r: ExplainReport): string {
   const computing = r.workers.filter((w) => w.reason === 'computing').length;
-  if (r.blocked) return r.blocked.message;
+  // a job being computed says so first, even when nothing more is queued for other workers
   if (computing) return `${computing} worker(s) are computing this job`;
+  if (r.blocked) return r.blocked.message;
   if (r.job.refusedOrigins.length && !r.workers.some((w) => w.connected && w.reason === 'eligible'))
     return `workers refused to fetch from ${r.job.refusedOrigins.join(', ')} for this job (dcp-emu up --allow-origin <origin>)`;
   const reasons = new Map<ExplainReason, number>();
