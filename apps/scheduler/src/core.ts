@@ -19,6 +19,8 @@ import { ResultFeed } from './results/result-feed';
 import { SubmitResult } from './results/submit-result.usecase';
 import { WorkEmit } from './results/work-emit.usecase';
 import { LeaseKeeper } from './tasks/lease-keeper';
+import { ExplainJob } from './tasks/explain-job.usecase';
+import { ReplaySlice } from './tasks/replay-slice.usecase';
 import { RequestTask } from './tasks/request-task.usecase';
 import { SliceStatus } from './tasks/slice-status.usecase';
 
@@ -46,6 +48,8 @@ export class SchedulerCore {
   readonly abandoned: AbandonedJobs;
   /** the jnu database service (getJobInfo, managed workers) */
   readonly jnu: JnuDatabase;
+  readonly explain: ExplainJob;
+  readonly replay: ReplaySlice;
   #abandonTimer?: ClockTimer;
 
   constructor(readonly ctx: SchedulerContext) {
@@ -70,6 +74,8 @@ export class SchedulerCore {
     this.sendSchedMsg = new SendSchedMsg(ctx);
     this.groupAdmin = new GroupAdmin(ctx);
     this.abandoned = new AbandonedJobs(ctx, this.lifecycle, ctx.tuning.localExecAbandonMs);
+    this.explain = new ExplainJob(ctx, () => this.leases.connected(), this.requestTask.requests);
+    this.replay = new ReplaySlice(ctx);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, UsageError } from './args';
+import { HELP, parseCommand, USAGE, UsageError } from './args';
 
 const env = { DCP_EMU_DATA_DIR: '/data' };
 
@@ -78,6 +78,7 @@ describe('parseCommand', () => {
       service: 'bank',
       follow: true,
       lines: 5,
+      json: false,
     });
     expect(parseCommand(['logs'], env)).toMatchObject({ service: undefined, follow: false, lines: 50 });
     expect(() => parseCommand(['logs', 'db'], env)).toThrow(/unknown service/);
@@ -108,5 +109,48 @@ describe('parseCommand', () => {
     expect(parseCommand([], env)).toEqual({ kind: 'help', exitCode: 2 });
     expect(parseCommand(['--help'], env)).toEqual({ kind: 'help', exitCode: 0 });
     expect(() => parseCommand(['deploy'], env)).toThrow(/unknown command/);
+  });
+
+  it('every command has --help (its own table), also as dcp-emu help <command>', () => {
+    for (const command of Object.keys(HELP)) {
+      expect(parseCommand([command, '--help'], env)).toEqual({ kind: 'help', exitCode: 0, command });
+      expect(parseCommand([command, '-h'], env)).toEqual({ kind: 'help', exitCode: 0, command });
+      expect(parseCommand(['help', command], env)).toEqual({ kind: 'help', exitCode: 0, command });
+      expect(HELP[command]).toMatch(new RegExp(`^usage: dcp-emu ${command}[\\s\\S]*example:`));
+    }
+    // the usage lists every command
+    for (const command of Object.keys(HELP)) expect(USAGE).toContain(`  ${command}`);
+    expect(parseCommand(['logs', 'scheduler', '--help'], env)).toMatchObject({ command: 'logs' });
+    // a program's or a command's own --help is theirs
+    expect(parseCommand(['run', 'prog.js', '--help'], env)).toMatchObject({ kind: 'run', args: ['--help'] });
+    expect(parseCommand(['exec', '--', 'npm', '--help'], env)).toMatchObject({
+      kind: 'exec',
+      command: 'npm',
+      args: ['--help'],
+    });
+    expect(parseCommand(['exec', '--workers', '1', 'node', '-h'], env)).toMatchObject({ kind: 'exec' });
+    expect(parseCommand(['exec', '--workers', '1', '--help'], env)).toMatchObject({ kind: 'help' });
+    expect(() => parseCommand(['help', 'deploy'], env)).toThrow(/no command "deploy"/);
+  });
+
+  it('logs: readable by default, --json for the raw lines', () => {
+    expect(parseCommand(['logs', 'bank', '-n', '5'], env)).toMatchObject({
+      kind: 'logs',
+      service: 'bank',
+      lines: 5,
+      json: false,
+    });
+    expect(parseCommand(['logs', '--json'], env)).toMatchObject({ kind: 'logs', json: true });
+  });
+
+  it('explain: one job id, --json', () => {
+    expect(parseCommand(['explain', '0xabc', '--json'], env)).toEqual({
+      kind: 'explain',
+      dataDir: '/data',
+      jobId: '0xabc',
+      json: true,
+    });
+    expect(() => parseCommand(['explain'], env)).toThrow(UsageError);
+    expect(() => parseCommand(['explain', 'a', 'b'], env)).toThrow(UsageError);
   });
 });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { defaultDataDir } from '@dcp-emu/service-kit';
-import { type FaultCommand, FaultUsageError, parseFaultCommand } from './fault-args';
+import { FAULT_USAGE, type FaultCommand, FaultUsageError, parseFaultCommand } from './fault-args';
 import type { ServiceName } from './stack';
 import { parseTime, type TimeAction } from './time-args';
 
@@ -31,6 +31,10 @@ commands:
   fault add KIND [options] inject a fault (crashWorker, dropResult, delayResult, corruptResult, delayTask,
                            refuseTask, bankDown, disconnectClient); fault list; fault clear [ID]
                            (dcp-emu fault --help)
+  explain <jobId> [--json] why the job's slices are not being computed: the job's state and, for every
+                           connected worker, the reason it gets nothing of this job
+
+  dcp-emu <command> --help (or dcp-emu help <command>) shows a command's options and an example.
 
 options for every command:
   --data-dir DIR        where state lives (default: $DCP_EMU_DATA_DIR or the user data dir)
@@ -73,21 +77,135 @@ export interface UpArgs {
   strictOrigins: boolean;
 }
 
+/** One help table per command: `dcp-emu <command> --help`, `dcp-emu help <command>`. */
+export const HELP: Record<string, string> = {
+  up: `usage: dcp-emu up [options]
+
+Start scheduler, bank, portal and a worker, fund the dev accounts, print the URLs and the DCP
+environment; Ctrl-C stops everything.
+
+  --data-dir DIR        where state lives (default: $DCP_EMU_DATA_DIR or the user data dir)
+  --database-url URL    file:<path> (one SQLite file for all) or postgresql://… (a schema per service)
+  --host HOST           bind address (default 127.0.0.1)
+  --port-base N         scheduler N, bank N+1, portal N+2, worker N+3, evaluator N+4 (default 7430)
+  --workers N           worker sandboxes (default: the machine's parallelism); 0 = no worker
+  --evaluator KIND      isolated-vm (default) or external (one already listening on the evaluator port)
+  --accounts N          dev accounts to derive and fund (default 10)
+  --fund DCC            each dev account's start balance (default 1000)
+  --no-portal           do not start the portal
+  --allow-origin URL    an origin work functions may fetch() (repeatable)
+  --strict-origins      no loopback origins for jobs (other than --allow-origin ones)
+  --no-build            do not build missing parts first
+  --log-level LEVEL     fatal|error|warn|info|debug|trace (default info)
+
+example:  dcp-emu up --workers 2 --no-portal
+`,
+  exec: `usage: dcp-emu exec [up options] [--] <command> [args…]
+
+A throw-away stack around one command: its own data dir (removed afterwards; --data-dir keeps one),
+free ports (--port-base to choose), no portal unless --portal. The command runs with the DCP
+environment; everything stops afterwards and exec exits with the command's code.
+
+  takes every option of up (dcp-emu up --help), and --portal
+
+example:  dcp-emu exec -- npm test
+`,
+  env: `usage: dcp-emu env [--data-dir DIR]
+
+Print the export lines that point unmodified DCP programs at the running stack.
+
+example:  eval "$(dcp-emu env)"
+`,
+  run: `usage: dcp-emu run [--data-dir DIR] <program.js> [args…]
+
+Run a program with the running stack's DCP environment; exits with its code. Options go before the
+program; everything after it is the program's.
+
+example:  dcp-emu run node_modules/dcp-client/examples/nodejs/simple-job.js
+`,
+  status: `usage: dcp-emu status [--json] [--data-dir DIR]
+
+Services up/down (restarts, last exit), the worker, slices held per worker, jobs by status and the
+dev accounts' balances. Exits 1 when a service is down.
+
+  --json                the same as JSON
+
+example:  dcp-emu status --json
+`,
+  logs: `usage: dcp-emu logs [service] [-f] [-n N] [--json] [--data-dir DIR]
+
+The services' logs (<data dir>/logs/<service>.log), readable: time, service, level, message and the
+line's other fields as k=v. service is one of scheduler, bank, portal, worker (default: all).
+
+  -f, --follow          keep printing new lines
+  -n, --lines N         the last N lines of each log (default 50)
+  --json                the raw JSON lines
+
+example:  dcp-emu logs scheduler -f
+`,
+  reset: `usage: dcp-emu reset [--data-dir DIR]
+
+Back to the seeded state: no jobs, dev accounts at their start balances.
+
+example:  dcp-emu reset
+`,
+  snapshot: `usage: dcp-emu snapshot save NAME | snapshot restore NAME | snapshot list [--data-dir DIR]
+
+Save the whole state of the running stack (<data dir>/snapshots/NAME/) and bring it back.
+
+example:  dcp-emu snapshot save before-test && dcp-emu snapshot restore before-test
+`,
+  time: `usage: dcp-emu time status | time freeze | time advance DURATION | time resume [--json] [--data-dir DIR]
+
+Virtual time of the running stack's scheduler and bank (their /admin/time routes, admin token): freeze
+it, move it forward — the leases, ENOPROGRESS checks and other timers due in the span fire at once, in
+order — and let it run again. Durations: 250ms, 30s, 10m, 1h30m.
+
+  example: dcp-emu time freeze && dcp-emu time advance 10m && dcp-emu time resume
+`,
+  fault: FAULT_USAGE,
+  worker: `usage: dcp-emu worker init --scheduler URL [--user U] [--out DIR] …
+
+Prepare this machine as a worker of that scheduler (keystores, configs, a reachability report, systemd
+units); \`dcp-emu worker init --help\` lists every option.
+
+  example: sudo npx dcp-emu worker init --scheduler https://scheduler.example:7430/ --user dcp
+`,
+  explain: `usage: dcp-emu explain <jobId> [--json] [--data-dir DIR]
+
+Why is my job idle? The job's state (status, slices left, escrow/funds) and, for every worker
+connected to the scheduler, why it is not computing this job: not in the job's compute group,
+requirements vs its capabilities, offer below its minimum wage, no funds (ENOFUNDS), origin refused,
+sandboxes busy, or no workers at all.
+
+  --json                the scheduler's answer as JSON
+
+example:  dcp-emu explain 0x1234…abcd
+`,
+};
+
 export type Command =
-  | { kind: 'help'; exitCode: number }
+  | { kind: 'help'; exitCode: number; command?: string }
   | { kind: 'up'; up: UpArgs }
   | { kind: 'exec'; up: UpArgs; ephemeral: boolean; freePorts: boolean; command: string; args: string[] }
   | { kind: 'env'; dataDir: string }
   | { kind: 'run'; dataDir: string; program: string; args: string[] }
   | { kind: 'status'; dataDir: string; json: boolean }
-  | { kind: 'logs'; dataDir: string; service: string | undefined; follow: boolean; lines: number }
+  | {
+      kind: 'logs';
+      dataDir: string;
+      service: string | undefined;
+      follow: boolean;
+      lines: number;
+      json: boolean;
+    }
+  | { kind: 'explain'; dataDir: string; jobId: string; json: boolean }
   | { kind: 'reset'; dataDir: string }
   | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
   | { kind: 'snapshot'; dataDir: string; action: 'list' }
   | { kind: 'worker'; argv: string[] }
   | { kind: 'time'; dataDir: string; action: TimeAction; by?: string; json: boolean }
-  | FaultCommand
-  | { kind: 'fault-help' };
+  | FaultCommand;
 
 const SERVICES = ['scheduler', 'bank', 'portal', 'worker'] as const;
 const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -175,17 +293,56 @@ function parseUp(
   };
 }
 
+const isHelp = (a: string | undefined) => a === '--help' || a === '-h';
+
+/**
+ * Does `rest` ask for a command's help? Only among the command's own options: not after `--`, and
+ * for `run`/`exec` not among the program's arguments.
+ */
+function asksHelp(command: string, rest: string[]): boolean {
+  if (command === 'run') {
+    for (const a of rest) {
+      if (isHelp(a)) return true;
+      if (!a.startsWith('--')) return false;
+    }
+    return false;
+  }
+  if (command === 'exec') {
+    const { tokens } = parseArgs({
+      args: rest,
+      options: { ...UP_OPTIONS, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      allowNegative: true,
+      strict: false,
+      tokens: true,
+    });
+    for (const t of tokens) {
+      if (t.kind !== 'option') return false;
+      if (t.name === 'help') return true;
+    }
+    return false;
+  }
+  const end = rest.indexOf('--');
+  return (end < 0 ? rest : rest.slice(0, end)).some(isHelp);
+}
+
 /** `dcp-emu …` arguments → a command. Throws UsageError with a message for the user. */
 export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
   const [command, ...rest] = argv;
   const dataDirOf = (v: unknown) => (typeof v === 'string' ? v : defaultDataDir(env));
+  // (`worker init --help` prints worker init's own option list)
+  if (command !== undefined && command !== 'worker' && HELP[command] && asksHelp(command, rest))
+    return { kind: 'help', exitCode: 0, command };
   switch (command) {
     case undefined:
       return { kind: 'help', exitCode: 2 };
     case 'help':
     case '--help':
-    case '-h':
-      return { kind: 'help', exitCode: 0 };
+    case '-h': {
+      const [about] = rest;
+      if (about !== undefined && !HELP[about]) throw new UsageError(`no command "${about}"`);
+      return { kind: 'help', exitCode: 0, ...(about !== undefined ? { command: about } : {}) };
+    }
     case 'exec': {
       // options of `up` first (`--` may end them), then the command and its own arguments
       const { tokens } = parseArgs({
@@ -253,6 +410,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
           'data-dir': { type: 'string' },
           follow: { type: 'boolean', short: 'f', default: false },
           lines: { type: 'string', short: 'n' },
+          json: { type: 'boolean', default: false },
         },
         true,
       );
@@ -266,7 +424,18 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
         service,
         follow: values.follow as boolean,
         lines: int(values.lines as string | undefined, '--lines', 0, 1_000_000) ?? 50,
+        json: values.json as boolean,
       };
+    }
+    case 'explain': {
+      const { values, positionals } = parse(
+        rest,
+        { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } },
+        true,
+      );
+      const [jobId, extra] = positionals;
+      if (!jobId || extra !== undefined) throw new UsageError('usage: dcp-emu explain <jobId> [--json]');
+      return { kind: 'explain', dataDir: dataDirOf(values['data-dir']), jobId, json: values.json as boolean };
     }
     case 'snapshot': {
       const { values, positionals } = parse(rest, { 'data-dir': { type: 'string' } }, true);
@@ -286,7 +455,6 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     case 'time':
       return parseTime(rest, dataDirOf);
     case 'fault':
-      if (rest.includes('--help') || rest.includes('-h')) return { kind: 'fault-help' };
       try {
         return parseFaultCommand(rest, dataDirOf);
       } catch (e) {

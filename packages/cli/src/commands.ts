@@ -12,6 +12,7 @@ import {
 import { join, resolve } from 'node:path';
 import { restoreState, saveState, stateOwners } from './admin';
 import { describeFault, type Fault } from './faults-client';
+import { prettyText } from './log-format';
 import { balanceOf } from './bank-client';
 import { DCP_LOGIN_PRELOAD, evaluatorEnv } from './dcp-login';
 import { adminTokenFile, dcpEnv, exportLines, runningStack, type StackInfo } from './stack-file';
@@ -215,6 +216,7 @@ export async function logsCommand(
   service: string | undefined,
   follow: boolean,
   lines: number,
+  json = false,
 ): Promise<number> {
   const dir = join(dataDir, 'logs');
   const names = service
@@ -231,8 +233,16 @@ export async function logsCommand(
     err(`no logs in ${dir}${service ? ` for ${service}` : ''}`);
     return 1;
   }
+  // raw JSON (--json) keeps the file's own lines, prefixed by the service when several are shown;
+  // the readable form names the service on every line itself
+  const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const prefix = (name: string, text: string) =>
-    present.length > 1 ? text.replace(/^(?=.)/gm, `${name.padEnd(9)}| `) : text;
+    !json
+      ? prettyText(text, { service: name, color })
+      : present.length > 1
+        ? text.replace(/^(?=.)/gm, `${name.padEnd(9)}| `)
+        : text;
+  const partial = new Map<string, string>();
   const offsets = new Map<string, number>();
   for (const f of present) {
     const { text, size } = lastLines(f.file, lines);
@@ -250,7 +260,11 @@ export async function logsCommand(
         try {
           const buf = Buffer.alloc(cur.size - from);
           readSync(fd, buf, 0, buf.length, from);
-          out(prefix(f.name, buf.toString('utf8')));
+          // whole lines only: a line being written is printed once it ends
+          const text = (partial.get(f.file) ?? '') + buf.toString('utf8');
+          const end = text.lastIndexOf('\n') + 1;
+          partial.set(f.file, text.slice(end));
+          if (end) out(prefix(f.name, text.slice(0, end)));
         } finally {
           closeSync(fd);
         }

@@ -34,7 +34,7 @@ describe('dcp-emu fault arguments', () => {
     expect(parse('list', '--json')).toMatchObject({ action: 'list', json: true });
     expect(parse('clear')).toEqual({ kind: 'fault', dataDir: '/tmp/d', action: 'clear' });
     expect(parse('clear', 'f3')).toMatchObject({ action: 'clear', id: 'f3' });
-    expect(parse('--help')).toEqual({ kind: 'fault-help' });
+    expect(parse('--help')).toEqual({ kind: 'help', exitCode: 0, command: 'fault' });
   });
 
   it('refuses what the scheduler would refuse, as usage errors', () => {

@@ -1,11 +1,11 @@
-import { type Command, parseCommand, USAGE, UsageError } from './args';
+import { type Command, HELP, parseCommand, USAGE, UsageError } from './args';
 // each command loads only what it needs (`up` pulls in ethers, the build and process code)
 const commands = () => import('./commands.js');
 
 async function execute(c: Command): Promise<number> {
   switch (c.kind) {
     case 'help':
-      process.stdout.write(USAGE);
+      process.stdout.write((c.command && HELP[c.command]) || USAGE);
       return c.exitCode;
     case 'up':
       return (await import('./up.js')).up({ ...c.up, readyTimeoutMs: 90_000 });
@@ -24,16 +24,15 @@ async function execute(c: Command): Promise<number> {
     case 'status':
       return (await commands()).statusCommand(c.dataDir, c.json);
     case 'logs':
-      return (await commands()).logsCommand(c.dataDir, c.service, c.follow, c.lines);
+      return (await commands()).logsCommand(c.dataDir, c.service, c.follow, c.lines, c.json);
+    case 'explain':
+      return (await import('./explain.js')).explainCommand(c.dataDir, c.jobId, c.json);
     case 'reset':
       return (await commands()).resetCommand(c.dataDir);
     case 'worker':
       return (await import('./worker-init.js')).workerCommand(c.argv);
     case 'fault':
       return (await import('./fault-command.js')).faultCommand(c);
-    case 'fault-help':
-      process.stdout.write((await import('./fault-args.js')).FAULT_USAGE);
-      return 0;
     case 'snapshot':
       return c.action === 'list'
         ? (await commands()).snapshotCommand(c.dataDir, 'list')
@@ -49,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
     command = parseCommand(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`dcp-emu: ${e.message}\n\n${USAGE}`);
+    const about = argv[0] !== undefined ? HELP[argv[0]] : undefined;
+    process.stderr.write(`dcp-emu: ${e.message}\n\n${about ?? USAGE}`);
     return 2;
   }
   return execute(command);

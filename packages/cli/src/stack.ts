@@ -164,7 +164,7 @@ export async function waitReady(r: Running, timeoutMs: number): Promise<void> {
     } catch (e) {
       last = (e as Error).message;
     }
-    await new Promise((res) => setTimeout(res, 250));
+    await new Promise((res) => setTimeout(res, 100));
   }
   throw new Error(`${r.spec.name} not ready after ${timeoutMs / 1000}s (${last})`);
 }

@@ -103,17 +103,15 @@ export async function up(o: UpOptions): Promise<number> {
     return s.start();
   };
   try {
-    // The scheduler migrates the database first; the others start once it is ready, so a fresh
-    // database is migrated by one process.
+    // Every service starts at once and becomes ready in parallel: each migrates its own database
+    // (one shared database is migrated under the migrator's lock, so concurrent starts serialize
+    // there), the worker and the portal wait for the scheduler and the bank by themselves.
     const ready = async (r: Running) => {
       const started = Date.now();
       await waitReady(r, o.readyTimeoutMs);
       process.stderr.write(`dcp-emu: ${r.spec.name} ready (${seconds(started)})\n`);
     };
-    const [first, ...rest] = list;
-    if (first) await ready(supervise(first));
-    const others = rest.map(supervise);
-    await Promise.all(others.map(ready));
+    await Promise.all(list.map(supervise).map(ready));
     if (await needsSeed(info)) {
       process.stderr.write(`dcp-emu: funding ${accounts.length} dev accounts…\n`);
       await seed(info, accounts, o.fund);

@@ -1,6 +1,7 @@
 export { type BusyLoad, startBusyLoad } from './busy.js';
 export { errorLines, errorLinesOfFile, type LogLine, PINO_ERROR } from './logs.js';
 export { freePortBase, portOpen } from './ports.js';
+export { ancestors, ensurePeerAccess, PeerAccessError, type PeerAccessPorts } from './peer-access.js';
 export {
   clockTicks,
   cmdline,

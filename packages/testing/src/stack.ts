@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Identity, writeClientKeystores } from '@dcp-emu/protocol/node';
+import { ensurePeerAccess } from './peer-access.js';
 import { freePort } from './postgres.js';
 
 /** The repository root (this file is packages/testing/{src,dist}/stack.*). */
@@ -28,13 +29,24 @@ export const DCP_CLIENT = {
 } as const;
 const DCP_WORKER_BIN = join(ROOT, 'node_modules/dcp-worker/bin/dcp-worker');
 
-/** dcp-worker and dcp-client's evaluator refuse root: peers run as `nobody` when we are root. */
+let peerIds: { uid: number; gid: number } | undefined;
+
+/**
+ * dcp-worker and dcp-client's evaluator refuse root: peers run as `nobody` when we are root. The
+ * first call makes sure `nobody` can reach the checkout (a clone in a private directory: see
+ * peer-access.ts), or throws saying what to do.
+ */
 export function unprivileged(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  return {
-    uid: Number(execFileSync('id', ['-u', 'nobody']).toString().trim()),
-    gid: Number(execFileSync('id', ['-g', 'nobody']).toString().trim()),
-  };
+  if (!peerIds) {
+    const ids = {
+      uid: Number(execFileSync('id', ['-u', 'nobody']).toString().trim()),
+      gid: Number(execFileSync('id', ['-g', 'nobody']).toString().trim()),
+    };
+    ensurePeerAccess(ROOT, ids);
+    peerIds = ids;
+  }
+  return peerIds;
 }
 
 function chownTree(path: string, ids: { uid: number; gid: number }): void {
@@ -175,12 +187,13 @@ export async function startEvaluator(): Promise<Proc & { port: number }> {
 
 /**
  * Our worker (apps/worker) from its sources, with its own evaluator port and data dir; `groups` are
- * `-g joinKey,secret` memberships. Resolves once its sandboxes are up.
+ * `-g joinKey,secret` memberships, `args` more of its options (e.g. `--minimumWage 5`). Resolves once
+ * its sandboxes are up.
  */
 export async function startOurWorker(
   schedulerUrl: string,
   dataDir: string,
-  options: { groups?: string[]; cores?: number } = {},
+  options: { groups?: string[]; cores?: number; args?: string[] } = {},
 ): Promise<Proc> {
   const cores = options.cores ?? 2;
   const args = [
@@ -200,6 +213,7 @@ export async function startOurWorker(
     '-W',
     '500',
     ...(options.groups ?? []).flatMap((g) => ['-g', g]),
+    ...(options.args ?? []),
   ];
   const proc = new Proc(
     spawn(process.execPath, args, {

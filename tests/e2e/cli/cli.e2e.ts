@@ -245,11 +245,20 @@ describe('dcp-emu CLI against a real stack', () => {
     const json = JSON.parse((await cli(['status', '--json', ...dd])).out) as { jobs: Record<string, number> };
     expect(json.jobs).toEqual({ finished: 1 });
 
-    const logs = await cli(['logs', 'scheduler', '-n', '3', ...dd]);
+    const logs = await cli(['logs', 'scheduler', '-n', '3', '--json', ...dd]);
     expect(logs.code).toBe(0);
     const lines = logs.out.trim().split('\n');
     expect(lines).toHaveLength(3);
     for (const l of lines) expect(JSON.parse(l)).toHaveProperty('service');
+    // readable by default: time, service, level, message
+    const pretty = await cli(['logs', 'scheduler', '-n', '3', ...dd]);
+    expect(pretty.code).toBe(0);
+    expect(pretty.out).toMatch(/^\d\d:\d\d:\d\d\.\d{3} scheduler +(INFO|WARN|DEBUG|ERROR) +\S/);
+    expect(pretty.out).not.toContain('{"level"');
+    // every command has --help
+    const help = await cli(['logs', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^usage: dcp-emu logs/);
   });
 
   it('snapshot save / reset / snapshot restore round-trip a stack with a finished job', {

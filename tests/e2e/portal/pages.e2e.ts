@@ -341,6 +341,9 @@ describe('portal pages on a real stack', () => {
         );
     await expect.poll(async () => (await results()).length, WAIT).toBeGreaterThanOrEqual(3);
     for (const [slice, value] of await results()) expect(value).toBe((slice as number) ** 2);
+    // "why is this job (not) running?": the scheduler's explanation, per worker
+    await expect.poll(() => page.getByTestId('explain-summary').textContent(), WAIT).toMatch(/computing/);
+    expect(await page.getByTestId('explain-workers').locator('tr[data-reason]').count()).toBeGreaterThan(0);
 
     // Cancel from the page (keyboard): the rest of the escrow comes back.
     await page.getByRole('button', { name: 'Cancel job' }).focus();
@@ -352,6 +355,9 @@ describe('portal pages on a real stack', () => {
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
       true,
     );
+    await expect
+      .poll(() => page.getByTestId('explain-summary').getAttribute('data-reason'), WAIT)
+      .toBe('job-not-running');
 
     // Money: escrow → payments + commission → refund add up once settled, and the payer's history shows them.
     await expect
@@ -531,6 +537,7 @@ describe('portal pages on a real stack', () => {
     for (const path of [
       `/api/jobs/${alice.job}`,
       `/api/jobs/${alice.job}/trail`,
+      `/api/jobs/${alice.job}/explain`,
       `/api/bank/accounts/${alice.bank}/history`,
     ]) {
       const res = await r.get(path);

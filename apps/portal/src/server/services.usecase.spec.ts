@@ -4,7 +4,7 @@ import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountHistory, earnings, faucet, listAccounts, transfer } from './bank/bank.usecase';
 import { createGroup, deleteGroup, listGroups, removeJob } from './groups/groups.usecase';
-import { jobPage, listJobs } from './jobs/jobs.usecase';
+import { explainJob, jobPage, listJobs } from './jobs/jobs.usecase';
 import type { Portal } from './portal';
 import { type RunningService, startService } from './services.fixture';
 import { testPortal } from './test-portal.fixture';
@@ -211,6 +211,10 @@ describe('job and worker use cases', () => {
   it('shows no jobs to a user without any, and answers ENOENT for unknown jobs', async () => {
     expect(await listJobs(portal, alice.id)).toEqual({ ok: true, value: [] });
     expect(await jobPage(portal, alice.id, 'no-such-job', new Date())).toMatchObject({
+      ok: false,
+      error: { code: 'ENOENT' },
+    });
+    expect(await explainJob(portal, alice.id, 'no-such-job')).toMatchObject({
       ok: false,
       error: { code: 'ENOENT' },
     });

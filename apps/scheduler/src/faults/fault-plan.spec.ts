@@ -1,3 +1,4 @@
+import { systemClock } from '@dcp-emu/protocol/node';
 import { DcpErrorCode } from '@dcp-emu/protocol/node';
 import { describe, expect, it } from 'vitest';
 import { FaultPlan, seededRandom } from './fault-plan';
@@ -6,7 +7,7 @@ const worker = { peer: '0xAbC0000000000000000000000000000000000001', workerId: '
 const other = { peer: '0x0000000000000000000000000000000000000002', workerId: 'w-2' };
 
 function plan(start = 1_000) {
-  const clock = { t: start, now: () => clock.t };
+  const clock = { ...systemClock, t: start, now: () => clock.t };
   return { faults: new FaultPlan(clock), clock };
 }
 

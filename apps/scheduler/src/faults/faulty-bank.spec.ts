@@ -1,3 +1,4 @@
+import { systemClock } from '@dcp-emu/protocol/node';
 import { DcpErrorCode } from '@dcp-emu/protocol/node';
 import { describe, expect, it } from 'vitest';
 import type { BankPort, HoldView } from '../ports/bank.port';
@@ -29,7 +30,7 @@ function countingBank() {
 describe('faultyBank', () => {
   it('passes every call through while no bankDown fault is on', async () => {
     const { bank, calls } = countingBank();
-    const faults = new FaultPlan({ now: () => 0 });
+    const faults = new FaultPlan({ ...systemClock, now: () => 0 });
     faults.add({ kind: 'dropResult' }); // armed, but not the bank
     const b = faultyBank(bank, faults);
     await b.hold({} as Parameters<BankPort['hold']>[0]);
@@ -40,7 +41,7 @@ describe('faultyBank', () => {
 
   it('fails every call with ENOBANK while the bank is down, never reaching it; back afterwards', async () => {
     const { bank, calls } = countingBank();
-    const clock = { t: 0, now: () => clock.t };
+    const clock = { ...systemClock, t: 0, now: () => clock.t };
     const faults = new FaultPlan(clock);
     const b = faultyBank(bank, faults);
     faults.add({ kind: 'bankDown', durationMs: 1000 });

@@ -23,7 +23,7 @@ import {
 } from '@nestjs/common';
 import { type AuthRequest, invalidRequest, RestAuth, restError } from '@dcp-emu/nest-kit';
 import { DcpError, DcpErrorCode } from '@dcp-emu/protocol/node';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { SCHEDULER_CORE, type SchedulerCore } from '../core';
 import { ComputeGroups } from '../groups/compute-groups.usecase';
 import { ListJobs } from './list-jobs.usecase';
@@ -97,6 +97,33 @@ export class InspectController {
   ): Promise<SchedulerAnswer<'SliceList'>> {
     const job = await this.#readable(req, id);
     return this.#readJob.slices(job, parse(slicePageQuery, query));
+  }
+
+  /**
+   * "Why is my job idle?": the job's state and, for each worker that asked for work, why it is not
+   * computing this job (from its last requestTask). Read like the job itself.
+   */
+  @Get('jobs/:id/explain')
+  async explain(@Req() req: AuthRequest, @Param('id') id: string) {
+    const job = await this.#readable(req, id);
+    return this.core.explain.execute(job);
+  }
+
+  /**
+   * One slice to run again outside the stack (`dcp-emu replay`): its work function, datum, arguments
+   * and modules as a 5.x worker gets them, and what the stack recorded for it. Read like the job.
+   */
+  @Get('jobs/:id/slices/:n/replay')
+  async replay(@Req() req: AuthRequest, @Param('id') id: string, @Param('n') n: string) {
+    const job = await this.#readable(req, id);
+    const sliceNumber = parse(z.coerce.number().int().min(1), n, 'slice number');
+    try {
+      return await this.core.replay.execute(job, sliceNumber);
+    } catch (e) {
+      if (e instanceof DcpError && e.code === DcpErrorCode.ENOENT)
+        throw restError(HttpStatus.NOT_FOUND, e.code, e.message);
+      throw e;
+    }
   }
 
   /** The job's escrow terms and what it owes and paid (metered schedulers; null otherwise). */

@@ -1,3 +1,4 @@
+import { systemClock } from '@dcp-emu/protocol/node';
 import { jobDetail, jobList, resultList, sliceList, workerList } from '@dcp-emu/contracts';
 import { type Database, openDatabase } from '@dcp-emu/db';
 import {
@@ -90,7 +91,7 @@ describe('inspection use cases (SQLite job store)', () => {
       logger: silentLogger,
       leases: defaultTuning,
     });
-    const clock = { now: () => now };
+    const clock = { ...systemClock, now: () => now };
     ctx = {
       ...state,
       events: new EventRouter(state.store, clock, cryptoRandom, silentLogger),

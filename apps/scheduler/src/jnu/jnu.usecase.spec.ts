@@ -1,3 +1,4 @@
+import { systemClock } from '@dcp-emu/protocol/node';
 import { type Database, openDatabase } from '@dcp-emu/db';
 import { cryptoRandom, DcpError, Identity, kvinFor, seal, silentLogger } from '@dcp-emu/protocol/node';
 import { freshDatabase, type TestDatabase } from '@dcp-emu/testing';
@@ -30,7 +31,7 @@ describe('jnu: the signed-POST database API (getJobInfo, managed workers)', () =
       logger: silentLogger,
       leases: defaultTuning,
     });
-    const clock = { now: () => now };
+    const clock = { ...systemClock, now: () => now };
     const ctx: SchedulerContext = {
       ...state,
       events: new EventRouter(state.store, clock, cryptoRandom, silentLogger),

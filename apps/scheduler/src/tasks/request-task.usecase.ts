@@ -8,6 +8,7 @@ import type { JobRecord, LeasedSlice } from '../state/job-store';
 import type { LeaseKeeper } from './lease-keeper';
 import { groupOpaqueId, needsRegistryScan, privateKeys, verifiedGroups } from '../groups/membership';
 import { meetsRequirements, paysMinimumWage, sandboxRequirements, taskSize } from './matching';
+import { claimedGroups, type TaskRequestRecord, WorkerRequests } from './worker-requests';
 
 const ids = z.array(z.string()).nullish();
 
@@ -62,6 +63,8 @@ export class RequestTask {
     private readonly ctx: SchedulerContext,
     private readonly leases: LeaseKeeper,
     private readonly authorizations: TaskAuthorizations,
+    /** each worker's last request and what it got (for `explain`) */
+    readonly requests = new WorkerRequests(),
   ) {}
 
   async execute(
@@ -90,6 +93,19 @@ export class RequestTask {
         this.leases.requeued();
       }
     }
+    const record: TaskRequestRecord = {
+      at: this.ctx.clock.now(),
+      cores: Math.max(0, data.targetLoad?.cpu ?? 0),
+      capabilities: data.capabilities,
+      claimed: claimedGroups(claims),
+      groups: [...groups],
+      minimumWage: data.minimumWage?.CPU ?? 0,
+      only: [...(data.jobAddresses ?? []), ...(data.jobIds ?? [])],
+      skipped: [...(data.rejectedJobs ?? []), ...(data.unresolvedJobs ?? [])],
+      worked: data.previouslyWorkedJobs ?? [],
+      got: [],
+    };
+    this.requests.record(key, record);
     if (!data.targetLoad || data.targetLoad.cpu <= 0) return this.#noWork(generation);
 
     const only = new Set([...(data.jobAddresses ?? []), ...(data.jobIds ?? [])]);
@@ -113,6 +129,7 @@ export class RequestTask {
       budget -= slices.length;
       picked.push({ job, slices });
     }
+    record.got = picked.map((p) => ({ job: p.job.id, slices: p.slices.length }));
     if (!picked.length) return this.#noWork(generation);
     this.ctx.logger.debug(
       { worker: key, task: picked.map((p) => ({ job: p.job.id, slices: p.slices.length })) },

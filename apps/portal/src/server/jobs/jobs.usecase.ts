@@ -5,7 +5,14 @@ import { type UserAddresses, ownsJob, userAddresses } from '../ownership';
 import type { KeystoreStore } from '../ports';
 import { fail, ok, type Result } from '../result';
 import type { BankApi, TrailView } from '../upstream/bank';
-import type { JobDetail, JobEvent, JobSummary, SchedulerApi, SliceView } from '../upstream/scheduler';
+import type {
+  JobDetail,
+  JobEvent,
+  JobExplanation,
+  JobSummary,
+  SchedulerApi,
+  SliceView,
+} from '../upstream/scheduler';
 
 export interface JobDeps {
   keystores: KeystoreStore;
@@ -157,4 +164,11 @@ export async function jobTrail(deps: JobDeps, userId: string, id: string): Promi
   if (trail.error.code === DcpErrorCode.ENOENT)
     return ok({ job: id, escrowed: '0', paid: '0', commission: '0', refunded: '0', holds: [], steps: [] });
   return trail;
+}
+
+/** "Why is my job idle?": the scheduler's explanation of one of the user's jobs. */
+export async function explainJob(deps: JobDeps, userId: string, id: string): Promise<Result<JobExplanation>> {
+  const job = await ownedJob(deps, userId, id);
+  if (!job.ok) return job;
+  return deps.scheduler.explain(id);
 }

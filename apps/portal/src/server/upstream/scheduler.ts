@@ -15,7 +15,7 @@ import {
   type sliceView,
   workerList,
 } from '@dcp-emu/contracts';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Result } from '../result';
 import type { Upstream } from './upstream';
 
@@ -25,6 +25,36 @@ export type JobDetail = z.output<typeof jobDetail>;
 export type SliceView = z.output<typeof sliceView>;
 export type JobEvent = z.output<typeof jobEvent>;
 export type SchedulerGroup = z.output<typeof computeGroupList>['groups'][number];
+
+/** `GET /api/jobs/:id/explain`: why each worker is not computing the job. */
+export const explainSchema = z.object({
+  job: z.object({
+    id: z.string(),
+    status: z.string(),
+    slices: z.object({ queued: z.number(), leased: z.number(), done: z.number(), total: z.number() }),
+    groups: z.array(z.string()),
+    offer: z.number(),
+    sliceCpuMs: z.number(),
+    wage: z.number().nullable(),
+    fundsShort: z.boolean(),
+    refusedOrigins: z.array(z.string()),
+  }),
+  blocked: z.object({ reason: z.string(), message: z.string() }).nullable(),
+  workers: z.array(
+    z.object({
+      worker: z.string(),
+      connected: z.boolean(),
+      lastRequest: z.string().nullable(),
+      cores: z.number().nullable(),
+      groups: z.array(z.string()),
+      minimumWage: z.number().nullable(),
+      reason: z.string(),
+      message: z.string(),
+    }),
+  ),
+  summary: z.string(),
+});
+export type JobExplanation = z.output<typeof explainSchema>;
 
 /** Typed calls on the scheduler's REST API. */
 export function schedulerApi(up: Upstream) {
@@ -38,6 +68,7 @@ export function schedulerApi(up: Upstream) {
       up.call('GET', `api/jobs/${enc(id)}/slices?limit=${limit}`, sliceList),
     results: (id: string, limit = 1000) =>
       up.call('GET', `api/jobs/${enc(id)}/results?limit=${limit}`, resultList),
+    explain: (id: string) => up.call('GET', `api/jobs/${enc(id)}/explain`, explainSchema),
     events: (id: string) => up.call('GET', `api/jobs/${enc(id)}/events`, eventList),
     cancel: (id: string, reason: string) =>
       up.call('POST', `api/jobs/${enc(id)}/cancel`, cancelResult, { reason }),

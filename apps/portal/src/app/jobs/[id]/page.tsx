@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
+import { ExplainPanel } from '@/components/jobs/explain-panel';
 import { JobDetail } from '@/components/jobs/job-detail';
 import { LiveStatus } from '@/components/live-status';
 import { currentSession } from '@/server/auth';
@@ -22,6 +23,7 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
       </p>
       <LiveStatus />
       <JobDetail id={id} initial={page.ok ? page.value : null} initialError={page.ok ? null : page.error} />
+      {page.ok ? <ExplainPanel id={id} /> : null}
     </>
   );
 }
