@@ -49,13 +49,15 @@ describe('squares against dcp-emu', () => {
   });
 
   it.skipIf(!timeRoutesAvailable)(
-    'a result held past the lease: virtual time hands the slice out again',
+    'a result lost on the way: its slice waits for its lease, and virtual time ends the lease',
     async () => {
-      // the first result is held for 10 minutes of real time; the lease ends after 5 minutes of scheduler time
-      await emu.faults.add({ kind: 'delayResult', ms: 600_000 });
+      // the worker hears "accepted" but the result is lost; the slice stays leased to that worker —
+      // which keeps talking, so its lease is renewed — up to the longest lease (1 h of scheduler
+      // time): advancing the clock past it re-queues the slice at once
+      await emu.faults.add({ kind: 'dropResult', keepLease: true });
       const job = squares([7]);
-      await new Promise((r) => setTimeout(r, 2_000));
-      await emu.clock.advance('6m');
+      while ((await emu.faults.list())[0]?.fired !== 1) await new Promise((r) => setTimeout(r, 200));
+      await emu.clock.advance('61m');
       expect(await job).toEqual([49]);
       await emu.faults.clear();
     },

@@ -17,7 +17,7 @@ export type FaultSpec = {
   seed?: number;
 } & (
   | { kind: 'crashWorker'; afterSlices?: number; how?: 'kill' | 'drop' }
-  | { kind: 'dropResult' }
+  | { kind: 'dropResult'; keepLease?: boolean }
   | { kind: 'delayResult'; ms: number }
   | { kind: 'corruptResult'; value?: unknown }
   | { kind: 'delayTask'; ms: number }

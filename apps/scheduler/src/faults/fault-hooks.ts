@@ -78,7 +78,8 @@ export class FaultHooks {
     if (action?.kind === 'dropResult') {
       // lost on the way: the worker hears "accepted", the slice is computed again
       const key = workerKey(peer, data.worker);
-      if (ctx.store.requeue(data.job, [data.slice], key, ctx.clock.now())) this.core.leases.requeued();
+      if (!action.keepLease && ctx.store.requeue(data.job, [data.slice], key, ctx.clock.now()))
+        this.core.leases.requeued();
       ctx.logger.info(log, 'fault: result dropped');
       const job = await ctx.store.getJob(data.job);
       return { metrics: job ? jobMetrics(job) : {}, slicePaymentAmount: '0' };

@@ -26,7 +26,8 @@ const scope = {
  *   one is sent SchedMsg `kill` (our worker and dcp-worker 3.3.19 exit with code 130) and its DCP
  *   sessions are closed (`how: 'kill'`, default), or only its sessions are closed (`how: 'drop'`: it
  *   reconnects); the slices it held go back in the queue at once and are computed again.
- * - `dropResult`: a result is answered as accepted but thrown away; its slice goes back in the queue.
+ * - `dropResult`: a result is answered as accepted but thrown away; its slice goes back in the queue
+ *   (`keepLease`: only when its lease runs out, as a result lost on the way would).
  * - `delayResult`: a result is held `ms` before it is processed (slow slices).
  * - `corruptResult`: a result's value is replaced by `value` (default the string
  *   "dcp-emu: corrupted result") before it is stored: the client gets the wrong value.
@@ -46,7 +47,7 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
     how: z.enum(['kill', 'drop']).default('kill'),
     ...scope,
   }),
-  z.object({ kind: z.literal('dropResult'), ...scope }),
+  z.object({ kind: z.literal('dropResult'), keepLease: z.boolean().optional(), ...scope }),
   z.object({ kind: z.literal('delayResult'), ms, ...scope }),
   z.object({ kind: z.literal('corruptResult'), value: z.unknown().optional(), ...scope }),
   z.object({ kind: z.literal('delayTask'), ms, ...scope }),
@@ -115,7 +116,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 export type ResultAction =
-  | { kind: 'dropResult'; fault: string }
+  | { kind: 'dropResult'; fault: string; keepLease: boolean }
   | { kind: 'delayResult'; fault: string; ms: number }
   | { kind: 'corruptResult'; fault: string; value: unknown };
 
@@ -229,7 +230,7 @@ export class FaultPlan {
       const s = e.spec;
       if (s.kind !== 'dropResult' && s.kind !== 'delayResult' && s.kind !== 'corruptResult') continue;
       if ((s.job && s.job !== job) || !matchesWorker(s.worker, worker) || !this.#hit(e)) continue;
-      if (s.kind === 'dropResult') return { kind: s.kind, fault: e.id };
+      if (s.kind === 'dropResult') return { kind: s.kind, fault: e.id, keepLease: s.keepLease === true };
       if (s.kind === 'delayResult') return { kind: s.kind, fault: e.id, ms: s.ms };
       return { kind: s.kind, fault: e.id, value: s.value ?? 'dcp-emu: corrupted result' };
     }
