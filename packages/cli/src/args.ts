@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { defaultDataDir } from '@dcp-emu/service-kit';
+import { parseServe, SERVE_USAGE } from './serve-args';
+import type { ServeArgs } from './serve-profile';
 import type { ServiceName } from './stack';
 
 export const USAGE = `usage: dcp-emu <command> [options]
@@ -8,6 +10,8 @@ export const USAGE = `usage: dcp-emu <command> [options]
 commands:
   up                       start scheduler, bank, portal and a worker; fund the dev accounts; print the
                            URLs and the DCP environment; Ctrl-C stops everything
+  serve [up options] --public-url URL
+                           the production profile of up for a private compute group (see below)
   exec [up options] [--] <command> [args]
                            start a throw-away stack (own data dir, free ports, no portal unless --portal),
                            run the command with the DCP environment, stop everything, exit with its code
@@ -40,7 +44,7 @@ options for up:
   --strict-origins      deny by default: no loopback origins (other than --allow-origin ones) for jobs
   --no-build            do not build missing parts first
   --log-level LEVEL     fatal|error|warn|info|debug|trace (default info)
-`;
+${SERVE_USAGE}`;
 
 export class UsageError extends Error {}
 
@@ -65,6 +69,7 @@ export interface UpArgs {
 export type Command =
   | { kind: 'help'; exitCode: number }
   | { kind: 'up'; up: UpArgs }
+  | { kind: 'serve'; up: UpArgs; serve: ServeArgs }
   | { kind: 'exec'; up: UpArgs; ephemeral: boolean; freePorts: boolean; command: string; args: string[] }
   | { kind: 'env'; dataDir: string }
   | { kind: 'run'; dataDir: string; program: string; args: string[] }
@@ -94,7 +99,7 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
 }
 
 /** `up`'s options (also taken by `exec`). */
-const UP_OPTIONS = {
+export const UP_OPTIONS = {
   'data-dir': { type: 'string' },
   'database-url': { type: 'string' },
   host: { type: 'string' },
@@ -111,7 +116,7 @@ const UP_OPTIONS = {
   'strict-origins': { type: 'boolean', default: false },
 } satisfies NonNullable<ParseArgsConfig['options']>;
 
-function parseUp(
+export function parseUp(
   rest: string[],
   env: NodeJS.ProcessEnv,
   dataDirOf: (v: unknown) => string,
@@ -200,6 +205,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
     case 'up':
       return { kind: 'up', up: parseUp(rest, env, dataDirOf, { portal: true }) };
+    case 'serve':
+      return { kind: 'serve', ...parseServe(rest, env, dataDirOf) };
     case 'run': {
       // options only before the program; everything after it belongs to the program
       let i = 0;

@@ -9,6 +9,8 @@ async function execute(c: Command): Promise<number> {
       return c.exitCode;
     case 'up':
       return (await import('./up.js')).up({ ...c.up, readyTimeoutMs: 90_000 });
+    case 'serve':
+      return (await import('./serve.js')).serve(c);
     case 'exec': {
       const o = await (await import('./exec.js')).execOptions(c);
       return (await import('./up.js')).up({

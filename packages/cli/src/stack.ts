@@ -26,6 +26,8 @@ export interface StackOptions {
   allowOrigins?: string[];
   /** deny by default: no loopback origins for the worker (`--strict-origins`) */
   strictOrigins?: boolean;
+  /** more environment for every service (`dcp-emu serve`: faucet off, public URLs) */
+  extraEnv?: Record<string, string>;
 }
 
 export interface ServiceSpec {
@@ -64,6 +66,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
     NEXT_TELEMETRY_DISABLED: '1',
     ...(o.databaseUrl ? { DCP_EMU_DATABASE_URL: o.databaseUrl } : {}),
     ...(o.adminToken ? { DCP_EMU_ADMIN_TOKEN: o.adminToken } : {}),
+    ...o.extraEnv,
   };
   const workerEnv: NodeJS.ProcessEnv = {
     ...env,
