@@ -3,6 +3,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { defaultDataDir } from '@dcp-emu/service-kit';
 import { parseServe, SERVE_USAGE } from './serve-args';
 import type { ServeArgs } from './serve-profile';
+import { DEFAULT_LOG_ROTATION, type LogRotation, parseSize } from './log-rotate';
 import type { ServiceName } from './stack';
 
 export const USAGE = `usage: dcp-emu <command> [options]
@@ -44,6 +45,9 @@ options for up:
   --strict-origins      deny by default: no loopback origins (other than --allow-origin ones) for jobs
   --no-build            do not build missing parts first
   --log-level LEVEL     fatal|error|warn|info|debug|trace (default info)
+  --log-max-size SIZE   rotate each service's log at this size, e.g. 10M (default 50M, $DCP_EMU_LOG_MAX_BYTES;
+                        0 = never): <data dir>/logs/NAME.log → NAME.log.1 …
+  --log-keep N          rotated files kept per service (default 5, $DCP_EMU_LOG_KEEP)
 ${SERVE_USAGE}`;
 
 export class UsageError extends Error {}
@@ -64,6 +68,8 @@ export interface UpArgs {
   allowOrigins: string[];
   /** `--strict-origins` */
   strictOrigins: boolean;
+  /** `--log-max-size`, `--log-keep` */
+  logRotation: LogRotation;
 }
 
 export type Command =
@@ -114,6 +120,8 @@ export const UP_OPTIONS = {
   'log-level': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
   'strict-origins': { type: 'boolean', default: false },
+  'log-max-size': { type: 'string' },
+  'log-keep': { type: 'string' },
 } satisfies NonNullable<ParseArgsConfig['options']>;
 
 export function parseUp(
@@ -162,7 +170,18 @@ export function parseUp(
     logLevel: str('log-level') ?? env.DCP_EMU_LOG_LEVEL ?? 'info',
     allowOrigins,
     strictOrigins: values['strict-origins'] as boolean,
+    logRotation: logRotationOf(
+      str('log-max-size') ?? env.DCP_EMU_LOG_MAX_BYTES,
+      str('log-keep') ?? env.DCP_EMU_LOG_KEEP,
+    ),
   };
+}
+
+function logRotationOf(size: string | undefined, keep: string | undefined): LogRotation {
+  const maxBytes = size === undefined ? DEFAULT_LOG_ROTATION.maxBytes : parseSize(size);
+  if (maxBytes === undefined)
+    throw new UsageError(`--log-max-size must be a size such as 10M, 512k or 1048576, got "${size}"`);
+  return { maxBytes, keep: int(keep, '--log-keep', 0, 1000) ?? DEFAULT_LOG_ROTATION.keep };
 }
 
 /** `dcp-emu …` arguments → a command. Throws UsageError with a message for the user. */
