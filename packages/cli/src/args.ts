@@ -21,7 +21,8 @@ commands:
   status [--json]          services, workers, jobs and dev account balances
   logs [service] [-f] [-n N]
                            print (-f: follow) a service's log (scheduler, bank, portal, worker); all by default
-  reset                    back to the seeded state (no jobs, dev accounts at their start balances)
+  reset [--yes]            back to the seeded state (no jobs, dev accounts at their start balances);
+                           on PostgreSQL it says what it deletes and asks first (--yes: do not ask)
   snapshot save NAME       save the stack's state
   snapshot restore NAME    bring a saved state back
   snapshot list            list saved states
@@ -81,7 +82,7 @@ export type Command =
   | { kind: 'run'; dataDir: string; program: string; args: string[] }
   | { kind: 'status'; dataDir: string; json: boolean }
   | { kind: 'logs'; dataDir: string; service: string | undefined; follow: boolean; lines: number }
-  | { kind: 'reset'; dataDir: string }
+  | { kind: 'reset'; dataDir: string; yes: boolean }
   | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
   | { kind: 'snapshot'; dataDir: string; action: 'list' };
 
@@ -245,10 +246,16 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       if (!program) throw new UsageError('run needs a program: dcp-emu run <program.js> [args…]');
       return { kind: 'run', dataDir: dataDirOf(dataDir), program, args: rest.slice(i + 1) };
     }
-    case 'env':
-    case 'reset': {
+    case 'env': {
       const { values } = parse(rest, { 'data-dir': { type: 'string' } });
       return { kind: command, dataDir: dataDirOf(values['data-dir']) };
+    }
+    case 'reset': {
+      const { values } = parse(rest, {
+        'data-dir': { type: 'string' },
+        yes: { type: 'boolean', short: 'y', default: false },
+      });
+      return { kind: 'reset', dataDir: dataDirOf(values['data-dir']), yes: values.yes as boolean };
     }
     case 'status': {
       const { values } = parse(rest, {

@@ -28,7 +28,7 @@ async function execute(c: Command): Promise<number> {
     case 'logs':
       return (await commands()).logsCommand(c.dataDir, c.service, c.follow, c.lines);
     case 'reset':
-      return (await commands()).resetCommand(c.dataDir);
+      return (await commands()).resetCommand(c.dataDir, c.yes);
     case 'snapshot':
       return c.action === 'list'
         ? (await commands()).snapshotCommand(c.dataDir, 'list')
