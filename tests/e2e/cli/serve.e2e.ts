@@ -165,6 +165,16 @@ describe.skipIf(!lanAddress)(
       expect(await client.exited).toBe(0);
     }, 260_000);
 
+    it('/metrics of the scheduler and the bank need the admin token beyond loopback', async () => {
+      const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+      for (const url of [`${publicUrl}metrics`, `http://${lanAddress}:${base + 1}/metrics`]) {
+        expect((await fetch(url)).status).toBe(401);
+        const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+        expect(ok.status).toBe(200);
+        expect(await ok.text()).toMatch(/^# HELP dcp_(scheduler|bank)_/m);
+      }
+    });
+
     it('rotates the service logs at --log-max-size, keeping --log-keep files', () => {
       const logs = readdirSync(join(dataDir, 'logs'));
       expect(logs).toContain('scheduler.log.1');

@@ -43,6 +43,7 @@ import { type Clock, systemClock } from '../ports/clock';
 import { openSchedulerState } from '../state/open-state';
 import { dcpClientConfig } from './dcp-config';
 import { publicBases } from './public-locations';
+import { MetricsController } from '../metrics/metrics.controller';
 import { registerDcpServices } from './dcp-services';
 
 export const SCHEDULER_CONFIG = Symbol('SCHEDULER_CONFIG');
@@ -162,7 +163,7 @@ export class DcpModule {
   static forRoot(config: SchedulerConfig, overrides: { clock?: Clock; bank?: BankPort } = {}): DynamicModule {
     return {
       module: DcpModule,
-      controllers: [DcpConfigController, InspectController, ModulesController],
+      controllers: [DcpConfigController, InspectController, ModulesController, MetricsController],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },
