@@ -23,6 +23,8 @@ commands:
                            print (-f: follow) a service's log (scheduler, bank, portal, worker); all by default
   reset [--yes]            back to the seeded state (no jobs, dev accounts at their start balances);
                            on PostgreSQL it says what it deletes and asks first (--yes: do not ask)
+  backup DIR               copy the databases (SQLite, online) and the keystores into a new directory
+  restore DIR              put a backup back into the data dir (stack stopped)
   snapshot save NAME       save the stack's state
   snapshot restore NAME    bring a saved state back
   snapshot list            list saved states
@@ -83,6 +85,7 @@ export type Command =
   | { kind: 'status'; dataDir: string; json: boolean }
   | { kind: 'logs'; dataDir: string; service: string | undefined; follow: boolean; lines: number }
   | { kind: 'reset'; dataDir: string; yes: boolean }
+  | { kind: 'backup' | 'restore'; dataDir: string; path: string }
   | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
   | { kind: 'snapshot'; dataDir: string; action: 'list' };
 
@@ -256,6 +259,14 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
         yes: { type: 'boolean', short: 'y', default: false },
       });
       return { kind: 'reset', dataDir: dataDirOf(values['data-dir']), yes: values.yes as boolean };
+    }
+    case 'backup':
+    case 'restore': {
+      const { values, positionals } = parse(rest, { 'data-dir': { type: 'string' } }, true);
+      const [path, extra] = positionals;
+      if (!path || extra !== undefined)
+        throw new UsageError(`usage: dcp-emu ${command} DIR [--data-dir DIR]`);
+      return { kind: command, dataDir: dataDirOf(values['data-dir']), path };
     }
     case 'status': {
       const { values } = parse(rest, {

@@ -29,6 +29,10 @@ async function execute(c: Command): Promise<number> {
       return (await commands()).logsCommand(c.dataDir, c.service, c.follow, c.lines);
     case 'reset':
       return (await commands()).resetCommand(c.dataDir, c.yes);
+    case 'backup':
+      return (await import('./backup.js')).backupCommand(c.dataDir, c.path);
+    case 'restore':
+      return (await import('./backup.js')).restoreCommand(c.dataDir, c.path);
     case 'snapshot':
       return c.action === 'list'
         ? (await commands()).snapshotCommand(c.dataDir, 'list')
