@@ -7,6 +7,7 @@ import { DcpErrorFilter } from './api/error.filter';
 import { BridgeModule } from './bridge/bridge.module';
 import type { BankConfig } from './config';
 import { LedgerModule } from './ledger.module';
+import { BankMetricsController } from './metrics/metrics.controller';
 import { TellerModule } from './teller/teller.module';
 
 @Module({})
@@ -31,7 +32,7 @@ export class AppModule {
         StateModule.forRoot({ url: config.databaseUrl, dataDir: config.dataDir }),
         TimeModule.forRoot({ clock }),
       ],
-      controllers: [BankController],
+      controllers: [BankController, BankMetricsController],
       // every error answer (also body-parser failures and unknown routes) as {error: {code, message}}
       providers: [{ provide: APP_FILTER, useClass: DcpErrorFilter }],
     };

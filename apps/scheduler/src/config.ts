@@ -40,6 +40,10 @@ export interface SchedulerConfig {
   publicUrl?: string;
   /** the bank's base URL handed to clients (bank-teller service); default: the scheduler's origin */
   bankUrl?: string;
+  /** the scheduler's base URL in the served dcp-config (`--public-url`); default: the request's host */
+  publicBaseUrl?: string;
+  /** the bank's base URL in the served dcp-config (`--public-bank-url`); default: see publicBases */
+  publicBankUrl?: string;
   tuning: TaskTuning;
   /** money: market rate, commission, settlement; jobs are metered only when `bankUrl` is set */
   escrow: EscrowTerms & { enabled: boolean };
@@ -58,6 +62,8 @@ const shape = {
   DATABASE_URL: z.string().min(1).optional(),
   DCP_EMU_BANK_URL: z.string().url().optional(),
   DCP_EMU_SCHEDULER_URL: z.string().url().optional(),
+  DCP_EMU_PUBLIC_URL: z.string().url().optional(),
+  DCP_EMU_PUBLIC_BANK_URL: z.string().url().optional(),
   DCP_EMU_SCHEDULER_KEYSTORE: z.string().min(1).optional(),
   DCP_EMU_LEASE_MS: ms.default(60_000),
   DCP_EMU_MAX_LEASE_MS: ms.default(3_600_000),
@@ -114,7 +120,9 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
       logLevel: e.DCP_EMU_LOG_LEVEL,
       identityFile: e.DCP_EMU_SCHEDULER_KEYSTORE ?? `${dataDir}/keys/scheduler.keystore`,
       bankUrl: e.DCP_EMU_BANK_URL,
-      publicUrl: e.DCP_EMU_SCHEDULER_URL,
+      publicUrl: e.DCP_EMU_PUBLIC_URL ?? e.DCP_EMU_SCHEDULER_URL,
+      ...(e.DCP_EMU_PUBLIC_URL ? { publicBaseUrl: e.DCP_EMU_PUBLIC_URL } : {}),
+      ...(e.DCP_EMU_PUBLIC_BANK_URL ? { publicBankUrl: e.DCP_EMU_PUBLIC_BANK_URL } : {}),
       tuning: {
         leaseMs: e.DCP_EMU_LEASE_MS,
         maxLeaseMs: e.DCP_EMU_MAX_LEASE_MS,

@@ -84,7 +84,7 @@ describe('parseCommand', () => {
     expect(() => parseCommand(['logs', 'db'], env)).toThrow(/unknown service/);
     expect(parseCommand(['status', '--json'], env)).toEqual({ kind: 'status', dataDir: '/data', json: true });
     expect(parseCommand(['env', '--data-dir', '/x'], env)).toEqual({ kind: 'env', dataDir: '/x' });
-    expect(parseCommand(['reset'], env)).toEqual({ kind: 'reset', dataDir: '/data' });
+    expect(parseCommand(['reset'], env)).toEqual({ kind: 'reset', dataDir: '/data', yes: false });
   });
 
   it('snapshot save|restore NAME and list; names are checked', () => {

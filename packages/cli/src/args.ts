@@ -2,6 +2,9 @@ import { availableParallelism } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { defaultDataDir } from '@dcp-emu/service-kit';
 import { FAULT_USAGE, type FaultCommand, FaultUsageError, parseFaultCommand } from './fault-args';
+import { parseServe, SERVE_USAGE } from './serve-args';
+import type { ServeArgs } from './serve-profile';
+import { DEFAULT_LOG_ROTATION, type LogRotation, parseSize } from './log-rotate';
 import type { ServiceName } from './stack';
 import { parseTime, type TimeAction } from './time-args';
 
@@ -10,6 +13,8 @@ export const USAGE = `usage: dcp-emu <command> [options]
 commands:
   up                       start scheduler, bank, portal and a worker; fund the dev accounts; print the
                            URLs and the DCP environment; Ctrl-C stops everything
+  serve [up options] --public-url URL
+                           the production profile of up for a private compute group (see below)
   exec [up options] [--] <command> [args]
                            start a throw-away stack (own data dir, free ports, no portal unless --portal),
                            run the command with the DCP environment, stop everything, exit with its code
@@ -18,7 +23,10 @@ commands:
   status [--json]          services, workers, jobs and dev account balances
   logs [service] [-f] [-n N]
                            print (-f: follow) a service's log (scheduler, bank, portal, worker); all by default
-  reset                    back to the seeded state (no jobs, dev accounts at their start balances)
+  reset [--yes]            back to the seeded state (no jobs, dev accounts at their start balances);
+                           on PostgreSQL it says what it deletes and asks first (--yes: do not ask)
+  backup DIR               copy the databases (SQLite, online) and the keystores into a new directory
+  restore DIR              put a backup back into the data dir (stack stopped)
   snapshot save NAME       save the stack's state
   snapshot restore NAME    bring a saved state back
   snapshot list            list saved states
@@ -55,7 +63,10 @@ options for up:
   --strict-origins      deny by default: no loopback origins (other than --allow-origin ones) for jobs
   --no-build            do not build missing parts first
   --log-level LEVEL     fatal|error|warn|info|debug|trace (default info)
-`;
+  --log-max-size SIZE   rotate each service's log at this size, e.g. 10M (default 50M, $DCP_EMU_LOG_MAX_BYTES;
+                        0 = never): <data dir>/logs/NAME.log → NAME.log.1 …
+  --log-keep N          rotated files kept per service (default 5, $DCP_EMU_LOG_KEEP)
+${SERVE_USAGE}`;
 
 export class UsageError extends Error {}
 
@@ -75,6 +86,8 @@ export interface UpArgs {
   allowOrigins: string[];
   /** `--strict-origins` */
   strictOrigins: boolean;
+  /** `--log-max-size`, `--log-keep` */
+  logRotation: LogRotation;
 }
 
 /** One help table per command: `dcp-emu <command> --help`, `dcp-emu help <command>`. */
@@ -143,11 +156,32 @@ line's other fields as k=v. service is one of scheduler, bank, portal, worker (d
 
 example:  dcp-emu logs scheduler -f
 `,
-  reset: `usage: dcp-emu reset [--data-dir DIR]
+  reset: `usage: dcp-emu reset [--yes] [--data-dir DIR]
 
-Back to the seeded state: no jobs, dev accounts at their start balances.
+Back to the seeded state: no jobs, dev accounts at their start balances. On PostgreSQL it says which
+databases it empties and asks first (on a terminal); --yes (-y) skips the question.
 
 example:  dcp-emu reset
+`,
+  serve: `usage: dcp-emu serve [up options] [serve options]
+
+The production profile of up, for a private compute group other machines join: the faucet is off, no
+dev accounts, an admin token is required, every location in the served dcp-config follows --public-url.
+${SERVE_USAGE}
+example:  dcp-emu serve --database-url postgresql://dcp@db/dcp --host 0.0.0.0 --public-url http://10.0.0.5:7430/
+`,
+  backup: `usage: dcp-emu backup DIR [--data-dir DIR]
+
+Copy the stack's state into DIR (online): each service's SQLite database, the scheduler's, bank's and
+worker's keystores and the admin token, with a manifest. PostgreSQL: use pg_dump (README).
+
+example:  dcp-emu backup /var/backups/dcp-emu/2026-12-07
+`,
+  restore: `usage: dcp-emu restore DIR [--data-dir DIR]
+
+Bring a backup back (the stack must be stopped); the next up starts from it, same scheduler identity.
+
+example:  dcp-emu restore /var/backups/dcp-emu/2026-12-07
 `,
   snapshot: `usage: dcp-emu snapshot save NAME | snapshot restore NAME | snapshot list [--data-dir DIR]
 
@@ -187,6 +221,7 @@ example:  dcp-emu explain 0x1234…abcd
 export type Command =
   | { kind: 'help'; exitCode: number; command?: string }
   | { kind: 'up'; up: UpArgs }
+  | { kind: 'serve'; up: UpArgs; serve: ServeArgs }
   | { kind: 'exec'; up: UpArgs; ephemeral: boolean; freePorts: boolean; command: string; args: string[] }
   | { kind: 'env'; dataDir: string }
   | { kind: 'run'; dataDir: string; program: string; args: string[] }
@@ -200,7 +235,8 @@ export type Command =
       json: boolean;
     }
   | { kind: 'explain'; dataDir: string; jobId: string; json: boolean }
-  | { kind: 'reset'; dataDir: string }
+  | { kind: 'reset'; dataDir: string; yes: boolean }
+  | { kind: 'backup' | 'restore'; dataDir: string; path: string }
   | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
   | { kind: 'snapshot'; dataDir: string; action: 'list' }
   | { kind: 'worker'; argv: string[] }
@@ -227,7 +263,7 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
 }
 
 /** `up`'s options (also taken by `exec`). */
-const UP_OPTIONS = {
+export const UP_OPTIONS = {
   'data-dir': { type: 'string' },
   'database-url': { type: 'string' },
   host: { type: 'string' },
@@ -242,9 +278,11 @@ const UP_OPTIONS = {
   'log-level': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
   'strict-origins': { type: 'boolean', default: false },
+  'log-max-size': { type: 'string' },
+  'log-keep': { type: 'string' },
 } satisfies NonNullable<ParseArgsConfig['options']>;
 
-function parseUp(
+export function parseUp(
   rest: string[],
   env: NodeJS.ProcessEnv,
   dataDirOf: (v: unknown) => string,
@@ -290,6 +328,10 @@ function parseUp(
     logLevel: str('log-level') ?? env.DCP_EMU_LOG_LEVEL ?? 'info',
     allowOrigins,
     strictOrigins: values['strict-origins'] as boolean,
+    logRotation: logRotationOf(
+      str('log-max-size') ?? env.DCP_EMU_LOG_MAX_BYTES,
+      str('log-keep') ?? env.DCP_EMU_LOG_KEEP,
+    ),
   };
 }
 
@@ -324,6 +366,13 @@ function asksHelp(command: string, rest: string[]): boolean {
   }
   const end = rest.indexOf('--');
   return (end < 0 ? rest : rest.slice(0, end)).some(isHelp);
+}
+
+function logRotationOf(size: string | undefined, keep: string | undefined): LogRotation {
+  const maxBytes = size === undefined ? DEFAULT_LOG_ROTATION.maxBytes : parseSize(size);
+  if (maxBytes === undefined)
+    throw new UsageError(`--log-max-size must be a size such as 10M, 512k or 1048576, got "${size}"`);
+  return { maxBytes, keep: int(keep, '--log-keep', 0, 1000) ?? DEFAULT_LOG_ROTATION.keep };
 }
 
 /** `dcp-emu …` arguments → a command. Throws UsageError with a message for the user. */
@@ -372,6 +421,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
     case 'up':
       return { kind: 'up', up: parseUp(rest, env, dataDirOf, { portal: true }) };
+    case 'serve':
+      return { kind: 'serve', ...parseServe(rest, env, dataDirOf) };
     case 'run': {
       // options only before the program; everything after it belongs to the program
       let i = 0;
@@ -391,10 +442,24 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       if (!program) throw new UsageError('run needs a program: dcp-emu run <program.js> [args…]');
       return { kind: 'run', dataDir: dataDirOf(dataDir), program, args: rest.slice(i + 1) };
     }
-    case 'env':
-    case 'reset': {
+    case 'env': {
       const { values } = parse(rest, { 'data-dir': { type: 'string' } });
       return { kind: command, dataDir: dataDirOf(values['data-dir']) };
+    }
+    case 'reset': {
+      const { values } = parse(rest, {
+        'data-dir': { type: 'string' },
+        yes: { type: 'boolean', short: 'y', default: false },
+      });
+      return { kind: 'reset', dataDir: dataDirOf(values['data-dir']), yes: values.yes as boolean };
+    }
+    case 'backup':
+    case 'restore': {
+      const { values, positionals } = parse(rest, { 'data-dir': { type: 'string' } }, true);
+      const [path, extra] = positionals;
+      if (!path || extra !== undefined)
+        throw new UsageError(`usage: dcp-emu ${command} DIR [--data-dir DIR]`);
+      return { kind: command, dataDir: dataDirOf(values['data-dir']), path };
     }
     case 'status': {
       const { values } = parse(rest, {

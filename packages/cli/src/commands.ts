@@ -16,6 +16,7 @@ import { prettyText } from './log-format';
 import { balanceOf } from './bank-client';
 import { DCP_LOGIN_PRELOAD, evaluatorEnv } from './dcp-login';
 import { adminTokenFile, dcpEnv, exportLines, runningStack, type StackInfo } from './stack-file';
+import { confirm, destructiveResetNotice } from './reset-confirm';
 import { hasSnapshotCopy, readDevSettings, resetStack } from './seeding';
 
 const out = (text: string) => process.stdout.write(text);
@@ -275,9 +276,17 @@ export async function logsCommand(
 }
 
 /** `dcp-emu reset`: back to the seeded state. */
-export async function resetCommand(dataDir: string): Promise<number> {
+export async function resetCommand(dataDir: string, yes = false): Promise<number> {
   const info = stackOr(dataDir);
   if (!info) return 1;
+  const notice = destructiveResetNotice(await stateOwners(info));
+  if (notice) {
+    process.stderr.write(`${notice}\n`);
+    if (!yes && !(await confirm('Delete all of this?'))) {
+      err('reset cancelled (nothing deleted); pass --yes to reset without asking');
+      return 1;
+    }
+  }
   const started = process.hrtime.bigint();
   const s = readDevSettings(dataDir);
   await resetStack(info, s.accounts, s.fund);

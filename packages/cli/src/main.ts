@@ -9,6 +9,8 @@ async function execute(c: Command): Promise<number> {
       return c.exitCode;
     case 'up':
       return (await import('./up.js')).up({ ...c.up, readyTimeoutMs: 90_000 });
+    case 'serve':
+      return (await import('./serve.js')).serve(c);
     case 'exec': {
       const o = await (await import('./exec.js')).execOptions(c);
       return (await import('./up.js')).up({
@@ -28,7 +30,11 @@ async function execute(c: Command): Promise<number> {
     case 'explain':
       return (await import('./explain.js')).explainCommand(c.dataDir, c.jobId, c.json);
     case 'reset':
-      return (await commands()).resetCommand(c.dataDir);
+      return (await commands()).resetCommand(c.dataDir, c.yes);
+    case 'backup':
+      return (await import('./backup.js')).backupCommand(c.dataDir, c.path);
+    case 'restore':
+      return (await import('./backup.js')).restoreCommand(c.dataDir, c.path);
     case 'worker':
       return (await import('./worker-init.js')).workerCommand(c.argv);
     case 'fault':

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEFAULT_LOG_ROTATION, type LogRotation, RotatingLog } from './log-rotate';
 
 /** The repository root (packages/cli/dist → ../../..). */
 export const ROOT = resolve(__dirname, '..', '..', '..');
@@ -26,6 +27,10 @@ export interface StackOptions {
   allowOrigins?: string[];
   /** deny by default: no loopback origins for the worker (`--strict-origins`) */
   strictOrigins?: boolean;
+  /** more environment for every service (`dcp-emu serve`: faucet off, public URLs) */
+  extraEnv?: Record<string, string>;
+  /** size-based rotation of each service's log (`--log-max-size`, `--log-keep`) */
+  logRotation?: LogRotation;
 }
 
 export interface ServiceSpec {
@@ -39,6 +44,8 @@ export interface ServiceSpec {
   readyPath: string;
   /** TCP ports the process listens on (checked for stray holders before each start) */
   ports: number[];
+  /** how its log rotates (default: DEFAULT_LOG_ROTATION) */
+  logRotation?: LogRotation;
 }
 
 export function urlOf(host: string, port: number): string {
@@ -64,6 +71,7 @@ export function specs(o: StackOptions): ServiceSpec[] {
     NEXT_TELEMETRY_DISABLED: '1',
     ...(o.databaseUrl ? { DCP_EMU_DATABASE_URL: o.databaseUrl } : {}),
     ...(o.adminToken ? { DCP_EMU_ADMIN_TOKEN: o.adminToken } : {}),
+    ...o.extraEnv,
   };
   const workerEnv: NodeJS.ProcessEnv = {
     ...env,
@@ -118,7 +126,9 @@ export function specs(o: StackOptions): ServiceSpec[] {
       ports: o.evaluator === 'external' ? [o.ports.worker] : [o.ports.worker, o.ports.evaluator],
     },
   ];
-  return all.filter((s) => o.services.includes(s.name));
+  return all
+    .filter((s) => o.services.includes(s.name))
+    .map((s) => (o.logRotation ? { ...s, logRotation: o.logRotation } : s));
 }
 
 export interface Running {
@@ -128,12 +138,12 @@ export interface Running {
   exited: Promise<number | null>;
 }
 
-/** Starts one service; its stdout/stderr go to <dataDir>/logs/<name>.log. */
+/** Starts one service; its stdout/stderr go to <dataDir>/logs/<name>.log, rotated by size. */
 export function launch(spec: ServiceSpec, dataDir: string): Running {
   const logs = join(dataDir, 'logs');
   mkdirSync(logs, { recursive: true });
   const logFile = join(logs, `${spec.name}.log`);
-  const out = createWriteStream(logFile, { flags: 'a' });
+  const out = new RotatingLog(logFile, spec.logRotation ?? DEFAULT_LOG_ROTATION);
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
@@ -141,6 +151,8 @@ export function launch(spec: ServiceSpec, dataDir: string): Running {
   });
   child.stdout?.pipe(out, { end: false });
   child.stderr?.pipe(out, { end: false });
+  // 'close': the process has exited and its stdout/stderr are drained
+  child.once('close', () => out.end());
   const exited = new Promise<number | null>((res) =>
     child.once('exit', (code, signal) => res(code ?? (signal ? 128 : null))),
   );

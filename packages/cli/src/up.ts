@@ -9,6 +9,7 @@ import { type DevSettings, devSettingsFile, needsSeed, seed } from './seeding';
 import { ensureBuilt } from './build';
 import { evaluatorEnv, nodeOptionsWithLogin } from './dcp-login';
 import { type DevAccount, devAccounts, resourceDirOf, writeDevKeystores } from './identities';
+import { type ServeProfile, serveBanner, warnExposedDev } from './serve-profile';
 import { type Running, specs, stopAll, tail, urlOf, waitReady } from './stack';
 import { SupervisedService } from './supervise';
 import {
@@ -26,6 +27,8 @@ export interface UpOptions extends UpArgs {
   readyTimeoutMs: number;
   /** `dcp-emu exec`: run this command once the stack is ready, then stop and exit with its code */
   exec?: { command: string; args: string[]; cleanDataDir: boolean };
+  /** `dcp-emu serve`: the production profile (no dev accounts, fixed admin token, public URLs) */
+  serve?: ServeProfile;
 }
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
@@ -50,20 +53,24 @@ export async function up(o: UpOptions): Promise<number> {
   // start create from now on too (SQLite files, keystores, logs, snapshots)
   usePrivateUmask();
   preparePrivateDataDir(o.dataDir);
-  const adminToken = randomBytes(32).toString('hex');
+  const adminToken = o.serve?.adminToken ?? randomBytes(32).toString('hex');
   writeFileSync(adminTokenFile(o.dataDir), `${adminToken}\n`, { mode: 0o600 });
-  const accounts = devAccounts(o.accounts);
+  // `serve` has no dev accounts: their keys are public (the Anvil/Hardhat mnemonic)
+  const accounts = o.serve ? [] : devAccounts(o.accounts);
   const resourceDir = resourceDirOf(o.dataDir);
   const homeDir = join(o.dataDir, 'home');
   mkdirSync(homeDir, { recursive: true });
-  writeDevKeystores(resourceDir, accounts[0] as DevAccount);
+  mkdirSync(resourceDir, { recursive: true });
+  if (accounts[0]) writeDevKeystores(resourceDir, accounts[0] as DevAccount);
+  else if (!o.serve) throw new Error('no dev accounts');
+  if (!o.serve) warnExposedDev(o.host);
   const settings: DevSettings = {
     fund: o.fund,
     accounts: accounts.map((a) => ({ index: a.index, address: a.address })),
   };
   writeFileSync(devSettingsFile(o.dataDir), `${JSON.stringify(settings, null, 2)}\n`);
 
-  const list = specs({ ...o, adminToken });
+  const list = specs({ ...o, adminToken, ...(o.serve ? { extraEnv: o.serve.env } : {}) });
   process.stderr.write(`dcp-emu: starting ${list.map((s) => s.name).join(', ')} (data in ${o.dataDir})…\n`);
   const supervised: SupervisedService[] = [];
   const running = () => supervised.flatMap((s) => (s.current ? [s.current] : []));
@@ -113,7 +120,7 @@ export async function up(o: UpOptions): Promise<number> {
     };
     await Promise.all(list.map(supervise).map(ready));
     if (await needsSeed(info)) {
-      process.stderr.write(`dcp-emu: funding ${accounts.length} dev accounts…\n`);
+      if (accounts.length) process.stderr.write(`dcp-emu: funding ${accounts.length} dev accounts…\n`);
       await seed(info, accounts, o.fund);
     }
   } catch (e) {
@@ -128,6 +135,14 @@ export async function up(o: UpOptions): Promise<number> {
   published = true;
   changed();
   if (o.exec) return runExec(o.exec, info, supervised, shutdown, t0);
+  if (o.serve) {
+    process.stdout.write(serveBanner(o.serve, list));
+    process.stderr.write(
+      `\ndcp-emu: serving in ${seconds(t0)}. Logs in ${o.dataDir}/logs (dcp-emu logs -f). Ctrl-C or SIGTERM stops it.\n`,
+    );
+    for (const s of supervised) s.supervise();
+    return new Promise<number>(() => {});
+  }
 
   const out: string[] = [];
   const width = Math.max(...list.map((s) => s.name.length)) + 2;

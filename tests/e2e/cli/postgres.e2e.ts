@@ -92,7 +92,13 @@ describe('dcp-emu on one PostgreSQL database', () => {
     });
     expect(mint.status).toBe(201);
     expect(await balance()).toBe('1005');
-    const reset = await cli(['reset', ...dd]);
+    // on PostgreSQL reset says what it deletes and, without a terminal, does nothing unless --yes
+    const refused = await cli(['reset', ...dd]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/every bank account/);
+    expect(refused.err).toMatch(/reset cancelled \(nothing deleted\)/);
+    expect(await balance()).toBe('1005');
+    const reset = await cli(['reset', '--yes', ...dd]);
     expect(reset.code, reset.err).toBe(0);
     expect(await balance()).toBe('1000');
     const snap = await cli(['snapshot', 'save', 'x', ...dd]);

@@ -46,6 +46,8 @@ import type { BankPort } from '../ports/bank.port';
 import { type Clock, systemClock } from '../ports/clock';
 import { openSchedulerState } from '../state/open-state';
 import { dcpClientConfig } from './dcp-config';
+import { publicBases } from './public-locations';
+import { MetricsController } from '../metrics/metrics.controller';
 import { registerDcpServices } from './dcp-services';
 import { WebClientController } from '../web/web-client.controller';
 
@@ -122,9 +124,13 @@ export class DcpConfigController {
   @Get('etc/dcp-config.kvin')
   get(@Req() req: Request, @Res() res: Response, @Query('ver') ver?: string): void {
     const generation = ver?.startsWith('2.0') ? 4 : 5;
-    const base = new URL(`${req.protocol}://${req.headers.host ?? `127.0.0.1:${this.config.port}`}/`);
+    const requestBase = new URL(`${req.protocol}://${req.headers.host ?? `127.0.0.1:${this.config.port}`}/`);
+    const { scheduler: base, bank: bankBase } = publicBases(requestBase, {
+      ...(this.config.publicBaseUrl ? { publicUrl: this.config.publicBaseUrl } : {}),
+      ...(this.config.publicBankUrl ? { publicBankUrl: this.config.publicBankUrl } : {}),
+      ...(this.config.bankUrl ? { bankUrl: this.config.bankUrl } : {}),
+    });
     const locations = this.target.locations(base, generation);
-    const bankBase = new URL(this.config.bankUrl ?? base);
     const bankTeller = new URL(generation === 4 ? 'v4/bank-teller/' : 'bank-teller/', bankBase);
     res
       .status(200)
@@ -171,6 +177,7 @@ export class DcpModule {
         JnuController,
         WebClientController,
         FaultsController,
+        MetricsController,
       ],
       providers: [
         { provide: SCHEDULER_CONFIG, useValue: config },
