@@ -112,19 +112,22 @@ export class EventRouter {
     const hook = sub.job ? this.#onSubscribe.get(name) : undefined;
     if (hook && sub.job) {
       const job = sub.job;
-      // once the answer carrying the token is out: dcp-client refuses events for a token it has not
-      // stored yet, and it stores it only after handling the envelope that answered the subscription
-      systemClock.setTimeout(
-        () => void hook(job, (fields) => this.#push(sub, name, { job, ...fields })),
-        SUBSCRIBE_SETTLE_MS,
-      );
+      // called now (what the subscriber may have missed is known now), delivering once the answer
+      // carrying the token is out: dcp-client refuses events for a token it has not stored yet, and
+      // stores it only after handling the envelope that answered the subscription
+      const settled = new Promise<void>((r) => systemClock.setTimeout(r, SUBSCRIBE_SETTLE_MS));
+      void hook(job, async (fields) => {
+        await settled;
+        return this.#push(sub, name, { job, ...fields });
+      });
     }
     return token;
   }
 
   /**
-   * Called whenever a client subscribes to `label` events of a job, with a function that pushes one
-   * event to that subscriber only (true once it took it): e.g. results it may have missed.
+   * Called (synchronously) whenever a client subscribes to `label` events of a job, with a function
+   * that pushes one event to that subscriber only, once its subscription is settled (true once it
+   * took the event): e.g. results it may have missed.
    */
   onSubscribe(label: string, hook: SubscribeHook): void {
     this.#onSubscribe.set(label.toLowerCase(), hook);

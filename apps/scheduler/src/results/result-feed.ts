@@ -1,6 +1,6 @@
 import type { SchedulerContext } from '../context';
 import { resultUri } from '../jobs/result-storage';
-import type { JobRecord } from '../state/job-store';
+import type { JobRecord, SliceRecord } from '../state/job-store';
 
 /** Slice numbers remembered per job while their `result` event is not taken; beyond this, "replay all". */
 const MAX_UNTAKEN = 100_000;
@@ -21,28 +21,24 @@ type Value = { string: string; method: 'json' | 'kvin' };
 export class ResultFeed {
   /** jobs whose results someone subscribed to since this process started */
   readonly #subscribed = new Set<string>();
+  /** results stored before this time were pushed (or not) by an earlier process (a restart) */
+  readonly #startedAt: number;
   /** job → slices whose result event no subscriber took yet (undefined: too many, replay all) */
   readonly #untaken = new Map<string, Set<number> | undefined>();
 
-  constructor(private readonly ctx: Pick<SchedulerContext, 'store' | 'events' | 'logger'>) {
+  constructor(private readonly ctx: Pick<SchedulerContext, 'store' | 'events' | 'logger' | 'clock'>) {
+    this.#startedAt = ctx.clock.now();
     ctx.events.onSubscribe('result', (job, deliver) => this.#replay(job, deliver));
   }
 
   /** A result was accepted (and committed): push it to the job's subscribers, remember it until taken. */
   push(job: JobRecord, sliceNumber: number, result: Value): void {
-    const jobId = job.id;
-    const set = this.#untakenSet(jobId);
-    set?.add(sliceNumber);
+    this.#untakenSet(job.id)?.add(sliceNumber);
     void this.ctx.events
-      .emitTracked(jobId, 'result', this.#fields(job, sliceNumber, result))
+      .emitTracked(job.id, 'result', this.#fields(job, sliceNumber, result))
       .then((taken) => {
-        if (taken) this.#untaken.get(jobId)?.delete(sliceNumber);
+        if (taken) this.#untaken.get(job.id)?.delete(sliceNumber);
       });
-  }
-
-  /** The job ended and its client was told (`stop` taken): nothing more to remember. */
-  forget(jobId: string): void {
-    this.#untaken.delete(jobId);
   }
 
   #untakenSet(jobId: string): Set<number> | undefined {
@@ -64,32 +60,32 @@ export class ResultFeed {
     };
   }
 
+  /**
+   * A client subscribed to a job's results: push what it may have missed — the results pushed while
+   * nobody took them (known now, before any await: results accepted from here on reach it live), and,
+   * on the first subscription since this process started, the results stored by an earlier process.
+   * Never a result the subscriber gets live (dcp-client's duplicate-result path JSON-stringifies the
+   * previous value, which throws on a circular one).
+   */
   async #replay(
     jobId: string,
     deliver: (fields: Record<string, unknown>) => Promise<boolean>,
   ): Promise<void> {
+    const first = !this.#subscribed.has(jobId);
+    this.#subscribed.add(jobId);
+    const untaken = this.#untaken.get(jobId);
+    const overflowed = this.#untaken.has(jobId) && untaken === undefined;
+    const missed = untaken ? [...untaken].sort((a, b) => a - b) : [];
+    const missedSet = new Set(missed);
     try {
       const job = await this.ctx.store.getJob(jobId);
-      if (!job || job.completedCount === 0) {
-        this.#subscribed.add(jobId);
-        return;
-      }
-      const first = !this.#subscribed.has(jobId);
-      this.#subscribed.add(jobId);
-      const untaken = this.#untaken.get(jobId);
-      const all = first || (this.#untaken.has(jobId) && untaken === undefined);
-      if (!all && (!untaken || untaken.size === 0)) return;
-      const numbers = all ? undefined : [...untaken!].sort((a, b) => a - b);
-      const total = numbers ? numbers.length : job.sliceCount;
+      if (!job || job.completedCount === 0) return;
       let sent = 0;
       let taken = 0;
-      for (let i = 0; i < total; i += REPLAY_CHUNK) {
-        const slices = numbers
-          ? await this.ctx.store.slices(jobId, { numbers: numbers.slice(i, i + REPLAY_CHUNK) })
-          : await this.ctx.store.slices(jobId, { from: i + 1, limit: REPLAY_CHUNK });
+      const push = async (slices: SliceRecord[], keep: (s: SliceRecord) => boolean) => {
         // all of a chunk at once: the subscriber's session packs them into a few envelopes
         const pushes = slices
-          .filter((s) => s.status === 'done' && s.result)
+          .filter((s) => s.status === 'done' && s.result && keep(s))
           .map(async (s) => {
             if (await deliver(this.#fields(job, s.sliceNumber, s.result!))) {
               taken++;
@@ -98,9 +94,24 @@ export class ResultFeed {
           });
         sent += pushes.length;
         await Promise.all(pushes);
+      };
+      for (let i = 0; i < missed.length; i += REPLAY_CHUNK)
+        await push(
+          await this.ctx.store.slices(jobId, { numbers: missed.slice(i, i + REPLAY_CHUNK) }),
+          () => true,
+        );
+      // after a restart (or too many to remember): the stored results of before, i.e. of an earlier
+      // process, or all of them when the untaken ones were not remembered
+      if (first || overflowed) {
+        const before = overflowed ? Number.POSITIVE_INFINITY : this.#startedAt;
+        for (let i = 0; i < job.sliceCount; i += REPLAY_CHUNK)
+          await push(
+            await this.ctx.store.slices(jobId, { from: i + 1, limit: REPLAY_CHUNK }),
+            (s) => !missedSet.has(s.sliceNumber) && (s.completedAt?.getTime() ?? 0) < before,
+          );
+        if (overflowed) this.#untaken.set(jobId, new Set());
       }
-      this.ctx.logger.info({ job: jobId, sent, taken, all }, 'results replayed to a new subscriber');
-      if (all && this.#untaken.get(jobId) === undefined) this.#untaken.set(jobId, new Set());
+      if (sent) this.ctx.logger.info({ job: jobId, sent, taken }, 'results replayed to a new subscriber');
     } catch (error) {
       this.ctx.logger.warn(
         { err: String(error), job: jobId },
