@@ -16,7 +16,8 @@ function squares(numbers, sliceMs = 0) {
     execFile(
       process.execPath,
       [join(__dirname, '../src/cli.js'), JSON.stringify(numbers), String(sliceMs)],
-      { env: { ...process.env, ...emu.env } },
+      // a test that fails must not leave its job's program waiting on a stopped stack
+      { env: { ...process.env, ...emu.env }, timeout: 240_000 },
       (error, stdout, stderr) =>
         error ? reject(new Error(stderr || error.message)) : resolve(JSON.parse(stdout)),
     );

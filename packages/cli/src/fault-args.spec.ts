@@ -44,6 +44,10 @@ describe('dcp-emu fault arguments', () => {
     expect(() => parse('add', 'disconnectClient')).toThrow(/needs --job/);
     expect(() => parse('add', 'crashWorker', '--how', 'gently')).toThrow(/kill or drop/);
     expect(() => parse('add', 'dropResult', '--probability', '3')).toThrow(/0 to 1/);
+    expect(parse('add', 'dropResult', '--keep-lease')).toMatchObject({
+      spec: { kind: 'dropResult', keepLease: true },
+    });
+    expect(() => parse('add', 'crashWorker', '--keep-lease')).toThrow(/dropResult only/);
     expect(() => parse('remove')).toThrow(UsageError);
   });
 

@@ -12,7 +12,8 @@ export const FAULT_USAGE = `usage: dcp-emu fault add KIND [options] | fault list
 kinds (scoped with --job ID and/or --worker ADDRESS|WORKER-ID):
   crashWorker       after --after N accepted results (default 1) the worker gets SchedMsg kill and its
                     connection is closed (--how drop: only the connection); its slices are computed again
-  dropResult        a result is answered but thrown away; the slice is computed again
+  dropResult        a result is answered but thrown away; the slice is computed again (--keep-lease: it
+                    waits for its lease first, as a result lost on the way would)
   delayResult       results are held --ms N (or --delay 2s) before they are processed
   corruptResult     a result's value is replaced (--value JSON, default "dcp-emu: corrupted result")
   delayTask         tasks that hand out slices are answered --ms N late
@@ -21,6 +22,10 @@ kinds (scoped with --job ID and/or --worker ADDRESS|WORKER-ID):
   disconnectClient  after --after N results of --job (required), its clients' connections are dropped
 
 options: --times N|always (default 1), --probability P (0…1), --seed N (deterministic), --data-dir DIR
+
+example:  dcp-emu fault add crashWorker --after 100
+          dcp-emu fault add dropResult --job 6a8Bq… --times 3
+          dcp-emu fault add delayResult --delay 2s --probability 0.1 --seed 7
 `;
 
 export class FaultUsageError extends Error {}
@@ -67,6 +72,7 @@ export function parseFaultCommand(rest: string[], dataDirOf: (v: unknown) => str
         duration: { type: 'string' },
         value: { type: 'string' },
         answer: { type: 'string' },
+        'keep-lease': { type: 'boolean', default: false },
       },
     });
   } catch (e) {
@@ -150,8 +156,13 @@ export function parseFaultCommand(rest: string[], dataDirOf: (v: unknown) => str
       need(str('job'), '--job ID');
       spec = { kind, ...(str('after') ? { afterResults: positiveInt(str('after'), '--after') } : {}) };
       break;
+    case 'dropResult':
+      spec = { kind, ...(values['keep-lease'] ? { keepLease: true } : {}) };
+      break;
     default:
       spec = { kind };
   }
+  if (values['keep-lease'] && kind !== 'dropResult')
+    throw new FaultUsageError('--keep-lease goes with dropResult only');
   return { kind: 'fault', dataDir, action, spec: { ...common, ...spec } as FaultSpec };
 }

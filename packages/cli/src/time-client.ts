@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type ClockStatus, clockStatusSchema, parseDuration } from '@dcp-emu/protocol';
+import { type ClockStatus, clockStatusSchema, parseDuration } from '@dcp-emu/protocol/clock';
 import { adminTokenFile } from './stack-file';
 
 /** Services with a virtual clock (`/admin/time`), in the order they are driven. */

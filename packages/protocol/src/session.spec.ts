@@ -20,11 +20,18 @@ interface Pair {
 }
 
 /** An initiator and a target session over in-memory sockets (no socket.io). */
-async function pair(options: { targetClock?: Clock; generation?: Generation } = {}): Promise<Pair> {
+async function pair(
+  options: { targetClock?: Clock; generation?: Generation; maxBatch?: number } = {},
+): Promise<Pair> {
   const [si, st] = socketPair();
   const initiatorLink = new FramedLink(si);
   const targetLink = new FramedLink(st);
-  const initiator = new DcpSession({ role: 'initiator', identity: Identity.random(), logger: silentLogger });
+  const initiator = new DcpSession({
+    role: 'initiator',
+    identity: Identity.random(),
+    logger: silentLogger,
+    maxBatch: options.maxBatch,
+  });
   const target = new DcpSession({
     role: 'target',
     identity: Identity.random(),
@@ -64,8 +71,8 @@ describe('DcpSession state machine (in memory)', () => {
     expect(await initiator.request('op', 'skewed')).toMatchObject({ echo: 'skewed' });
   });
 
-  it('batches at most 20 messages and answers every request', async () => {
-    const { initiator, target } = await pair();
+  it('batches at most maxBatch (20) messages and answers every request', async () => {
+    const { initiator, target } = await pair({ maxBatch: 20 });
     const before = target.stats.rxMessages;
     const answers = await Promise.all(Array.from({ length: 45 }, (_, i) => initiator.request('op', i)));
     expect(answers.map((a) => (a as { echo: number }).echo)).toEqual(Array.from({ length: 45 }, (_, i) => i));

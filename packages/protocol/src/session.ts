@@ -63,7 +63,7 @@ export interface SessionOptions {
    * responses still in its queue when a close arrives, and its event subscriber does not catch that.
    */
   closeQuietMs?: number;
-  /** upper bound of that wait (default 3 s) */
+  /** upper bound of that wait (default 10 s) */
   closeQuietMaxMs?: number;
   /** targets: where the token of each ack is recorded before it is sent (see AckJournal) */
   ackJournal?: AckJournal;
@@ -235,7 +235,7 @@ export class DcpSession extends Emitter<SessionEvents> {
       maxRttMs: options.maxRttMs ?? 120_000,
       closeTimeoutMs: options.closeTimeoutMs ?? 7_000,
       closeQuietMs: options.closeQuietMs ?? (options.role === 'target' ? 250 : 0),
-      closeQuietMaxMs: options.closeQuietMaxMs ?? 3_000,
+      closeQuietMaxMs: options.closeQuietMaxMs ?? 10_000,
       ttl: options.ttl ?? 120,
       validity: options.validity ?? defaultValidityOptions,
     };

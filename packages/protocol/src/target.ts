@@ -35,9 +35,11 @@ export interface TargetOptions {
    * Before we close a session (ours, or an unknown one an initiator resumes), the initiator must have
    * been silent this long with nothing of ours unacked (default 250 ms): dcp-client 5.6.1 rejects
    * the responses still in its queue when our close arrives, and crashes where it does not catch that.
+   * An unknown session (after a restart) waits at least 1 s: its initiator may still be answering,
+   * on a busy machine, what the old target pushed before it died.
    */
   closeQuietMs?: number;
-  /** upper bound of that wait (default 3 s) */
+  /** upper bound of that wait (default 30 s: a starved initiator drains slowly, a close costs nothing) */
   closeQuietMaxMs?: number;
   /**
    * Durable record of the last ack sent on each session (`fileAckJournal` in a data directory): after
@@ -310,10 +312,10 @@ export class DcpTarget extends Emitter<TargetEvents> {
     let onlyAcks = true;
     let quiet: ReturnType<typeof setTimeout> | undefined;
     let max: ReturnType<typeof setTimeout> | undefined;
-    const quietMs = Math.max(this.#options.noSessionCloseDelayMs ?? 50, this.#options.closeQuietMs ?? 250);
+    const quietMs = Math.max(this.#options.noSessionCloseDelayMs ?? 50, this.#options.closeQuietMs ?? 1_000);
     const done = timer(
       () => link.close('no session'),
-      (this.#options.closeQuietMaxMs ?? 3_000) + (this.#options.closeTimeoutMs ?? 7_000),
+      (this.#options.closeQuietMaxMs ?? 30_000) + (this.#options.closeTimeoutMs ?? 7_000),
     );
     link.on('close', () => {
       clearTimeout(done);
@@ -394,7 +396,7 @@ export class DcpTarget extends Emitter<TargetEvents> {
       if (sent) return;
       if (body.type === 'ack' && typeof body.nonce === 'string') nonce = body.nonce;
       if (nonce === undefined) return;
-      max ??= timer(sendClose, this.#options.closeQuietMaxMs ?? 3_000);
+      max ??= timer(sendClose, this.#options.closeQuietMaxMs ?? 30_000);
       if (quiet) clearTimeout(quiet);
       quiet = timer(sendClose, quietMs);
     };

@@ -1,9 +1,9 @@
-import type { TimeClient } from '@dcp-emu/cli/lib/time-client';
+import { timeControl } from '@dcp-emu/cli/lib/time-client';
 
 /**
  * Virtual time of a running stack: the scheduler's and the bank's clocks driven together through
  * their `/admin/time` routes (admin token), by the same client as `dcp-emu time` (`timeControl`,
- * packages/cli/src/time-client.ts; loaded when first used, so jest files can import this package).
+ * packages/cli/src/time-client.ts).
  */
 export interface EmulatorClock {
   /** stop the services' clocks */
@@ -41,24 +41,20 @@ export function emulatorClock(o: {
     scheduler: o.schedulerUrl,
     ...(o.bankUrl ? { bank: o.bankUrl } : {}),
   };
-  let client: Promise<TimeClient> | undefined;
-  const time = () =>
-    (client ??= import('@dcp-emu/cli/lib/time-client').then((m) =>
-      m.timeControl({ urls, adminToken: o.adminToken }),
-    ));
+  const client = timeControl({ urls, adminToken: o.adminToken });
   const state = async () => {
-    const s = await (await time()).status();
+    const s = await client.status();
     return { now: s.now, frozen: s.frozen };
   };
   return {
     freeze: async () => {
-      await (await time()).freeze();
+      await client.freeze();
     },
     resume: async () => {
-      await (await time()).resume();
+      await client.resume();
     },
     advance: async (by) => {
-      await (await time()).advance(durationMs(by));
+      await client.advance(durationMs(by));
     },
     now: async () => (await state()).now,
     state,

@@ -12,9 +12,17 @@
  *   await client.waitFor(/done/, 60_000);
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Identity, writeClientKeystores } from '@dcp-emu/protocol/node';
 import { ensurePeerAccess } from './peer-access.js';
@@ -59,12 +67,17 @@ export class Proc {
   out = '';
   readonly exited: Promise<number | null>;
   constructor(readonly child: ChildProcess) {
-    child.stdout?.on('data', (d: Buffer) => {
+    // DCP_EMU_TEST_LOG_DIR: every process's output also goes to <dir>/<pid>-<program>.log
+    const logDir = process.env.DCP_EMU_TEST_LOG_DIR;
+    const log = logDir
+      ? join(logDir, `${child.pid}-${basename(child.spawnargs.at(-1) ?? 'proc')}.log`)
+      : undefined;
+    const take = (d: Buffer) => {
       this.out += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      this.out += d.toString();
-    });
+      if (log) appendFileSync(log, d);
+    };
+    child.stdout?.on('data', take);
+    child.stderr?.on('data', take);
     this.exited = new Promise((res) =>
       child.once('exit', (code, signal) => res(code ?? (signal ? -1 : null))),
     );
@@ -314,7 +327,12 @@ function peerEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return vars as unknown as NodeJS.ProcessEnv;
 }
 
+/** Removes test directories (DCP_EMU_KEEP_TEST_DIRS=1 keeps them, with their logs, and names them). */
 export function cleanup(...dirs: (string | undefined)[]): void {
+  if (process.env.DCP_EMU_KEEP_TEST_DIRS === '1') {
+    for (const d of dirs) if (d) console.error(`kept ${d}`);
+    return;
+  }
   for (const d of dirs) if (d) rmSync(d, { recursive: true, force: true });
 }
 

@@ -1,9 +1,16 @@
 import type { ClockTimer, DcpSession, Generation, Logger, Random } from '@dcp-emu/protocol/node';
 import { type Clock, systemClock } from '../ports/clock';
 import type { JobStore } from '../state/job-store';
+import { EventOutbox } from './event-outbox';
 
 /** Events that must reach the client even across reconnects and restarts (kept in the database). */
 export const RELIABLE_EVENTS = new Set(['stop', 'nofunds']);
+
+interface Push {
+  sub: Subscription;
+  eventName: string;
+  data: Record<string, unknown>;
+}
 
 interface Subscription {
   session: DcpSession;
@@ -36,8 +43,9 @@ export interface SubscribeOptions {
 
 /**
  * The event router: client subscriptions (by job) and worker SchedMsg subscriptions (by target),
- * pushes `event` requests over the subscriber's own session. Pushes to one session queue there in
- * order (the DCP session batches them); reliable events are stored first and replayed to a client
+ * pushes `event` requests over the subscriber's own session. Pushes to one session go out in order
+ * through its EventOutbox (a bounded number awaiting answers, the DCP session batching them); reliable
+ * events are stored first and replayed to a client
  * that subscribes again (reconnect, scheduler restart) until one has taken them.
  */
 /** An optional event as the inspection API shows it (kept in memory, the latest per job). */
@@ -52,6 +60,12 @@ export interface RecentEvent {
 const RECENT_PER_JOB = 200;
 /** Events that are not kept: results are stored with their slices, status is derived from counts. */
 const NOT_KEPT = new Set(['result', 'status']);
+
+/**
+ * Event pushes per session waiting for the subscriber's answer (EventOutbox); more wait in order as
+ * plain data. Five DCP batches' worth: enough to keep a fast subscriber busy.
+ */
+export const EVENT_WINDOW = 1_000;
 
 /** How long after a subscription its `onSubscribe` hook runs. */
 const SUBSCRIBE_SETTLE_MS = 250;
@@ -69,6 +83,7 @@ export class EventRouter {
   readonly #schedmsg = new Set<Subscription>();
   readonly #bySession = new Map<DcpSession, Set<Subscription>>();
   readonly #onSubscribe = new Map<string, SubscribeHook>();
+  readonly #outboxes = new Map<DcpSession, EventOutbox<Push>>();
   #eventSeq = 0;
 
   constructor(
@@ -76,6 +91,7 @@ export class EventRouter {
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly logger: Logger,
+    private readonly window = EVENT_WINDOW,
   ) {}
 
   subscribe(
@@ -278,8 +294,20 @@ export class EventRouter {
     }
   }
 
-  async #push(sub: Subscription, eventName: string, data: Record<string, unknown>): Promise<boolean> {
-    if (!sub.session.isOpen) return false;
+  /** Pushes in the order asked, through the session's outbox; true once the subscriber took it. */
+  #push(sub: Subscription, eventName: string, data: Record<string, unknown>): Promise<boolean> {
+    if (!sub.session.isOpen) return Promise.resolve(false);
+    let outbox = this.#outboxes.get(sub.session);
+    if (!outbox) {
+      outbox = new EventOutbox((p) => this.#send(p), this.window);
+      this.#outboxes.set(sub.session, outbox);
+    }
+    return outbox.push({ sub, eventName, data });
+  }
+
+  async #send({ sub, eventName, data }: Push): Promise<boolean> {
+    // unsubscribed or disconnected while it waited: the token is no longer the subscriber's
+    if (!sub.session.isOpen || !this.#bySession.get(sub.session)?.has(sub)) return false;
     const eventId = `${this.clock.now().toString(36)}-${++this.#eventSeq}-${this.random.string(8)}`;
     try {
       await sub.session.request('event', {
@@ -307,5 +335,7 @@ export class EventRouter {
   #drop(session: DcpSession): void {
     for (const sub of this.#bySession.get(session) ?? []) this.#remove(sub);
     this.#bySession.delete(session);
+    this.#outboxes.get(session)?.close();
+    this.#outboxes.delete(session);
   }
 }

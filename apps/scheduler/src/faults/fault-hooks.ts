@@ -1,10 +1,11 @@
-import { type DcpSession, dataUri } from '@dcp-emu/protocol/node';
+import { type DcpSession, dataUri, systemClock } from '@dcp-emu/protocol/node';
 import type { SchedulerCore } from '../core';
 import type { ResultData } from '../results/submit-result.usecase';
 import { jobMetrics, type RequestTaskData, workerKey } from '../tasks/request-task.usecase';
 import type { FaultPlan, WorkerRef } from './fault-plan';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Fault delays are transport delays: real time, whatever the scheduler's (virtual) clock does. */
+const sleep = (ms: number) => new Promise<void>((r) => systemClock.setTimeout(r, ms));
 
 /** The slices a task answer hands out, by job (both generations share the body's shape). */
 function taskJobs(answer: unknown): string[] {

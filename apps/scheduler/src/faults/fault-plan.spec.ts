@@ -27,7 +27,7 @@ describe('FaultPlan', () => {
     expect(faults.armed).toBe(true);
     expect(faults.forResult(worker, 'j2')).toBeUndefined();
     expect(faults.forResult(other, 'j1')).toBeUndefined();
-    expect(faults.forResult(worker, 'j1')).toEqual({ kind: 'dropResult', fault: f.id });
+    expect(faults.forResult(worker, 'j1')).toEqual({ kind: 'dropResult', fault: f.id, keepLease: false });
     expect(faults.forResult(worker, 'j1')).toBeUndefined();
     expect(faults.armed).toBe(false);
     expect(faults.list()).toMatchObject([{ id: f.id, fired: 1, spent: true }]);

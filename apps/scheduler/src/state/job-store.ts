@@ -1,4 +1,4 @@
-import type { PrismaDb } from '@dcp-emu/db';
+import { type PrismaDb, withDbRetry } from '@dcp-emu/db';
 import { DcpErrorCode, type Generation } from '@dcp-emu/protocol/node';
 import type { JobArgument, RangeSpec } from '../jobs/job-input';
 import type { ResultStorage } from '../jobs/result-storage';
@@ -223,26 +223,42 @@ export class JobStore {
     this.owed = new OwedPayments(journal);
   }
 
+  /**
+   * A read through Prisma (the cold paths: listings, replays, start-up), run again while the database
+   * only says "busy" (another process's write, WAL recovery after a kill): slower, never failed.
+   */
+  #read<T>(query: () => Promise<T>): Promise<T> {
+    return withDbRetry(query);
+  }
+
   /** Rebuild the memory from the database (start-up, after a state restore). */
   async load(): Promise<void> {
     this.#jobs.clear();
     this.#byWorker.clear();
     this.#lastSeen.clear();
     this.owed.clear();
-    for (const p of await this.prisma.schedPayment.findMany({
-      where: { settledAt: null },
-      orderBy: [{ createdAt: 'asc' }, { sliceNumber: 'asc' }],
-    }))
+    for (const p of await this.#read(() =>
+      this.prisma.schedPayment.findMany({
+        where: { settledAt: null },
+        orderBy: [{ createdAt: 'asc' }, { sliceNumber: 'asc' }],
+      }),
+    ))
       this.owed.add(p);
-    const last = await this.prisma.schedEvent.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true } });
+    const last = await this.#read(() =>
+      this.prisma.schedEvent.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true } }),
+    );
     this.#eventSeq = last?.seq ?? 0;
-    for (const row of await this.prisma.schedJob.findMany({ where: { status: 'running' } })) {
+    for (const row of await this.#read(() =>
+      this.prisma.schedJob.findMany({ where: { status: 'running' } }),
+    )) {
       const live = this.#live(fromRow(row), row.updatedAt.getTime());
       const tracker = live.slices as SliceTracker;
-      const rows = await this.prisma.schedSlice.findMany({
-        where: { jobId: row.id },
-        select: { sliceNumber: true, status: true, input: true, errors: true },
-      });
+      const rows = await this.#read(() =>
+        this.prisma.schedSlice.findMany({
+          where: { jobId: row.id },
+          select: { sliceNumber: true, status: true, input: true, errors: true },
+        }),
+      );
       for (const r of rows) {
         if (live.record.inputKind === 'array') tracker.grow(row.sliceCount, [r.input], r.sliceNumber);
         if (r.status === 'done') tracker.restoreDone(r.sliceNumber);
@@ -356,7 +372,7 @@ export class JobStore {
   async getJob(id: string): Promise<JobRecord | undefined> {
     const live = this.#jobs.get(id);
     if (live) return live.record;
-    const row = await this.prisma.schedJob.findUnique({ where: { id } });
+    const row = await this.#read(() => this.prisma.schedJob.findUnique({ where: { id } }));
     if (!row) return undefined;
     const again = this.#jobs.get(id); // created meanwhile
     if (again) return again.record;
@@ -385,17 +401,19 @@ export class JobStore {
   }
 
   async listJobs(filter: JobFilter & { limit?: number; offset?: number } = {}): Promise<JobRecord[]> {
-    const rows = await this.prisma.schedJob.findMany({
-      where: jobWhere(filter),
-      orderBy: { createdAt: 'desc' },
-      take: filter.limit ?? 100,
-      skip: filter.offset ?? 0,
-    });
+    const rows = await this.#read(() =>
+      this.prisma.schedJob.findMany({
+        where: jobWhere(filter),
+        orderBy: { createdAt: 'desc' },
+        take: filter.limit ?? 100,
+        skip: filter.offset ?? 0,
+      }),
+    );
     return rows.map((r) => this.#jobs.get(r.id)?.record ?? fromRow(r));
   }
 
   async countJobs(filter: JobFilter = {}): Promise<number> {
-    return this.prisma.schedJob.count({ where: jobWhere(filter) });
+    return this.#read(() => this.prisma.schedJob.count({ where: jobWhere(filter) }));
   }
 
   /** Append uploaded slices in order; returns the last slice number. */
@@ -649,16 +667,18 @@ export class JobStore {
     const tracker = this.#jobs.get(jobId)?.slices;
     const limit = opts.limit ?? (opts.numbers ? undefined : 1000);
     const from = opts.from ?? 1;
-    const rows = await this.prisma.schedSlice.findMany({
-      where: {
-        jobId,
-        ...(opts.numbers ? { sliceNumber: { in: opts.numbers } } : {}),
-        ...(!opts.numbers && tracker ? { sliceNumber: { gte: from, lt: from + (limit ?? 1000) } } : {}),
-        ...(!opts.numbers && !tracker && opts.from ? { sliceNumber: { gte: opts.from } } : {}),
-      },
-      orderBy: { sliceNumber: 'asc' },
-      take: tracker ? undefined : limit,
-    });
+    const rows = await this.#read(() =>
+      this.prisma.schedSlice.findMany({
+        where: {
+          jobId,
+          ...(opts.numbers ? { sliceNumber: { in: opts.numbers } } : {}),
+          ...(!opts.numbers && tracker ? { sliceNumber: { gte: from, lt: from + (limit ?? 1000) } } : {}),
+          ...(!opts.numbers && !tracker && opts.from ? { sliceNumber: { gte: opts.from } } : {}),
+        },
+        orderBy: { sliceNumber: 'asc' },
+        take: tracker ? undefined : limit,
+      }),
+    );
     const stored = rows.map(
       (r): SliceRecord => ({
         jobId: r.jobId,
@@ -720,7 +740,7 @@ export class JobStore {
   async sliceCounts(jobId: string): Promise<{ queued: number; leased: number; done: number }> {
     const tracker = this.#jobs.get(jobId)?.slices;
     if (tracker) return tracker.counts();
-    const done = await this.prisma.schedSlice.count({ where: { jobId, status: 'done' } });
+    const done = await this.#read(() => this.prisma.schedSlice.count({ where: { jobId, status: 'done' } }));
     const job = await this.getJob(jobId);
     return { queued: Math.max(0, (job?.sliceCount ?? done) - done), leased: 0, done };
   }
@@ -766,10 +786,12 @@ export class JobStore {
 
   async pendingEvents(jobId: string): Promise<StoredEvent[]> {
     await this.journal.flush();
-    const rows = await this.prisma.schedEvent.findMany({
-      where: { jobId, delivered: false },
-      orderBy: { seq: 'asc' },
-    });
+    const rows = await this.#read(() =>
+      this.prisma.schedEvent.findMany({
+        where: { jobId, delivered: false },
+        orderBy: { seq: 'asc' },
+      }),
+    );
     return rows.map((r) => ({
       seq: r.seq,
       jobId: r.jobId,
@@ -779,7 +801,9 @@ export class JobStore {
   }
 
   async events(jobId: string): Promise<(StoredEvent & { delivered: boolean; createdAt: Date })[]> {
-    const rows = await this.prisma.schedEvent.findMany({ where: { jobId }, orderBy: { seq: 'asc' } });
+    const rows = await this.#read(() =>
+      this.prisma.schedEvent.findMany({ where: { jobId }, orderBy: { seq: 'asc' } }),
+    );
     return rows.map((r) => ({
       seq: r.seq,
       jobId: r.jobId,
