@@ -194,6 +194,34 @@ describe.each(PROVIDERS)('job store on %s', (provider) => {
     expect(store.leasesOf('w1')).toEqual([]);
   });
 
+  it('reads any number of slices by number (more than SQLite binds in one statement), running or not', async () => {
+    const n = 1_200;
+    const inputs = Array.from({ length: n }, (_, i) => `k:${i + 1}`);
+    await store.createJob(newJob('j-many', { inputClosed: true }), t0, inputs);
+    store.leaseSlices('j-many', n, 'w1', ms);
+    const w = (k: number) => ({
+      jobId: 'j-many',
+      sliceNumber: k,
+      worker: 'w1',
+      paymentAddress: '0x3',
+      result: result(k),
+      isError: false,
+      cpuMs: 1,
+      gpuMs: 0,
+      bytesIn: 1,
+      bytesOut: 1,
+    });
+    const done = Array.from({ length: n - 1 }, (_, i) => i + 1); // slice 1200 stays leased
+    await store.recordResults(done.map(w), t0);
+    const wanted = [n, ...done.reverse()];
+    const got = await store.slices('j-many', { numbers: wanted });
+    expect(got).toHaveLength(n);
+    expect(got.filter((s) => s.status === 'done').map((s) => Number(s.result?.string))).toEqual(
+      Array.from({ length: n - 1 }, (_, i) => n - 1 - i),
+    );
+    expect(got.find((s) => s.sliceNumber === n)?.status).toBe('leased');
+  });
+
   it('writes one tick of results as one transaction and retries a busy database', async () => {
     await store.createJob(newJob('j-tick', { inputClosed: true }), t0, ['k:1', 'k:2', 'k:3']);
     store.leaseSlices('j-tick', 3, 'w1', ms);

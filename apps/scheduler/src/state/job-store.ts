@@ -6,6 +6,9 @@ import type { Journal, JobRow } from './journal';
 import { OwedPayments } from './owed-payments';
 import { SliceTracker } from './slice-tracker';
 
+/** Slice numbers per `IN (…)` query (SQLite binds at most 999 parameters through Prisma's adapter). */
+const IN_LIST_MAX = 500;
+
 export type JobStatus = 'running' | 'finished' | 'cancelled';
 
 export interface JobOptions {
@@ -667,18 +670,26 @@ export class JobStore {
     const tracker = this.#jobs.get(jobId)?.slices;
     const limit = opts.limit ?? (opts.numbers ? undefined : 1000);
     const from = opts.from ?? 1;
-    const rows = await this.#read(() =>
-      this.prisma.schedSlice.findMany({
-        where: {
-          jobId,
-          ...(opts.numbers ? { sliceNumber: { in: opts.numbers } } : {}),
-          ...(!opts.numbers && tracker ? { sliceNumber: { gte: from, lt: from + (limit ?? 1000) } } : {}),
-          ...(!opts.numbers && !tracker && opts.from ? { sliceNumber: { gte: opts.from } } : {}),
-        },
-        orderBy: { sliceNumber: 'asc' },
-        take: tracker ? undefined : limit,
-      }),
-    );
+    const query = (numbers?: number[]) =>
+      this.#read(() =>
+        this.prisma.schedSlice.findMany({
+          where: {
+            jobId,
+            ...(numbers ? { sliceNumber: { in: numbers } } : {}),
+            ...(!numbers && tracker ? { sliceNumber: { gte: from, lt: from + (limit ?? 1000) } } : {}),
+            ...(!numbers && !tracker && opts.from ? { sliceNumber: { gte: opts.from } } : {}),
+          },
+          orderBy: { sliceNumber: 'asc' },
+          take: tracker ? undefined : limit,
+        }),
+      );
+    // an IN list stays below SQLite's bound-parameter limit as Prisma's adapter sets it (999)
+    const rows: Awaited<ReturnType<typeof query>> = [];
+    if (!opts.numbers) rows.push(...(await query()));
+    else
+      for (let i = 0; i < opts.numbers.length; i += IN_LIST_MAX)
+        rows.push(...(await query(opts.numbers.slice(i, i + IN_LIST_MAX))));
+    if (opts.numbers && !tracker) rows.sort((a, b) => a.sliceNumber - b.sliceNumber);
     const stored = rows.map(
       (r): SliceRecord => ({
         jobId: r.jobId,
