@@ -297,6 +297,9 @@ export class DcpSession extends Emitter<SessionEvents> {
       this.#transmitOnDeck();
     }
     this.emit('linkUp', resumed);
+    // as dcp-client does: a keepalive behind whatever is queued tells a target that lost the session
+    // (restarted) when our queue has drained, so its close rejects nothing of ours
+    if (resumed && this.role === 'initiator' && this.dcpsid) this.keepalive().catch(() => {});
     this.#scheduleService();
   }
 

@@ -300,6 +300,11 @@ export class DcpTarget extends Emitter<TargetEvents> {
    * initiator sent nothing but acks (one with an empty queue would already have sent its resume
    * keepalive) and the ack journal knows the session, we send that ack once, ack what it retransmits,
    * and close after the next quiet period.
+   *
+   * dcp-client (4 and 5, and our initiator) queues a `keepalive` request behind everything else when it
+   * resumes: once that arrives (and is acked), what it queued before is in, and the quiet period then
+   * covers answers it computes late. An initiator that sent more than acks but no keepalive yet is
+   * still draining: no quiet period closes it then, only the upper bound.
    */
   #noSession(link: FramedLink, first: Envelope, info: AcceptInfo): void {
     const dcpsid = (first.body as { dcpsid: string }).dcpsid;
@@ -322,9 +327,13 @@ export class DcpTarget extends Emitter<TargetEvents> {
       if (quiet) clearTimeout(quiet);
       if (max) clearTimeout(max);
     });
-    const sendClose = () => {
+    /** the initiator's resume keepalive arrived: everything it queued before is in */
+    let drained = false;
+    const sendClose = (bound = false) => {
       if (sent || link.closed || nonce === undefined) return;
-      if (journaled !== undefined && onlyAcks) {
+      // still draining (more than acks, no keepalive yet): only the upper bound closes now
+      if (!bound && !drained && !onlyAcks) return;
+      if (journaled !== undefined && onlyAcks && !drained) {
         // make the initiator retransmit (or settle) its on-deck message first
         const token = journaled;
         journaled = undefined;
@@ -395,8 +404,9 @@ export class DcpTarget extends Emitter<TargetEvents> {
       }
       if (sent) return;
       if (body.type === 'ack' && typeof body.nonce === 'string') nonce = body.nonce;
+      if (isResumeKeepalive(env.body)) drained = true;
       if (nonce === undefined) return;
-      max ??= timer(sendClose, this.#options.closeQuietMaxMs ?? 30_000);
+      max ??= timer(() => sendClose(true), this.#options.closeQuietMaxMs ?? 30_000);
       if (quiet) clearTimeout(quiet);
       quiet = timer(sendClose, quietMs);
     };
@@ -411,4 +421,13 @@ export class DcpTarget extends Emitter<TargetEvents> {
     });
     consider(first);
   }
+}
+
+/** A `keepalive` request, alone or in a batch: what dcp-client queues last when it resumes a session. */
+function isResumeKeepalive(body: unknown): boolean {
+  const b = body as { type?: unknown; payload?: unknown };
+  if (b.type === 'batch' && Array.isArray(b.payload)) return b.payload.some(isResumeKeepalive);
+  return (
+    b.type === 'request' && (b.payload as { operation?: unknown } | undefined)?.operation === 'keepalive'
+  );
 }
