@@ -148,6 +148,36 @@ describe('parseCommand', () => {
     expect(parseCommand(['logs', '--json'], env)).toMatchObject({ kind: 'logs', json: true });
   });
 
+  it('replay: job id and slice number, --json, --inspect [--inspect-port], --scheduler', () => {
+    expect(parseCommand(['replay', '0xabc', '3'], env)).toEqual({
+      kind: 'replay',
+      dataDir: '/data',
+      jobId: '0xabc',
+      slice: 3,
+      json: false,
+      inspect: false,
+      inspectPort: 9229,
+      scheduler: undefined,
+    });
+    expect(
+      parseCommand(
+        ['replay', '--inspect', '--inspect-port', '0', '0xabc', '12', '--json', '--scheduler', 'http://h:1/'],
+        env,
+      ),
+    ).toMatchObject({ slice: 12, json: true, inspect: true, inspectPort: 0, scheduler: 'http://h:1/' });
+    expect(() => parseCommand(['replay', '0xabc'], env)).toThrow(/usage: dcp-emu replay/);
+    expect(() => parseCommand(['replay', '0xabc', '1', '2'], env)).toThrow(UsageError);
+    for (const bad of ['0', '-1', '1.5', 'x', '99999999999999999999'])
+      expect(() => parseCommand(['replay', '0xabc', '--', bad], env)).toThrow(/slice number/);
+    expect(() => parseCommand(['replay', '0xabc', '1', '--inspect-port', '9'], env)).toThrow(
+      /with --inspect/,
+    );
+    expect(() => parseCommand(['replay', '0xabc', '1', '--inspect', '--inspect-port', '70000'], env)).toThrow(
+      /--inspect-port/,
+    );
+    expect(() => parseCommand(['replay', '0xabc', '1', '--scheduler', 'h:1'], env)).toThrow(/http/);
+  });
+
   it('explain: one job id, --json', () => {
     expect(parseCommand(['explain', '0xabc', '--json'], env)).toEqual({
       kind: 'explain',

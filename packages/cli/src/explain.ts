@@ -44,7 +44,12 @@ function adminToken(dataDir: string): string | undefined {
 export async function schedulerGet<T>(info: StackInfo, path: string): Promise<T> {
   const base = info.urls.scheduler;
   if (!base) throw new Error('the stack has no scheduler');
-  const token = adminToken(info.dataDir);
+  return schedulerGetAt<T>(base, info.dataDir, path);
+}
+
+/** GET a route of the scheduler at `base`, with the admin token of `dataDir` when it has one. */
+export async function schedulerGetAt<T>(base: string, dataDir: string, path: string): Promise<T> {
+  const token = adminToken(dataDir);
   const res = await fetch(new URL(path, base), {
     ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
     signal: AbortSignal.timeout(60_000),

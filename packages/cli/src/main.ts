@@ -29,6 +29,8 @@ async function execute(c: Command): Promise<number> {
       return (await commands()).logsCommand(c.dataDir, c.service, c.follow, c.lines, c.json);
     case 'explain':
       return (await import('./explain.js')).explainCommand(c.dataDir, c.jobId, c.json);
+    case 'replay':
+      return (await import('./replay.js')).replayCommand(c);
     case 'reset':
       return (await commands()).resetCommand(c.dataDir, c.yes);
     case 'backup':

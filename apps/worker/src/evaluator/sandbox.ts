@@ -53,7 +53,15 @@ interface Script {
 const preludeDir = join(__dirname, '..', '..', 'src', 'evaluator', 'prelude');
 let scripts: Script[] | undefined;
 
-function bootScripts(): Script[] {
+/**
+ * The scripts every sandbox runs before any job code, in order: the polyfills, both KVIN builds and
+ * the prelude (`dcp-emu replay --inspect` runs the same ones in a Node `vm` context).
+ */
+export function bootScripts(): readonly Readonly<Pick<Script, 'name' | 'source'>>[] {
+  return scriptList();
+}
+
+function scriptList(): Script[] {
   if (!scripts) {
     const kvin = kvinSources();
     scripts = [
@@ -131,7 +139,7 @@ export class Sandbox {
         '__dcpEmuLimits',
         JSON.stringify({ budgetBytes: limits.wasmBudgetBytes, maxPages: limits.wasmMaxPages }),
       );
-      for (const script of bootScripts()) {
+      for (const script of scriptList()) {
         const compiled: ivm.Script & ivm.CachedDataResult = await isolate.compileScript(script.source, {
           filename: `dcp-emu:${script.name}`,
           ...(script.cache ? { cachedData: script.cache } : { produceCachedData: true }),
