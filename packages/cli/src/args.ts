@@ -173,8 +173,8 @@ example:  dcp-emu serve --database-url postgresql://dcp@db/dcp --host 0.0.0.0 --
   backup: `usage: dcp-emu backup DIR [--data-dir DIR] [--database-url postgresql://…]
 
 Copy the stack's state into DIR (online): each service's SQLite database — or, on PostgreSQL, a
-pg_dump of the service schemas (the running stack's database, else --database-url) — the scheduler's,
-bank's and worker's keystores and the admin token, with a manifest.
+pg_dump of the service schemas (--database-url or DCP_EMU_DATABASE_URL, else the running stack's) —
+the scheduler's, bank's and worker's keystores and the admin token, with a manifest.
 
 example:  dcp-emu backup /var/backups/dcp-emu/2026-12-07
 `,
