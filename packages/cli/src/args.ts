@@ -174,16 +174,18 @@ dev accounts, an admin token is required, every location in the served dcp-confi
 ${SERVE_USAGE}
 example:  dcp-emu serve --database-url postgresql://dcp@db/dcp --host 0.0.0.0 --public-url http://10.0.0.5:7430/
 `,
-  backup: `usage: dcp-emu backup DIR [--data-dir DIR]
+  backup: `usage: dcp-emu backup DIR [--data-dir DIR] [--database-url postgresql://…]
 
-Copy the stack's state into DIR (online): each service's SQLite database, the scheduler's, bank's and
-worker's keystores and the admin token, with a manifest. PostgreSQL: use pg_dump (README).
+Copy the stack's state into DIR (online): each service's SQLite database — or, on PostgreSQL, a
+pg_dump of the service schemas (--database-url or DCP_EMU_DATABASE_URL, else the running stack's) —
+the scheduler's, bank's and worker's keystores and the admin token, with a manifest.
 
 example:  dcp-emu backup /var/backups/dcp-emu/2026-12-07
 `,
-  restore: `usage: dcp-emu restore DIR [--data-dir DIR]
+  restore: `usage: dcp-emu restore DIR [--data-dir DIR] [--database-url postgresql://…]
 
 Bring a backup back (the stack must be stopped); the next up starts from it, same scheduler identity.
+A PostgreSQL backup needs --database-url (or DCP_EMU_DATABASE_URL): its service schemas are replaced.
 
 example:  dcp-emu restore /var/backups/dcp-emu/2026-12-07
 `,
@@ -277,7 +279,7 @@ export type Command =
       scheduler: string | undefined;
     }
   | { kind: 'reset'; dataDir: string; yes: boolean }
-  | { kind: 'backup' | 'restore'; dataDir: string; path: string }
+  | { kind: 'backup' | 'restore'; dataDir: string; path: string; databaseUrl?: string }
   | { kind: 'snapshot'; dataDir: string; action: 'save' | 'restore'; name: string }
   | { kind: 'snapshot'; dataDir: string; action: 'list' }
   | { kind: 'worker'; argv: string[] }
@@ -496,11 +498,21 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
     case 'backup':
     case 'restore': {
-      const { values, positionals } = parse(rest, { 'data-dir': { type: 'string' } }, true);
+      const { values, positionals } = parse(
+        rest,
+        { 'data-dir': { type: 'string' }, 'database-url': { type: 'string' } },
+        true,
+      );
       const [path, extra] = positionals;
       if (!path || extra !== undefined)
-        throw new UsageError(`usage: dcp-emu ${command} DIR [--data-dir DIR]`);
-      return { kind: command, dataDir: dataDirOf(values['data-dir']), path };
+        throw new UsageError(`usage: dcp-emu ${command} DIR [--data-dir DIR] [--database-url URL]`);
+      const databaseUrl = (values['database-url'] as string | undefined) ?? env.DCP_EMU_DATABASE_URL;
+      return {
+        kind: command,
+        dataDir: dataDirOf(values['data-dir']),
+        path,
+        ...(databaseUrl ? { databaseUrl } : {}),
+      };
     }
     case 'status': {
       const { values } = parse(rest, {

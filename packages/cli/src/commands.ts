@@ -83,6 +83,8 @@ export interface StatusReport {
   services: {
     name: string;
     url: string;
+    /** `serve`: where other machines reach it */
+    publicUrl?: string;
     up: boolean;
     pid?: number;
     state?: string;
@@ -107,7 +109,14 @@ export async function statusReport(info: StackInfo): Promise<StatusReport> {
         (r) => r.ok,
         () => false,
       );
-      return { name, url, up: ready, ...(info.processes?.[name] ?? {}) };
+      const publicUrl = info.publicUrls?.[name];
+      return {
+        name,
+        url,
+        ...(publicUrl ? { publicUrl } : {}),
+        up: ready,
+        ...(info.processes?.[name] ?? {}),
+      };
     }),
   );
   const report: StatusReport = {
@@ -175,7 +184,7 @@ export async function statusCommand(dataDir: string, json: boolean): Promise<num
       s.blockedBy ?? '',
     ].filter(Boolean);
     lines.push(
-      `  ${s.name.padEnd(10)} ${s.up ? 'up  ' : 'DOWN'}  ${s.url}${proc.length ? `  ${proc.join(', ')}` : ''}`,
+      `  ${s.name.padEnd(10)} ${s.up ? 'up  ' : 'DOWN'}  ${s.publicUrl ?? s.url}${s.publicUrl && s.publicUrl !== s.url ? `  (listening on ${s.url})` : ''}${proc.length ? `  ${proc.join(', ')}` : ''}`,
     );
   }
   if (r.worker)

@@ -34,9 +34,9 @@ async function execute(c: Command): Promise<number> {
     case 'reset':
       return (await commands()).resetCommand(c.dataDir, c.yes);
     case 'backup':
-      return (await import('./backup.js')).backupCommand(c.dataDir, c.path);
+      return (await import('./backup.js')).backupCommand(c.dataDir, c.path, c.databaseUrl);
     case 'restore':
-      return (await import('./backup.js')).restoreCommand(c.dataDir, c.path);
+      return (await import('./backup.js')).restoreCommand(c.dataDir, c.path, c.databaseUrl);
     case 'worker':
       return (await import('./worker-init.js')).workerCommand(c.argv);
     case 'fault':

@@ -56,4 +56,12 @@ describe('stack.json and the DCP environment', () => {
     const echoed = execFileSync('sh', ['-c', `${lines} printf %s "$DCP_RESOURCE_DIR"`], { encoding: 'utf8' });
     expect(echoed).toBe('/tmp/my data/resources');
   });
+
+  it('on a serve stack the env is the public scheduler URL alone (no dev keystores to point at)', () => {
+    const served = {
+      ...info('/srv/dcp'),
+      publicUrls: { scheduler: 'http://192.0.2.10:7430/', bank: 'http://192.0.2.10:7431/' },
+    };
+    expect(dcpEnv(served)).toEqual({ DCP_SCHEDULER_LOCATION: 'http://192.0.2.10:7430/' });
+  });
 });

@@ -12,6 +12,8 @@ export const stackInfoSchema = z.object({
   homeDir: z.string(),
   /** base URL (trailing slash) of every started service */
   urls: z.record(z.string(), z.string()),
+  /** `dcp-emu serve`: where other machines reach the services (`--public-url` & co.) */
+  publicUrls: z.record(z.string(), z.string()).optional(),
   /** where the worker's evaluator listens (DCP's evaluator line protocol, not HTTP) */
   evaluator: z.string().optional(),
   /** each service process as `up` supervises it: pid, restarts after unexpected exits, state */
@@ -80,8 +82,14 @@ export function runningStack(dataDir: string): StackInfo | string {
  * dcp-client 5.x reads `DCP_SCHEDULER_LOCATION` and `DCP_RESOURCE_DIR`; dcp-client 4.x (inside
  * dcp-worker and dcp-util) reads the same two, plus `DCP_HOMEDIR` for `$DCP_HOMEDIR/.dcp/dcp-config.js`
  * and the identity cache, so nothing under the real `~/.dcp` is read or written.
+ * A `serve` stack has no dev keys: its environment is the public scheduler URL alone (programs use
+ * their own keystores).
  */
-export function dcpEnv(info: Pick<StackInfo, 'urls' | 'resourceDir' | 'homeDir'>): Record<string, string> {
+export function dcpEnv(
+  info: Pick<StackInfo, 'urls' | 'resourceDir' | 'homeDir' | 'publicUrls'>,
+): Record<string, string> {
+  const pub = info.publicUrls?.scheduler;
+  if (pub) return { DCP_SCHEDULER_LOCATION: pub };
   const scheduler = info.urls.scheduler;
   if (!scheduler) throw new Error('the stack has no scheduler');
   return {

@@ -97,6 +97,7 @@ export async function up(o: UpOptions): Promise<number> {
     resourceDir,
     homeDir,
     urls: Object.fromEntries(list.map((s) => [s.name, s.url])),
+    ...(o.serve ? { publicUrls: { ...o.serve.publicUrls } } : {}),
     ...(o.services.includes('worker') ? { evaluator: urlOf(o.host, o.ports.evaluator) } : {}),
   };
   // restart counts and states for `dcp-emu status`, once the stack is published

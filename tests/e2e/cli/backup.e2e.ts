@@ -1,16 +1,20 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import {
   cleanup,
   DCP_CLIENT,
   freePortBase,
+  freshDatabase,
+  PROVIDERS,
   peerHome,
   runClient,
+  type TestDatabase,
   tempDir,
   writePeerFile,
 } from '@dcp-emu/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '../../..');
 const CLI = join(ROOT, 'packages/cli/bin/dcp-emu.js');
@@ -41,7 +45,7 @@ interface Stack {
   exited: Promise<number | null>;
 }
 
-async function startUp(dataDir: string, base: number): Promise<Stack> {
+async function startUp(dataDir: string, base: number, databaseUrl?: string): Promise<Stack> {
   const child = spawn(
     process.execPath,
     [
@@ -55,6 +59,7 @@ async function startUp(dataDir: string, base: number): Promise<Stack> {
       dataDir,
       '--port-base',
       String(base),
+      ...(databaseUrl ? ['--database-url', databaseUrl] : []),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -89,27 +94,43 @@ async function stop(s: Stack | undefined): Promise<number | null | 'timeout'> {
   return code;
 }
 
-/** backup → stop and wipe the data dir → restore → up: jobs, balances and the scheduler identity are back. */
-describe('dcp-emu backup / restore (SQLite)', () => {
+/**
+ * backup → stop and wipe (SQLite: the data dir; PostgreSQL: the data dir, and a new empty database)
+ * → restore → up: jobs, compute groups, balances and the scheduler identity are back, and the client
+ * that ran before runs again.
+ */
+describe.each(PROVIDERS)('dcp-emu backup / restore (%s)', (provider) => {
   const dataDir = tempDir('dcp-emu-backup-data-');
   const archive = join(tempDir('dcp-emu-backup-'), 'backup-1');
   let home = '';
   let stack: Stack | undefined;
+  const dbs: TestDatabase[] = [];
 
   afterAll(async () => {
     await stop(stack);
+    for (const db of dbs) await db.drop();
     cleanup(dataDir, join(archive, '..'), home);
   }, 60_000);
 
-  it('brings back jobs, balances and the pinned scheduler identity', async () => {
+  it('brings back jobs, groups, balances and the pinned scheduler identity', async () => {
+    const pg = provider === 'postgresql';
+    const first = pg ? await freshDatabase('postgresql', inject('pgUrl')) : undefined;
+    if (first) dbs.push(first);
     const base = await freePortBase();
     const scheduler = `http://127.0.0.1:${base}/`;
     const bank = `http://127.0.0.1:${base + 1}/`;
-    stack = await startUp(dataDir, base);
+    stack = await startUp(dataDir, base, first?.url);
     const identity = async () =>
       ((await (await fetch(`${scheduler}api/identity`)).json()) as { address: string }).address;
     const balance = async () =>
       ((await (await fetch(`${bank}api/accounts/${ADDRESS}`)).json()) as { balance?: string }).balance;
+    const groups = async () => {
+      const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+      const res = await fetch(`${scheduler}api/compute-groups`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return ((await res.json()) as { groups: { joinKey: string; name: string }[] }).groups;
+    };
     const before = await identity();
     expect(
       (
@@ -120,19 +141,26 @@ describe('dcp-emu backup / restore (SQLite)', () => {
         })
       ).status,
     ).toBe(201);
-    home = peerHome('dcp-emu-backup-client-');
-    const client = runClient(home, writePeerFile(home, 'job.js', jobScript), {
-      DCP_SCHEDULER_LOCATION: scheduler,
-      DCP_CLIENT_ALLOW_INSECURE_CONFIGURATION: '1',
+    const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+    const made = await fetch(`${scheduler}api/compute-groups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ joinKey: 'kept', joinSecret: 'k33p', name: 'Kept group', commissionRate: '0' }),
     });
+    expect(made.status).toBe(201);
+    home = peerHome('dcp-emu-backup-client-');
+    const job = writePeerFile(home, 'job.js', jobScript);
+    const env = { DCP_SCHEDULER_LOCATION: scheduler, DCP_CLIENT_ALLOW_INSECURE_CONFIGURATION: '1' };
+    const client = runClient(home, job, env);
     const jobId = (await client.waitFor(/ACCEPTED (\S+)/, 120_000))[1] as string;
     await client.waitFor(/RESULTS \[2,3,4\]/, 120_000);
     expect(await client.exited).toBe(0);
 
     const b = await cli(['backup', archive, '--data-dir', dataDir]);
     expect(b.code, b.err).toBe(0);
-    expect(existsSync(join(archive, 'scheduler.sqlite'))).toBe(true);
+    expect(existsSync(join(archive, pg ? 'postgres.dump' : 'scheduler.sqlite'))).toBe(true);
     expect(existsSync(join(archive, 'keys/scheduler.keystore'))).toBe(true);
+    if (pg) expect(b.out).toMatch(/PostgreSQL schemas bank, scheduler \(pg_dump \d+, server \d+\)/);
 
     const running = await cli(['restore', archive, '--data-dir', dataDir]);
     expect(running.code).toBe(1);
@@ -141,13 +169,33 @@ describe('dcp-emu backup / restore (SQLite)', () => {
     expect(await stop(stack)).toBe(0);
     stack = undefined;
     rmSync(dataDir, { recursive: true, force: true });
-    const r = await cli(['restore', archive, '--data-dir', dataDir]);
+    // PostgreSQL: into a new, empty database (the old one is gone with its server, say)
+    const second = pg ? await freshDatabase('postgresql', inject('pgUrl')) : undefined;
+    if (second) dbs.push(second);
+    if (second) {
+      const noUrl = await cli(['restore', archive, '--data-dir', dataDir]);
+      expect(noUrl.code).toBe(1);
+      expect(noUrl.err).toMatch(/give the database to restore into/);
+    }
+    const r = await cli([
+      'restore',
+      archive,
+      '--data-dir',
+      dataDir,
+      ...(second ? ['--database-url', second.url] : []),
+    ]);
     expect(r.code, r.err).toBe(0);
+    expect(r.err).not.toContain(second?.url ?? '\0');
 
-    stack = await startUp(dataDir, base);
+    stack = await startUp(dataDir, base, second?.url);
     expect(await identity()).toBe(before);
     expect(await balance()).toBe('12.5');
-    const job = (await (await fetch(`${scheduler}api/jobs/${jobId}`)).json()) as { status: string };
-    expect(job.status).toBe('finished');
-  }, 500_000);
+    expect((await groups()).map((g) => [g.joinKey, g.name])).toContainEqual(['kept', 'Kept group']);
+    const row = (await (await fetch(`${scheduler}api/jobs/${jobId}`)).json()) as { status: string };
+    expect(row.status).toBe('finished');
+    // the client that ran before (its home, its keys) deploys again to the restored scheduler
+    const again = runClient(home, job, env);
+    await again.waitFor(/RESULTS \[2,3,4\]/, 120_000);
+    expect(await again.exited).toBe(0);
+  }, 600_000);
 });

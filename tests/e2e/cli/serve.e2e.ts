@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,8 +7,12 @@ import {
   DCP_CLIENT,
   freePortBase,
   freshDatabase,
+  type Proc,
   peerHome,
+  ROOT as REPO,
   runClient,
+  startDcpWorker,
+  startEvaluator,
   type TestDatabase,
   writePeerFile,
 } from '@dcp-emu/testing';
@@ -40,6 +44,28 @@ init().then(async () => {
 }).catch((e) => { console.log('FAILED ' + (e && e.code) + ' ' + (e && e.message)); process.exit(2); });
 `;
 
+const groupJobScript = `
+const { init } = require(${JSON.stringify(DCP_CLIENT[5])});
+init().then(async () => {
+  const compute = require('dcp/compute');
+  const job = compute.for([1, 2, 3], (x) => { progress(1); return x * 100; });
+  job.public.name = 'serve group job';
+  job.computeGroups = [{ joinKey: 'lan', joinSecret: 'lan-s3cret' }];
+  job.on('accepted', () => console.log('ACCEPTED ' + job.id));
+  const results = await job.exec(0);
+  console.log('RESULTS ' + JSON.stringify(Array.from(results)));
+  process.exit(0);
+}).catch((e) => { console.log('FAILED ' + (e && e.code) + ' ' + (e && e.message)); process.exit(2); });
+`;
+
+function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 120_000 }, (e, out, err) =>
+      res({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
+    );
+  });
+}
+
 /** `dcp-emu serve` on this machine's LAN address with PostgreSQL and --public-url. */
 describe.skipIf(!lanAddress)(
   `dcp-emu serve on ${lanAddress ?? '(no non-loopback IPv4 address: skipped)'}`,
@@ -53,6 +79,7 @@ describe.skipIf(!lanAddress)(
     let base = 0;
     let publicUrl = '';
     let home = '';
+    const peers: Proc[] = [];
 
     beforeAll(async () => {
       db = await freshDatabase('postgresql', inject('pgUrl'));
@@ -105,11 +132,12 @@ describe.skipIf(!lanAddress)(
     }, 200_000);
 
     afterAll(async () => {
+      for (const p of peers) await p.stop('SIGKILL');
       serve?.kill('SIGTERM');
       const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
       if (code === 'timeout') serve?.kill('SIGKILL');
       await db?.drop();
-      cleanup(dataDir, home);
+      cleanup(dataDir, home, ...peers.map((p) => (p as Proc & { home?: string }).home));
       expect(code).toBe(0);
     }, 60_000);
 
@@ -129,6 +157,10 @@ describe.skipIf(!lanAddress)(
         const urls = [...text.matchAll(/https?:\/\/[^"'\s\\]+/g)].map((m) => m[0]);
         expect(urls.length).toBeGreaterThan(3);
         expect(urls.filter((u) => /127\.0\.0\.1|localhost|\[::1\]|0\.0\.0\.0/.test(u))).toEqual([]);
+        // nor a compose-internal service name (http://scheduler:7430/ & co.)
+        expect(urls.filter((u) => /^https?:\/\/(scheduler|bank|portal|worker|postgres)[:/]/.test(u))).toEqual(
+          [],
+        );
         expect(
           urls.some((u) => u.startsWith(`http://${lanAddress}:${base + 1}/`) && u.includes('bank-teller')),
         ).toBe(true);
@@ -183,5 +215,62 @@ describe.skipIf(!lanAddress)(
       for (const f of logs)
         expect(statSync(join(dataDir, 'logs', f)).size).toBeLessThan(2 * 1024 + 64 * 1024);
     });
+
+    it('`dcp-emu env` and `status` print the public URLs', async () => {
+      const env = await cli(['env', '--data-dir', dataDir]);
+      expect(env.code, env.err).toBe(0);
+      expect(env.out).toBe(`export DCP_SCHEDULER_LOCATION=${publicUrl}\n`);
+      const status = await cli(['status', '--data-dir', dataDir]);
+      expect(status.code, status.out + status.err).toBe(0);
+      expect(status.out).toMatch(new RegExp(`scheduler +up +${publicUrl.replace(/\./g, '\\.')}`));
+      expect(status.out).toContain(`http://${lanAddress}:${base + 1}/`);
+      const json = JSON.parse((await cli(['status', '--json', '--data-dir', dataDir])).out) as {
+        services: { name: string; publicUrl?: string }[];
+      };
+      expect(json.services.find((x) => x.name === 'scheduler')?.publicUrl).toBe(publicUrl);
+      expect(json.services.find((x) => x.name === 'bank')?.publicUrl).toBe(
+        `http://${lanAddress}:${base + 1}/`,
+      );
+    });
+
+    it("a group created by its owner: a dcp-client job deployed to it runs on an unmodified dcp-worker 3.3.19 --join'ed to it (not on the stack's public workers)", async () => {
+      const env = { DCP_SCHEDULER_LOCATION: publicUrl, DCP_CLIENT_ALLOW_INSECURE_CONFIGURATION: '1' };
+      // the owner (the client's own key) creates the group over DCP, through the public URL
+      const cg = runClient(home, join(REPO, 'node_modules/dcp-util/bin/cg-utility'), env, [
+        'create',
+        'LAN group',
+        '--joinKey',
+        'lan',
+        '--joinSecret',
+        'lan-s3cret',
+        '--commissionRate',
+        '0',
+        '--json',
+      ]);
+      expect(await cg.exited, cg.out).toBe(0);
+      expect(cg.out).toMatch(/"success":\s*true/);
+
+      const evaluator = await startEvaluator();
+      peers.push(evaluator);
+      const worker = await startDcpWorker(publicUrl, evaluator.port, 1, [
+        '--join',
+        'lan,lan-s3cret',
+        '--leavePublicGroup',
+      ]);
+      peers.push(worker);
+      expect(worker.out).toMatch(/Joining compute group lan/);
+      expect(worker.out).toMatch(/Leaving the global compute group/);
+
+      const client = runClient(home, writePeerFile(home, 'group-job.js', groupJobScript), env);
+      const jobId = (await client.waitFor(/ACCEPTED (\S+)/, 120_000))[1] as string;
+      await client.waitFor(/RESULTS \[100,200,300\]/, 180_000);
+      expect(await client.exited).toBe(0);
+      const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+      const job = (await (
+        await fetch(`${publicUrl}api/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { groups: string[]; status: string };
+      expect(job).toMatchObject({ groups: ['lan'], status: 'finished' });
+      await worker.waitFor(/(?:[\s\S]*?Slice Completed: ){3}/, 30_000);
+    }, 400_000);
   },
 );
