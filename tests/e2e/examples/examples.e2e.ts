@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { ROOT } from '@dcp-emu/testing';
 import { describe, expect, it } from 'vitest';
 
@@ -25,7 +26,7 @@ function npmTest(example: string): Promise<{ code: number | null; out: string }>
     child.stderr.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    child.once('exit', (code) => resolve({ code, out }));
+    child.once('exit', (code) => resolve({ code, out: stripVTControlCharacters(out) }));
   });
 }
 
