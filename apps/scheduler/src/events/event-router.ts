@@ -124,6 +124,11 @@ export class EventRouter {
       session.on('closed', () => this.#drop(session));
     }
     mine.add(sub);
+    if (sub.job)
+      this.logger.info(
+        { job: sub.job, label: name, dcpsid: session.dcpsid },
+        'client subscribed to job events',
+      );
     if (sub.job && RELIABLE_EVENTS.has(name)) void this.#replay(sub);
     const hook = sub.job ? this.#onSubscribe.get(name) : undefined;
     if (hook && sub.job) {
@@ -316,7 +321,9 @@ export class EventRouter {
       });
       return true;
     } catch (error) {
-      this.logger.debug({ err: String(error), eventName, job: sub.job }, 'event not delivered');
+      // a result or reliable event that is not taken is pushed again later (feed, replay): say why
+      const log = eventName === 'result' || RELIABLE_EVENTS.has(eventName) ? 'info' : 'debug';
+      this.logger[log]({ err: String(error), eventName, job: sub.job }, 'event not delivered');
       return false;
     }
   }

@@ -79,7 +79,10 @@ export class ResultFeed {
     const missedSet = new Set(missed);
     try {
       const job = await this.ctx.store.getJob(jobId);
-      if (!job || job.completedCount === 0) return;
+      if (!job || job.completedCount === 0) {
+        this.ctx.logger.info({ job: jobId, first, found: !!job }, 'a new subscriber: no results to replay');
+        return;
+      }
       let sent = 0;
       let taken = 0;
       const push = async (slices: SliceRecord[], keep: (s: SliceRecord) => boolean) => {
@@ -111,7 +114,10 @@ export class ResultFeed {
           );
         if (overflowed) this.#untaken.set(jobId, new Set());
       }
-      if (sent) this.ctx.logger.info({ job: jobId, sent, taken }, 'results replayed to a new subscriber');
+      this.ctx.logger.info(
+        { job: jobId, first, missed: missed.length, overflowed, sent, taken },
+        'results replayed to a new subscriber',
+      );
     } catch (error) {
       this.ctx.logger.warn(
         { err: String(error), job: jobId },
