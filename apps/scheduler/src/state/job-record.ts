@@ -144,6 +144,36 @@ export interface LeaseTerms {
   maxLeaseMs: number;
 }
 
+/** The offer and usage columns: the same names and values in a record and its row. */
+type OfferAndUsage = Pick<
+  JobRecord,
+  | 'absolutePayment'
+  | 'mvMultiplier'
+  | 'sliceCpuMs'
+  | 'sliceCpuDensity'
+  | 'measuredSlices'
+  | 'cpuMs'
+  | 'gpuMs'
+  | 'bytesIn'
+  | 'bytesOut'
+>;
+
+function offerAndUsage(x: OfferAndUsage): OfferAndUsage {
+  const { absolutePayment, mvMultiplier, sliceCpuMs, sliceCpuDensity, measuredSlices } = x;
+  const { cpuMs, gpuMs, bytesIn, bytesOut } = x;
+  return {
+    absolutePayment,
+    mvMultiplier,
+    sliceCpuMs,
+    sliceCpuDensity,
+    measuredSlices,
+    cpuMs,
+    gpuMs,
+    bytesIn,
+    bytesOut,
+  };
+}
+
 type JobDbRow = Awaited<ReturnType<PrismaDb['schedJob']['findUnique']>> & object;
 
 export function fromRow(r: JobDbRow): JobRecord {
@@ -164,15 +194,7 @@ export function fromRow(r: JobDbRow): JobRecord {
     requirements: JSON.parse(r.requirementsJson) as unknown,
     public: JSON.parse(r.publicJson) as JobPublic,
     options: JSON.parse(r.optionsJson) as JobOptions,
-    absolutePayment: r.absolutePayment,
-    mvMultiplier: r.mvMultiplier,
-    sliceCpuMs: r.sliceCpuMs,
-    sliceCpuDensity: r.sliceCpuDensity,
-    measuredSlices: r.measuredSlices,
-    cpuMs: r.cpuMs,
-    gpuMs: r.gpuMs,
-    bytesIn: r.bytesIn,
-    bytesOut: r.bytesOut,
+    ...offerAndUsage(r),
     cancelReason: r.cancelReason ?? undefined,
     cancelCode: r.cancelCode ?? undefined,
     createdAt: r.createdAt,
@@ -220,15 +242,7 @@ export function toJobRow(live: LiveJob): JobRow {
     errorCount: j.errorCount,
     workFunctionUri: j.workFunctionUri,
     optionsJson: JSON.stringify(j.options),
-    absolutePayment: j.absolutePayment,
-    mvMultiplier: j.mvMultiplier,
-    sliceCpuMs: j.sliceCpuMs,
-    sliceCpuDensity: j.sliceCpuDensity,
-    measuredSlices: j.measuredSlices,
-    cpuMs: j.cpuMs,
-    gpuMs: j.gpuMs,
-    bytesIn: j.bytesIn,
-    bytesOut: j.bytesOut,
+    ...offerAndUsage(j),
     cancelReason: j.cancelReason ?? null,
     cancelCode: j.cancelCode ?? null,
     createdAt: j.createdAt.getTime(),
