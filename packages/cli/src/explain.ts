@@ -1,36 +1,12 @@
 import { readFileSync } from 'node:fs';
+import type { ExplainReport } from '@dcp-emu/contracts';
 import { adminTokenFile, runningStack, type StackInfo } from './stack-file';
 
 const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(`dcp-emu: ${text}\n`);
 
-/** What `GET /api/jobs/:id/explain` answers (apps/scheduler tasks/explain-job.usecase.ts). */
-export interface ExplainAnswer {
-  job: {
-    id: string;
-    status: string;
-    slices: { queued: number; leased: number; done: number; total: number };
-    groups: string[];
-    requirements: unknown;
-    offer: number;
-    sliceCpuMs: number;
-    wage: number | null;
-    fundsShort: boolean;
-    refusedOrigins: string[];
-  };
-  blocked: { reason: string; message: string } | null;
-  workers: {
-    worker: string;
-    connected: boolean;
-    lastRequest: string | null;
-    cores: number | null;
-    groups: string[];
-    minimumWage: number | null;
-    reason: string;
-    message: string;
-  }[];
-  summary: string;
-}
+/** What `GET /api/jobs/:id/explain` answers (the scheduler's tasks/explain-job.usecase.ts). */
+export type ExplainAnswer = ExplainReport;
 
 function adminToken(dataDir: string): string | undefined {
   try {

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { parseUp, type UpArgs, UP_OPTIONS, UsageError } from './args';
+import { UsageError } from './args-common';
+import { parseUp, type UpArgs, UP_OPTIONS } from './up-args';
 import type { ServeArgs } from './serve-profile';
 
-// a function: args.ts and this file import each other (UP_OPTIONS is not there yet at load time)
+// built when called (it was a function while args.ts and this file imported each other)
 const serveOptions = () =>
   ({
     ...UP_OPTIONS,

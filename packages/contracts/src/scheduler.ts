@@ -233,6 +233,80 @@ export const workerView = z
 
 export const workerList = z.object({ workers: z.array(workerView) }).meta({ id: 'WorkerList' });
 
+/**
+ * Why a worker is not computing a job (`GET /api/jobs/:id/explain`). The per-worker reasons follow
+ * the matching order of the scheduler's RequestTask (the first that applies is named); job-wide
+ * ones apply to every worker. `computing`: it got slices of this job on its last request;
+ * `eligible`: nothing stops it, it gets slices on its next request; `origin-refused`: it rejected
+ * the job and the job's errors show origins workers refused to fetch from.
+ */
+export const explainReason = z.enum([
+  'computing',
+  'eligible',
+  'no-workers',
+  'job-not-running',
+  'no-slices-queued',
+  'no-funds',
+  'sandbox-busy',
+  'not-requested',
+  'rejected',
+  'origin-refused',
+  'discrete-worked',
+  'local-exec',
+  'not-in-group',
+  'requirements',
+  'below-minimum-wage',
+  'other-jobs-first',
+  'disconnected',
+]);
+
+export const explainWorker = z
+  .object({
+    worker: z.string(),
+    address: z.string(),
+    connected: z.boolean(),
+    lastRequest: iso.nullable(),
+    cores: z.number().nullable(),
+    groups: z.array(z.string()),
+    minimumWage: z.number().nullable(),
+    /** what it got on its last request */
+    got: z.array(z.object({ job: z.string(), slices: z.number().int() })),
+    reason: explainReason,
+    message: z.string(),
+  })
+  .meta({ id: 'ExplainWorker' });
+
+/** "Why is my job idle?": the job's state and, for every worker asking for work, why it is not computing it. */
+export const explainReport = z
+  .object({
+    job: z.object({
+      id: z.string(),
+      status: z.string(),
+      slices: z.object({ queued: z.number(), leased: z.number(), done: z.number(), total: z.number() }),
+      groups: z.array(z.string()),
+      requirements: z.unknown(),
+      /** DCC per slice */
+      offer: z.number(),
+      /** measured CPU ms per slice (0: not measured yet) */
+      sliceCpuMs: z.number(),
+      /** DCC per CPU-hour the offer amounts to (null until measured) */
+      wage: z.number().nullable(),
+      fundsShort: z.boolean(),
+      /** origins workers refused to fetch for this job (from its recent error events) */
+      refusedOrigins: z.array(z.string()),
+    }),
+    /** job-wide reason no worker computes it, if any */
+    blocked: z.object({ reason: explainReason, message: z.string() }).nullable(),
+    workers: z.array(explainWorker),
+    /** one line: the answer to "why is my job idle?" */
+    summary: z.string(),
+  })
+  .meta({ id: 'ExplainReport' });
+
+export type ExplainReason = z.infer<typeof explainReason>;
+export type ExplainWorker = z.infer<typeof explainWorker>;
+export type ExplainReport = z.infer<typeof explainReport>;
+
 /** A compute group as listed: no join hash, no secret. */
 export const computeGroupView = z
   .object({

@@ -89,18 +89,7 @@ export {
 } from './signed-request';
 export { StampCache, type ValidityOptions, validityError } from './validity';
 export { dataUri, type DataUriType } from './values/data-uri';
-export {
-  type AmountSign,
-  checkUnits,
-  DCC_DECIMALS,
-  dcc,
-  dccAmountSchema,
-  dccJson,
-  formatDcc,
-  MAX_UNITS,
-  type ParseAmountOptions,
-  parseDcc,
-  UNITS_PER_DCC,
-} from './values/dcc';
+// DCC amounts: all of values/dcc.ts (the one owner; the bank's ledger/amount.ts re-exports them by name)
+export * from './values/dcc';
 export { type JobValue, jobValue, jobValueSchema } from './values/job-value';
 export { encodeConfig, type Kvin, kvinFor, kvinVersionOf, parseKvin, unmarshalKvin } from './values/kvin';

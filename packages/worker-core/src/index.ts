@@ -25,19 +25,8 @@ export {
   parseComputeGroup,
   workerComputeGroups,
 } from './compute-groups';
-export {
-  type AssignJob,
-  defaultSandboxTimeouts,
-  type FetchRequestData,
-  type FetchResponseData,
-  type LineChannel,
-  LineSandbox,
-  type Measurement,
-  type SandboxFactory,
-  type SandboxHost,
-  type SandboxTimeouts,
-  type SliceOutcome,
-} from './line-sandbox';
+// the sandbox protocol: all of line-sandbox.ts (apps/worker's evaluator-sandbox.ts re-exports it by name)
+export * from './line-sandbox';
 export { type DiscoveredScheduler, discoverScheduler } from './scheduler-config';
 export {
   canTransition,

@@ -1,7 +1,8 @@
 import { accountKind } from '../ledger/account-id';
-import type { Hold, HoldStatus } from '../ledger/hold';
+import type { Hold } from '../ledger/hold';
 import type { HoldId } from '../ledger/journal';
 import type { KeyRecord, Settlement } from '../ledger/store';
+import { type HoldRow, toHold } from './ledger-rows';
 
 /**
  * The settlement hot path on SQLite (`captureBatch@1`: thousands of slice payments a second): a
@@ -21,41 +22,8 @@ export interface SettlementDb {
   close(): void;
 }
 
-interface HoldRow {
-  id: string;
-  account: string;
-  status: string;
-  held: bigint;
-  captured: bigint;
-  released: bigint;
-  remaining: bigint;
-  job: string | null;
-  memo: string | null;
-  createdAt: string;
-  closedAt: string | null;
-}
-
 /** DateTime as Prisma's SQLite adapter writes it. */
 const prismaTime = (d: Date) => d.toISOString().replace('Z', '+00:00');
-
-function toHold(row: HoldRow): Hold {
-  return {
-    id: row.id as HoldId,
-    account: row.account as Hold['account'],
-    status: row.status as HoldStatus,
-    held: row.held,
-    captured: row.captured,
-    released: row.released,
-    remaining: row.remaining,
-    refs: {
-      ...(row.job !== null ? { job: row.job } : {}),
-      ...(row.memo !== null ? { memo: row.memo } : {}),
-      hold: row.id as HoldId,
-    },
-    createdAt: new Date(row.createdAt),
-    closedAt: row.closedAt === null ? null : new Date(row.closedAt),
-  };
-}
 
 export async function sqliteSettlementDb(file: string): Promise<SettlementDb> {
   const { default: Database } = await import('better-sqlite3');

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   DcpError,
   DcpErrorCode,
@@ -7,123 +6,45 @@ import {
   type Identity,
   type Logger,
   parseDcc,
-  UNITS_PER_DCC,
 } from '@dcp-emu/protocol/node';
 import type { EventRouter } from '../events/event-router';
-import type { BankPort, CaptureBatchAnswer, CaptureRequest, SubmitAuthorization } from '../ports/bank.port';
+import type { BankPort, SubmitAuthorization } from '../ports/bank.port';
 import { type Clock, systemClock } from '../ports/clock';
+import {
+  type CaptureItem,
+  captureInBatches,
+  captureRequest,
+  paymentTotal,
+  SETTLE_BATCH,
+  type SettledPayment,
+  topUpKey,
+} from './escrow-capture';
 import type { EscrowRecord, EscrowStore, PaymentRecord } from './escrow-store';
+import {
+  applyRate,
+  type EscrowTerms,
+  type EscrowView,
+  type JobMoney,
+  type JobOffer,
+  type PaymentWrite,
+  slicePayment,
+} from './job-money';
 
-/** A job's escrow as the inspection API shows it. */
-export interface EscrowView {
-  paymentAccount: string;
-  hold: string | null;
-  perSlice: string;
-  commissionRate: string;
-  commissionTo: string;
-  fundedSlices: number;
-  /** waiting for funds since (ISO time), or null */
-  shortSince: string | null;
-  released: boolean;
-  owed: string;
-  paid: string;
-}
-
-/** What money costs on this scheduler. */
-export interface EscrowTerms {
-  /** DCC per slice that a market-value offer of 1 stands for (base units) */
-  marketRate: bigint;
-  /** the scheduler's commission on public jobs, a decimal rate such as "0.05" */
-  commissionRate: string;
-  /** how often unsettled payments, short jobs and ended holds are retried (ms) */
-  settleMs: number;
-  /** how long a submit waits for the bank's hold before it fails with ENOBANK (ms; default 10 s) */
-  holdTimeoutMs?: number;
-}
-
-/** The offer of a job as submitted. */
-export interface JobOffer {
-  id: string;
-  paymentAccount: string;
-  absolutePayment: number;
-  mvMultiplier: number;
-  localExec: boolean;
-}
-
-/** A slice payment to write together with its accepted result. */
-export interface PaymentWrite {
-  payTo: string;
-  amount: string;
-  commissionTo: string;
-  commission: string;
-}
-
-/** `rate × units`, rounded down to whole base units; the rate is a decimal string (≤ 9 places). */
-export function applyRate(units: bigint, rate: string): bigint {
-  return (units * parseDcc(rate, { sign: 'nonNegative', field: 'rate' })) / UNITS_PER_DCC;
-}
-
-/**
- * What a worker earns per slice of the job, in base units: the absolute offer, or the market-value
- * multiplier × the market rate. Offers arrive as JSON numbers; anything finer than a base unit is
- * dropped (never rounded up against the payer).
- */
-export function slicePayment(
-  job: Pick<JobOffer, 'absolutePayment' | 'mvMultiplier'>,
-  marketRate: bigint,
-): bigint {
-  const fixed = (n: number) => parseDcc(Math.max(0, n).toFixed(9), { sign: 'nonNegative', field: 'offer' });
-  if (job.absolutePayment > 0) return fixed(job.absolutePayment);
-  return (marketRate * fixed(job.mvMultiplier)) / UNITS_PER_DCC;
-}
+export {
+  applyRate,
+  type EscrowTerms,
+  type EscrowView,
+  type JobMoney,
+  type JobOffer,
+  NoEscrow,
+  type PaymentWrite,
+  slicePayment,
+} from './job-money';
 
 /** Least time between two settle rounds while results keep arriving (ms). */
 const SETTLE_GAP_MS = 200;
 
 const isNoFunds = (e: unknown) => e instanceof DcpError && e.code === DcpErrorCode.ENOFUNDS;
-
-/** Money for jobs, as the use cases see it (see `Escrow`; `NoEscrow` when no bank is configured). */
-export interface JobMoney {
-  readonly metered: boolean;
-  open(job: JobOffer, slices: number, authorization: SubmitAuthorization): Promise<void>;
-  setCommission(jobId: string, group: { owner: string; commissionRate: string } | undefined): Promise<void>;
-  fund(jobId: string, total: number): Promise<void>;
-  paymentFor(jobId: string, payTo: string): Promise<PaymentWrite | undefined>;
-  payments(jobId: string): Promise<PaymentRecord[]>;
-  view(jobId: string): Promise<EscrowView | undefined>;
-  /** the job waits for funds: its slices are not handed out */
-  paused(jobId: string): boolean;
-  kick(): void;
-  start(): void;
-  /** stop settling (and forget cached escrows: the state may be restored underneath) */
-  stop(): Promise<void>;
-  /** stop and close the bank connection (shutdown) */
-  close(): Promise<void>;
-}
-
-/** An unmetered scheduler: no money is held, owed or paid; workers are told they earned 0. */
-export class NoEscrow implements JobMoney {
-  readonly metered = false;
-  async open(): Promise<void> {}
-  async setCommission(): Promise<void> {}
-  async fund(): Promise<void> {}
-  async paymentFor(): Promise<undefined> {
-    return undefined;
-  }
-  async payments(): Promise<PaymentRecord[]> {
-    return [];
-  }
-  async view(): Promise<undefined> {
-    return undefined;
-  }
-  paused(): boolean {
-    return false;
-  }
-  kick(): void {}
-  start(): void {}
-  async stop(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 /**
  * Money for jobs. At submit the payment account's authorization goes to the bank with a hold for
@@ -426,7 +347,7 @@ export class Escrow implements JobMoney {
    * any payment was settled or written off.
    */
   async #settleOwed(owed: PaymentRecord[], waiting: Set<string>): Promise<boolean> {
-    const requests: Array<{ payment: PaymentRecord; request: CaptureRequest }> = [];
+    const requests: CaptureItem[] = [];
     const writeOff = new Map<string, string>();
     for (const p of owed) {
       const e = await this.#get(p.jobId);
@@ -434,17 +355,17 @@ export class Escrow implements JobMoney {
         writeOff.set(p.jobId, e ? 'its hold was released' : 'it has no escrow');
         continue;
       }
-      requests.push({ payment: p, request: this.#captureRequest(p, e.holdId) });
+      requests.push({ payment: p, request: captureRequest(p, e.holdId) });
     }
     let moved = await this.#writeOff(writeOff);
     const results = await this.#captureBatch(requests, waiting);
     moved = (await this.#recordSettled(results.settled, waiting)) || moved;
 
     // ENOFUNDS: top each short job's hold up by what its refused payments need, then capture those again
-    const retry: typeof requests = [];
+    const retry: CaptureItem[] = [];
     for (const [jobId, short] of results.short) {
       const fresh = await this.deps.store.get(jobId);
-      const need = short.reduce((sum, r) => sum + this.#total(r.payment), 0n);
+      const need = short.reduce((sum, r) => sum + paymentTotal(r.payment), 0n);
       const slices = short.map((r) => r.payment.sliceNumber).sort((x, y) => x - y);
       if (fresh && (await this.#topUp(fresh, fresh.fundedSlices, need, topUpKey(jobId, slices))))
         retry.push(...short);
@@ -458,79 +379,22 @@ export class Escrow implements JobMoney {
     return moved;
   }
 
-  #captureRequest(p: PaymentRecord, hold: string): CaptureRequest {
-    const commission = parseDcc(p.commission, { sign: 'nonNegative' });
-    return {
-      hold,
-      to: p.payTo,
-      amount: p.amount,
-      ...(commission > 0n ? { commission: { to: p.commissionTo, amount: p.commission } } : {}),
-      slice: p.sliceNumber,
-      worker: p.worker,
-      key: `job:${p.jobId}:slice:${p.sliceNumber}`,
-    };
-  }
-
-  #total(p: PaymentRecord): bigint {
-    return parseDcc(p.amount, { sign: 'nonNegative' }) + parseDcc(p.commission, { sign: 'nonNegative' });
-  }
-
-  /**
-   * Sends the requests in batches and sorts the answers: settled (or replayed) payments, payments
-   * refused for a short hold (by job), jobs to write off (their hold released or unknown). A batch
-   * the bank did not answer leaves its jobs waiting for the next round.
-   */
+  /** captureInBatches, then the write-offs its answers call for. */
   async #captureBatch(
-    requests: Array<{ payment: PaymentRecord; request: CaptureRequest }>,
+    requests: CaptureItem[],
     waiting: Set<string>,
-  ): Promise<{
-    settled: Array<{ jobId: string; sliceNumber: number; transaction: string }>;
-    short: Map<string, typeof requests>;
-  }> {
-    const settled: Array<{ jobId: string; sliceNumber: number; transaction: string }> = [];
-    const short = new Map<string, typeof requests>();
-    const writeOff = new Map<string, string>();
-    for (let i = 0; i < requests.length; i += SETTLE_BATCH) {
-      const part = requests.slice(i, i + SETTLE_BATCH);
-      let answer: CaptureBatchAnswer;
-      try {
-        answer = await this.deps.bank.captureBatch(part.map((r) => r.request));
-      } catch (error) {
-        this.deps.logger.warn({ payments: part.length, err: error }, 'capture batch failed; retrying');
-        for (const r of part) waiting.add(r.payment.jobId);
-        continue;
-      }
-      const released = new Set(answer.holds.filter((h) => h.status === 'released').map((h) => h.hold));
-      part.forEach((r, j) => {
-        const outcome = answer.results[j];
-        const { jobId, sliceNumber } = r.payment;
-        if (!outcome) {
-          waiting.add(jobId);
-        } else if (outcome.status !== 'failed') {
-          settled.push({ jobId, sliceNumber, transaction: outcome.transaction });
-        } else if (outcome.code === DcpErrorCode.ENOFUNDS && !released.has(r.request.hold)) {
-          short.set(jobId, [...(short.get(jobId) ?? []), r]);
-        } else if (WRITE_OFF_CODES.has(outcome.code)) {
-          if (!writeOff.has(jobId)) writeOff.set(jobId, `${outcome.code}: ${outcome.message}`);
-        } else {
-          // anything else (EINTERNAL, …) may pass: the payment stays owed
-          if (!waiting.has(jobId))
-            this.deps.logger.warn(
-              { job: jobId, slice: sliceNumber, code: outcome.code },
-              'capture refused; retrying',
-            );
-          waiting.add(jobId);
-        }
-      });
-    }
+  ): Promise<{ settled: SettledPayment[]; short: Map<string, CaptureItem[]> }> {
+    const { settled, short, writeOff } = await captureInBatches(
+      this.deps.bank,
+      this.deps.logger,
+      requests,
+      waiting,
+    );
     await this.#writeOff(writeOff);
     return { settled, short };
   }
 
-  async #recordSettled(
-    settled: Array<{ jobId: string; sliceNumber: number; transaction: string }>,
-    waiting: Set<string>,
-  ): Promise<boolean> {
+  async #recordSettled(settled: SettledPayment[], waiting: Set<string>): Promise<boolean> {
     if (settled.length === 0) return false;
     const marked = await this.deps.store.settledMany(settled, this.#now());
     if (marked < settled.length) {
@@ -559,17 +423,4 @@ export class Escrow implements JobMoney {
     }
     return count > 0;
   }
-}
-
-/** Payments per `captureBatch` call (and per settle step). */
-const SETTLE_BATCH = 2000;
-
-/** Per-item refusals that no retry can fix: the payments are written off. */
-const WRITE_OFF_CODES = new Set<string>([DcpErrorCode.EJOBSTATE, DcpErrorCode.ENOENT]);
-
-/** The idempotency key of the top-up for these short slices (the same slices → the same key). */
-function topUpKey(jobId: string, slices: number[]): string {
-  if (slices.length === 1) return `job:${jobId}:slice:${slices[0]}:topup`;
-  const digest = createHash('sha256').update(slices.join(',')).digest('hex').slice(0, 16);
-  return `job:${jobId}:slices:${slices[0]}-${slices.at(-1)}:${slices.length}:${digest}:topup`;
 }

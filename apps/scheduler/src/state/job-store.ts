@@ -1,204 +1,42 @@
 import { type PrismaDb, withDbRetry } from '@dcp-emu/db';
-import { DcpErrorCode, type Generation } from '@dcp-emu/protocol/node';
-import type { JobArgument, RangeSpec } from '../jobs/job-input';
-import type { ResultStorage } from '../jobs/result-storage';
-import type { Journal, JobRow } from './journal';
+import {
+  fromRow,
+  type JobFilter,
+  type JobOptions,
+  type JobRecord,
+  jobWhere,
+  type LeasedSlice,
+  type LeaseTerms,
+  type LiveJob,
+  type NewJob,
+  type ResultOutcome,
+  type ResultWrite,
+  type SliceRecord,
+  type StoredEvent,
+  toJobRow,
+} from './job-record';
+import { JobEvents } from './job-events';
+import type { Journal } from './journal';
+import { LeaseBook } from './lease-book';
 import { OwedPayments } from './owed-payments';
+import { readSlices } from './slice-reader';
+import { recordResult } from './slice-results';
 import { SliceTracker } from './slice-tracker';
 
-/** Slice numbers per `IN (…)` query (SQLite binds at most 999 parameters through Prisma's adapter). */
-const IN_LIST_MAX = 500;
-
-export type JobStatus = 'running' | 'finished' | 'cancelled';
-
-export interface JobOptions {
-  dependencies: string[];
-  requirePath: string[];
-  worktime: { name: string; version: string };
-  localExec: boolean;
-  workerConsole: boolean;
-  discrete: boolean;
-  useStrict: boolean;
-  /** compute groups the job runs in (join keys; 'public' by default) */
-  groups: string[];
-  /** `job.setResultStorage(url, params)`: workers POST results there (jobs/result-storage.ts) */
-  resultStorage?: ResultStorage;
-}
-
-export interface JobPublic {
-  name: string;
-  description: string;
-  link: string;
-}
-
-export interface JobRecord {
-  id: string;
-  owner: string;
-  paymentAccount: string;
-  generation: Generation;
-  status: JobStatus;
-  inputClosed: boolean;
-  inputKind: 'array' | 'range';
-  range?: RangeSpec;
-  sliceCount: number;
-  completedCount: number;
-  errorCount: number;
-  workFunctionUri: string;
-  arguments: JobArgument[];
-  requirements: unknown;
-  public: JobPublic;
-  options: JobOptions;
-  absolutePayment: number;
-  mvMultiplier: number;
-  sliceCpuMs: number;
-  sliceCpuDensity: number;
-  measuredSlices: number;
-  cpuMs: number;
-  gpuMs: number;
-  bytesIn: number;
-  bytesOut: number;
-  cancelReason?: string;
-  cancelCode?: string;
-  createdAt: Date;
-  finishedAt?: Date;
-}
-
-export type NewJob = Omit<
+export type {
+  JobFilter,
+  JobOptions,
+  JobPublic,
   JobRecord,
-  | 'status'
-  | 'completedCount'
-  | 'errorCount'
-  | 'sliceCpuMs'
-  | 'sliceCpuDensity'
-  | 'measuredSlices'
-  | 'cpuMs'
-  | 'gpuMs'
-  | 'bytesIn'
-  | 'bytesOut'
-  | 'createdAt'
-  | 'finishedAt'
->;
-
-export interface LeasedSlice {
-  sliceNumber: number;
-  input: string | null;
-}
-
-export interface SliceRecord {
-  jobId: string;
-  sliceNumber: number;
-  status: 'queued' | 'leased' | 'done';
-  input: string | null;
-  leaseWorker?: string;
-  leaseExpires?: Date;
-  attempts: number;
-  errors: number;
-  lastError?: string;
-  result?: { string: string; method: 'json' | 'kvin'; MIMEType?: string };
-  resultIsError: boolean;
-  worker?: string;
-  cpuMs?: number;
-  gpuMs?: number;
-  bytesIn?: number;
-  bytesOut?: number;
-  completedAt?: Date;
-}
-
-export interface ResultWrite {
-  jobId: string;
-  sliceNumber: number;
-  worker: string;
-  paymentAddress: string;
-  result: { string: string; method: 'json' | 'kvin'; MIMEType?: string };
-  isError: boolean;
-  cpuMs: number;
-  gpuMs: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** what the worker is owed for it (metered jobs), written with the result */
-  payment?: { payTo: string; amount: string; commissionTo: string; commission: string };
-}
-
-/** accepted: stored; duplicate: the slice was done already; unknown: no such slice of a running job */
-export type ResultOutcome = 'accepted' | 'duplicate' | 'unknown';
-
-export interface StoredEvent {
-  seq: number;
-  jobId: string;
-  name: string;
-  data: Record<string, unknown>;
-}
-
-/** Which jobs a listing wants. Addresses match as stored: pass each spelling (checksummed, lower case). */
-export interface JobFilter {
-  owner?: string;
-  status?: string[];
-  /** jobs deployed by (owner) or paid from (payment account) any of these addresses */
-  accounts?: string[];
-}
-
-/** How long leases last (ms). */
-export interface LeaseTerms {
-  leaseMs: number;
-  maxLeaseMs: number;
-}
-
-type JobDbRow = Awaited<ReturnType<PrismaDb['schedJob']['findUnique']>> & object;
-
-function fromRow(r: JobDbRow): JobRecord {
-  return {
-    id: r.id,
-    owner: r.owner,
-    paymentAccount: r.paymentAccount,
-    generation: r.generation === 4 ? 4 : 5,
-    status: r.status as JobStatus,
-    inputClosed: r.inputClosed,
-    inputKind: r.inputKind === 'range' ? 'range' : 'array',
-    range: r.rangeJson ? (JSON.parse(r.rangeJson) as RangeSpec) : undefined,
-    sliceCount: r.sliceCount,
-    completedCount: r.completedCount,
-    errorCount: r.errorCount,
-    workFunctionUri: r.workFunctionUri,
-    arguments: JSON.parse(r.argumentsJson) as JobArgument[],
-    requirements: JSON.parse(r.requirementsJson) as unknown,
-    public: JSON.parse(r.publicJson) as JobPublic,
-    options: JSON.parse(r.optionsJson) as JobOptions,
-    absolutePayment: r.absolutePayment,
-    mvMultiplier: r.mvMultiplier,
-    sliceCpuMs: r.sliceCpuMs,
-    sliceCpuDensity: r.sliceCpuDensity,
-    measuredSlices: r.measuredSlices,
-    cpuMs: r.cpuMs,
-    gpuMs: r.gpuMs,
-    bytesIn: r.bytesIn,
-    bytesOut: r.bytesOut,
-    cancelReason: r.cancelReason ?? undefined,
-    cancelCode: r.cancelCode ?? undefined,
-    createdAt: r.createdAt,
-    finishedAt: r.finishedAt ?? undefined,
-  };
-}
-
-function jobWhere(filter: JobFilter) {
-  return {
-    ...(filter.owner ? { owner: filter.owner } : {}),
-    ...(filter.status ? { status: { in: filter.status } } : {}),
-    ...(filter.accounts
-      ? { OR: [{ owner: { in: filter.accounts } }, { paymentAccount: { in: filter.accounts } }] }
-      : {}),
-  };
-}
-
-interface LiveJob {
-  record: JobRecord;
-  /** static columns, serialized once */
-  frozen: Pick<JobRow, 'rangeJson' | 'argumentsJson' | 'requirementsJson' | 'publicJson'>;
-  /** slice states while the job runs */
-  slices?: SliceTracker;
-  updatedAt: number;
-  /** when the client last took a deploy step (submit, upload, close, compute groups), ms */
-  deployStepAt?: number;
-}
+  JobStatus,
+  LeasedSlice,
+  LeaseTerms,
+  NewJob,
+  ResultOutcome,
+  ResultWrite,
+  SliceRecord,
+  StoredEvent,
+} from './job-record';
 
 /**
  * The scheduler's jobs, slices, leases and results. While the scheduler runs, this memory is the
@@ -207,23 +45,27 @@ interface LiveJob {
  * await `commit()`. Leases are not persisted: after a restart every slice without a result is queued
  * again, and a late result from a worker of the previous run is still accepted (first result wins).
  * Listings of jobs and stored slices read the database (cold paths).
+ *
+ * The aggregates have their own modules: job-record.ts (a job and its row), lease-book.ts (who holds
+ * which slices), slice-tracker.ts (a running job's slice states), slice-reader.ts (slices as stored
+ * plus live state), owed-payments.ts, job-events.ts (reliable events); this class ties them to the
+ * journal.
  */
 export class JobStore {
   readonly #jobs = new Map<string, LiveJob>();
-  /** worker → job → slice numbers it holds */
-  readonly #byWorker = new Map<string, Map<string, Set<number>>>();
-  /** worker → when it last talked to us (ms) */
-  readonly #lastSeen = new Map<string, number>();
-  #eventSeq = 0;
+  readonly #leases: LeaseBook;
+  readonly #events: JobEvents;
   /** slice payments owed to workers (the escrow settles them) */
   readonly owed: OwedPayments;
 
   constructor(
     private readonly prisma: PrismaDb,
     readonly journal: Journal,
-    private readonly leaseTerms: LeaseTerms,
+    leaseTerms: LeaseTerms,
   ) {
     this.owed = new OwedPayments(journal);
+    this.#leases = new LeaseBook(leaseTerms);
+    this.#events = new JobEvents(prisma, journal);
   }
 
   /**
@@ -237,8 +79,7 @@ export class JobStore {
   /** Rebuild the memory from the database (start-up, after a state restore). */
   async load(): Promise<void> {
     this.#jobs.clear();
-    this.#byWorker.clear();
-    this.#lastSeen.clear();
+    this.#leases.clear();
     this.owed.clear();
     for (const p of await this.#read(() =>
       this.prisma.schedPayment.findMany({
@@ -247,10 +88,7 @@ export class JobStore {
       }),
     ))
       this.owed.add(p);
-    const last = await this.#read(() =>
-      this.prisma.schedEvent.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true } }),
-    );
-    this.#eventSeq = last?.seq ?? 0;
+    await this.#events.load();
     for (const row of await this.#read(() =>
       this.prisma.schedJob.findMany({ where: { status: 'running' } }),
     )) {
@@ -273,8 +111,7 @@ export class JobStore {
   /** Forget the memory (a state restore replaces the database underneath). */
   clear(): void {
     this.#jobs.clear();
-    this.#byWorker.clear();
-    this.#lastSeen.clear();
+    this.#leases.clear();
     this.owed.clear();
   }
 
@@ -295,43 +132,9 @@ export class JobStore {
     return live;
   }
 
-  #row(live: LiveJob): JobRow {
-    const j = live.record;
-    return {
-      id: j.id,
-      owner: j.owner,
-      paymentAccount: j.paymentAccount,
-      generation: j.generation,
-      status: j.status,
-      inputClosed: j.inputClosed,
-      inputKind: j.inputKind,
-      ...live.frozen,
-      nextRangeSlice: 1,
-      sliceCount: j.sliceCount,
-      completedCount: j.completedCount,
-      errorCount: j.errorCount,
-      workFunctionUri: j.workFunctionUri,
-      optionsJson: JSON.stringify(j.options),
-      absolutePayment: j.absolutePayment,
-      mvMultiplier: j.mvMultiplier,
-      sliceCpuMs: j.sliceCpuMs,
-      sliceCpuDensity: j.sliceCpuDensity,
-      measuredSlices: j.measuredSlices,
-      cpuMs: j.cpuMs,
-      gpuMs: j.gpuMs,
-      bytesIn: j.bytesIn,
-      bytesOut: j.bytesOut,
-      cancelReason: j.cancelReason ?? null,
-      cancelCode: j.cancelCode ?? null,
-      createdAt: j.createdAt.getTime(),
-      updatedAt: live.updatedAt,
-      finishedAt: j.finishedAt?.getTime() ?? null,
-    };
-  }
-
   #touch(live: LiveJob, now: number): void {
     live.updatedAt = now;
-    this.journal.job(live.record.id, () => this.#row(live));
+    this.journal.job(live.record.id, () => toJobRow(live));
   }
 
   /** Insert a job (and its first slices) unless it exists: submits are retried by clients. */
@@ -476,45 +279,21 @@ export class JobStore {
     if (!live?.slices || live.record.status !== 'running' || max <= 0) return [];
     const numbers = live.slices.take(max, worker, now);
     if (!numbers.length) return [];
-    const held = this.#held(worker, jobId);
+    const held = this.#leases.held(worker, jobId);
     for (const n of numbers) held.add(n);
-    this.#lastSeen.set(worker, now);
+    this.#leases.seen(worker, now);
     const tracker = live.slices;
     return numbers.map((n) => ({ sliceNumber: n, input: tracker.input(n) }));
   }
 
-  #held(worker: string, jobId: string): Set<number> {
-    let jobs = this.#byWorker.get(worker);
-    if (!jobs) {
-      jobs = new Map();
-      this.#byWorker.set(worker, jobs);
-    }
-    let set = jobs.get(jobId);
-    if (!set) {
-      set = new Set();
-      jobs.set(jobId, set);
-    }
-    return set;
-  }
-
-  #unhold(worker: string, jobId: string, n: number): void {
-    const jobs = this.#byWorker.get(worker);
-    const set = jobs?.get(jobId);
-    if (!set) return;
-    set.delete(n);
-    if (set.size === 0) jobs?.delete(jobId);
-    if (jobs?.size === 0) this.#byWorker.delete(worker);
-  }
-
   /** The worker talked to us: its leases last another lease period (each up to its hard limit). */
   seen(worker: string, now: number): void {
-    this.#lastSeen.set(worker, now);
+    this.#leases.seen(worker, now);
   }
 
   /** When a lease runs out: `leaseMs` after its worker last talked, and never past `maxLeaseMs`. */
   leaseExpires(worker: string, leasedAt: number): number {
-    const seen = Math.max(leasedAt, this.#lastSeen.get(worker) ?? leasedAt);
-    return Math.min(leasedAt + this.leaseTerms.maxLeaseMs, seen + this.leaseTerms.leaseMs);
+    return this.#leases.expires(worker, leasedAt);
   }
 
   /** Put leased slices back in the queue; with an error, count a failed attempt. */
@@ -531,7 +310,7 @@ export class JobStore {
     for (const s of sliceNumbers) {
       const holder = live.slices.leases.get(s)?.worker;
       if (holder === undefined || !live.slices.release(s, worker)) continue;
-      this.#unhold(holder, jobId, s);
+      this.#leases.unhold(holder, jobId, s);
       n++;
       if (error) {
         const errors = live.slices.failed(s);
@@ -547,18 +326,18 @@ export class JobStore {
 
   /** Re-queue every slice leased to `worker` (it went away or returned them all). */
   requeueWorker(worker: string, now: number): number {
-    const jobs = this.#byWorker.get(worker);
+    const jobs = this.#leases.jobsOf(worker);
     if (!jobs) return 0;
     let n = 0;
     for (const [jobId, set] of [...jobs]) n += this.requeue(jobId, [...set], worker, now);
-    this.#byWorker.delete(worker);
+    this.#leases.forget(worker);
     return n;
   }
 
   /** Re-queue leases that ran out. */
   requeueExpired(now: number): number {
     let n = 0;
-    for (const [worker, jobs] of [...this.#byWorker])
+    for (const [worker, jobs] of this.#leases.holders())
       for (const [jobId, set] of [...jobs]) {
         const tracker = this.#jobs.get(jobId)?.slices;
         const expired = [...set].filter((s) => {
@@ -595,49 +374,9 @@ export class JobStore {
 
   #record(w: ResultWrite, now: number): ResultOutcome {
     const live = this.#jobs.get(w.jobId);
-    const tracker = live?.slices;
-    if (!live || !tracker) return live ? 'duplicate' : 'unknown';
-    if (w.sliceNumber < 1 || w.sliceNumber > tracker.size) return 'unknown';
-    const holder = tracker.leases.get(w.sliceNumber)?.worker;
-    if (!tracker.complete(w.sliceNumber)) return 'duplicate';
-    if (holder !== undefined) this.#unhold(holder, w.jobId, w.sliceNumber);
-    const errors = (tracker.errors.get(w.sliceNumber) ?? 0) + (w.isError ? 1 : 0);
-    tracker.errors.delete(w.sliceNumber);
-    this.journal.result({
-      jobId: w.jobId,
-      sliceNumber: w.sliceNumber,
-      result: JSON.stringify(w.result),
-      isError: w.isError,
-      worker: w.worker,
-      paymentAddress: w.paymentAddress,
-      cpuMs: w.cpuMs,
-      gpuMs: w.gpuMs,
-      bytesIn: w.bytesIn,
-      bytesOut: w.bytesOut,
-      completedAt: now,
-      attempts: tracker.attempts(w.sliceNumber),
-      errors,
-      lastError: w.isError ? DcpErrorCode.EUNCAUGHT : null,
-    });
-    if (w.payment)
-      this.journal.payment({
-        jobId: w.jobId,
-        sliceNumber: w.sliceNumber,
-        worker: w.worker,
-        createdAt: now,
-        ...w.payment,
-      });
-    const j = live.record;
-    j.completedCount++;
-    if (w.isError) j.errorCount++;
-    j.sliceCpuMs = (j.sliceCpuMs * j.measuredSlices + w.cpuMs) / (j.measuredSlices + 1);
-    j.measuredSlices++;
-    j.cpuMs += w.cpuMs;
-    j.gpuMs += w.gpuMs;
-    j.bytesIn += w.bytesIn;
-    j.bytesOut += w.bytesOut;
-    this.#touch(live, now);
-    return 'accepted';
+    const outcome = recordResult(live, w, now, this.journal, this.#leases);
+    if (live && outcome === 'accepted') this.#touch(live, now);
+    return outcome;
   }
 
   /** running → finished or cancelled, once; returns the job when this call changed it. */
@@ -655,7 +394,7 @@ export class JobStore {
     j.finishedAt = now;
     j.cancelReason = reason;
     j.cancelCode = code;
-    for (const [n, lease] of live.slices?.leases ?? []) this.#unhold(lease.worker, jobId, n);
+    for (const [n, lease] of live.slices?.leases ?? []) this.#leases.unhold(lease.worker, jobId, n);
     live.slices = undefined;
     this.#touch(live, now.getTime());
     await this.journal.commit();
@@ -663,89 +402,17 @@ export class JobStore {
   }
 
   /** Slices of a job as the inspection API and fetchResult see them (stored rows + live state). */
-  async slices(
+  slices(
     jobId: string,
     opts: { from?: number; limit?: number; numbers?: number[] } = {},
   ): Promise<SliceRecord[]> {
-    const tracker = this.#jobs.get(jobId)?.slices;
-    const limit = opts.limit ?? (opts.numbers ? undefined : 1000);
-    const from = opts.from ?? 1;
-    const query = (numbers?: number[]) =>
-      this.#read(() =>
-        this.prisma.schedSlice.findMany({
-          where: {
-            jobId,
-            ...(numbers ? { sliceNumber: { in: numbers } } : {}),
-            ...(!numbers && tracker ? { sliceNumber: { gte: from, lt: from + (limit ?? 1000) } } : {}),
-            ...(!numbers && !tracker && opts.from ? { sliceNumber: { gte: opts.from } } : {}),
-          },
-          orderBy: { sliceNumber: 'asc' },
-          take: tracker ? undefined : limit,
-        }),
-      );
-    // an IN list stays below SQLite's bound-parameter limit as Prisma's adapter sets it (999)
-    const rows: Awaited<ReturnType<typeof query>> = [];
-    if (!opts.numbers) rows.push(...(await query()));
-    else
-      for (let i = 0; i < opts.numbers.length; i += IN_LIST_MAX)
-        rows.push(...(await query(opts.numbers.slice(i, i + IN_LIST_MAX))));
-    if (opts.numbers && !tracker) rows.sort((a, b) => a.sliceNumber - b.sliceNumber);
-    const stored = rows.map(
-      (r): SliceRecord => ({
-        jobId: r.jobId,
-        sliceNumber: r.sliceNumber,
-        status: r.status === 'done' ? 'done' : 'queued',
-        input: r.input,
-        attempts: r.attempts,
-        errors: r.errors,
-        lastError: r.lastError ?? undefined,
-        result: r.result ? (JSON.parse(r.result) as SliceRecord['result']) : undefined,
-        resultIsError: r.resultIsError,
-        worker: r.worker ?? undefined,
-        cpuMs: r.cpuMs ?? undefined,
-        gpuMs: r.gpuMs ?? undefined,
-        bytesIn: r.bytesIn ?? undefined,
-        bytesOut: r.bytesOut ?? undefined,
-        completedAt: r.completedAt ?? undefined,
-      }),
+    return readSlices(
+      this.prisma,
+      jobId,
+      this.#jobs.get(jobId)?.slices,
+      (w, at) => this.leaseExpires(w, at),
+      opts,
     );
-    if (!tracker) return stored;
-    // a running job: every slice of the window, done ones as stored, the others from memory
-    const byNumber = new Map(stored.map((s) => [s.sliceNumber, s]));
-    const numbers =
-      opts.numbers ??
-      Array.from(
-        { length: Math.max(0, Math.min(tracker.size, from + (limit ?? 1000) - 1) - from + 1) },
-        (_, k) => from + k,
-      );
-    const out: SliceRecord[] = [];
-    for (const n of numbers) {
-      if (n < 1 || n > tracker.size) continue;
-      const status = tracker.status(n);
-      const row = byNumber.get(n);
-      if (status === 'done') {
-        if (row) out.push(row);
-        continue;
-      }
-      const lease = tracker.leases.get(n);
-      out.push({
-        jobId,
-        sliceNumber: n,
-        status,
-        input: tracker.input(n),
-        attempts: tracker.attempts(n),
-        errors: tracker.errors.get(n) ?? 0,
-        lastError: row?.lastError,
-        resultIsError: false,
-        ...(lease
-          ? {
-              leaseWorker: lease.worker,
-              leaseExpires: new Date(this.leaseExpires(lease.worker, lease.leasedAt)),
-            }
-          : {}),
-      });
-    }
-    return out;
   }
 
   async sliceCounts(jobId: string): Promise<{ queued: number; leased: number; done: number }> {
@@ -757,14 +424,14 @@ export class JobStore {
   }
 
   leasesOf(worker: string): { jobId: string; sliceNumber: number }[] {
-    return [...(this.#byWorker.get(worker) ?? [])].flatMap(([jobId, set]) =>
+    return [...(this.#leases.jobsOf(worker) ?? [])].flatMap(([jobId, set]) =>
       [...set].map((sliceNumber) => ({ jobId, sliceNumber })),
     );
   }
 
   /** Workers currently holding leases, with the slices they hold. */
   workers(): { worker: string; slices: { jobId: string; sliceNumber: number; leaseExpires?: string }[] }[] {
-    return [...this.#byWorker].map(([worker, jobs]) => ({
+    return this.#leases.holders().map(([worker, jobs]) => ({
       worker,
       slices: [...jobs].flatMap(([jobId, set]) => {
         const tracker = this.#jobs.get(jobId)?.slices;
@@ -783,50 +450,19 @@ export class JobStore {
   }
 
   /** Store a reliable event (`stop`, `nofunds`) with the job's state; resolves once committed. */
-  async addEvent(
-    jobId: string,
-    name: string,
-    data: Record<string, unknown>,
-    now: Date,
-  ): Promise<StoredEvent> {
-    const seq = ++this.#eventSeq;
-    this.journal.event({ seq, jobId, name, dataJson: JSON.stringify(data), createdAt: now.getTime() });
-    await this.journal.commit();
-    return { seq, jobId, name, data };
+  addEvent(jobId: string, name: string, data: Record<string, unknown>, now: Date): Promise<StoredEvent> {
+    return this.#events.add(jobId, name, data, now);
   }
 
-  async pendingEvents(jobId: string): Promise<StoredEvent[]> {
-    await this.journal.flush();
-    const rows = await this.#read(() =>
-      this.prisma.schedEvent.findMany({
-        where: { jobId, delivered: false },
-        orderBy: { seq: 'asc' },
-      }),
-    );
-    return rows.map((r) => ({
-      seq: r.seq,
-      jobId: r.jobId,
-      name: r.name,
-      data: JSON.parse(r.dataJson) as Record<string, unknown>,
-    }));
+  pendingEvents(jobId: string): Promise<StoredEvent[]> {
+    return this.#events.pending(jobId);
   }
 
-  async events(jobId: string): Promise<(StoredEvent & { delivered: boolean; createdAt: Date })[]> {
-    const rows = await this.#read(() =>
-      this.prisma.schedEvent.findMany({ where: { jobId }, orderBy: { seq: 'asc' } }),
-    );
-    return rows.map((r) => ({
-      seq: r.seq,
-      jobId: r.jobId,
-      name: r.name,
-      data: JSON.parse(r.dataJson) as Record<string, unknown>,
-      delivered: r.delivered,
-      createdAt: r.createdAt,
-    }));
+  events(jobId: string): Promise<(StoredEvent & { delivered: boolean; createdAt: Date })[]> {
+    return this.#events.all(jobId);
   }
 
-  async markDelivered(seq: number): Promise<void> {
-    this.journal.delivered(seq);
-    await this.journal.commit();
+  markDelivered(seq: number): Promise<void> {
+    return this.#events.markDelivered(seq);
   }
 }

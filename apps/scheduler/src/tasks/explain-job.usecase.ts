@@ -1,72 +1,13 @@
+import type { ExplainReason, ExplainReport, ExplainWorker } from '@dcp-emu/contracts';
 import type { SchedulerContext } from '../context';
 import type { JobRecord } from '../state/job-store';
 import type { ConnectedWorker } from './lease-keeper';
 import { meetsRequirements, perSliceOffer } from './matching';
 import type { TaskRequestRecord, WorkerRequests } from './worker-requests';
 
-/**
- * Why a worker is not computing a job. The per-worker reasons follow the matching order of
- * `RequestTask` (the first that applies is named); job-wide ones apply to every worker.
- */
-export type ExplainReason =
-  /** it got slices of this job on its last request */
-  | 'computing'
-  /** nothing stops it: it gets slices on its next request */
-  | 'eligible'
-  | 'no-workers'
-  | 'job-not-running'
-  | 'no-slices-queued'
-  | 'no-funds'
-  | 'sandbox-busy'
-  | 'not-requested'
-  | 'rejected'
-  /** it rejected the job and the job's errors show origins workers refused to fetch from */
-  | 'origin-refused'
-  | 'discrete-worked'
-  | 'local-exec'
-  | 'not-in-group'
-  | 'requirements'
-  | 'below-minimum-wage'
-  | 'other-jobs-first'
-  | 'disconnected';
-
-export interface ExplainWorker {
-  worker: string;
-  address: string;
-  connected: boolean;
-  lastRequest: string | null;
-  cores: number | null;
-  groups: string[];
-  minimumWage: number | null;
-  /** what it got on its last request */
-  got: { job: string; slices: number }[];
-  reason: ExplainReason;
-  message: string;
-}
-
-export interface ExplainReport {
-  job: {
-    id: string;
-    status: string;
-    slices: { queued: number; leased: number; done: number; total: number };
-    groups: string[];
-    requirements: unknown;
-    /** DCC per slice */
-    offer: number;
-    /** measured CPU ms per slice (0: not measured yet) */
-    sliceCpuMs: number;
-    /** DCC per CPU-hour the offer amounts to (null until measured) */
-    wage: number | null;
-    fundsShort: boolean;
-    /** origins workers refused to fetch for this job (from its recent error events) */
-    refusedOrigins: string[];
-  };
-  /** job-wide reason no worker computes it, if any */
-  blocked: { reason: ExplainReason; message: string } | null;
-  workers: ExplainWorker[];
-  /** one line: the answer to "why is my job idle?" */
-  summary: string;
-}
+// The report's shapes are the REST contract's (@dcp-emu/contracts: explainReport), owned there for
+// this use case and the CLI's `dcp-emu explain` alike.
+export type { ExplainReason, ExplainReport, ExplainWorker } from '@dcp-emu/contracts';
 
 const REFUSED = /Not allowed to fetch from '([^']+)'/g;
 
