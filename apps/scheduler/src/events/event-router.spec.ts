@@ -130,4 +130,77 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
     for (let i = 0; i < 300 && events.wakeWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(events.wakeWorkers()).toBe(0);
   }, 60_000);
+
+  it("a job's stop waits for the results a new subscriber is being sent again (it never overtakes them)", async () => {
+    // an in-memory event store: the port EventRouter needs
+    const stored: {
+      seq: number;
+      jobId: string;
+      name: string;
+      data: Record<string, unknown>;
+      delivered: boolean;
+    }[] = [];
+    const memory = {
+      addEvent: async (jobId: string, name: string, data: Record<string, unknown>) => {
+        const ev = { seq: stored.length + 1, jobId, name, data, delivered: false };
+        stored.push(ev);
+        return ev;
+      },
+      pendingEvents: async (jobId: string) => stored.filter((e) => e.jobId === jobId && !e.delivered),
+      markDelivered: async (seq: number) => {
+        const ev = stored.find((e) => e.seq === seq);
+        if (ev) ev.delivered = true;
+      },
+    };
+    const router = new EventRouter(memory, systemClock, cryptoRandom, silentLogger);
+    const ordered = new DcpTarget({ identity: Identity.random(), logger: silentLogger });
+    ordered.service(
+      'eventRouter',
+      new OperationRegistry().register({
+        operation: 'subscribe',
+        schema: z.object({ label: z.string(), options: z.record(z.string(), z.unknown()).optional() }),
+        handler: (data, ctx) => ({
+          token: router.subscribe(ctx.session, ctx.generation, data.label, data.options ?? {}),
+        }),
+      }),
+    );
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const on = attachDcpTarget(ordered, server);
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // the result hook sends three results again, slowly (as a replay from the database would)
+    router.onSubscribe('result', async (_job, deliver) => {
+      for (const n of [1, 2, 3]) {
+        await new Promise((r) => setTimeout(r, 150));
+        await deliver({ sliceNumber: n });
+      }
+    });
+    const client = new DcpInitiator({
+      location: ordered.locations(base, 5).eventRouter as URL,
+      identity: Identity.random(),
+      logger: silentLogger,
+    });
+    const got: string[] = [];
+    client.on('request', (req) => {
+      const ev = (req.data as { event: { data: { eventName: string; sliceNumber?: number } } }).event.data;
+      got.push(ev.eventName === 'result' ? `result ${ev.sliceNumber}` : ev.eventName);
+      req.respond('success');
+    });
+    try {
+      const filter = { job: 'j-order' };
+      await client.request('subscribe', { label: 'stop', options: { filter } });
+      await client.request('subscribe', { label: 'result', options: { filter } });
+      // the job stops while the results are still being sent again
+      await router.emitReliable('j-order', 'stop', { reason: 'finished' });
+      for (let i = 0; i < 100 && got.length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(got).toEqual(['result 1', 'result 2', 'result 3', 'stop']);
+      expect(stored[0]?.delivered).toBe(true);
+    } finally {
+      await client.close();
+      await ordered.close();
+      await on.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 60_000);
 });

@@ -84,6 +84,10 @@ export class EventRouter {
   readonly #bySession = new Map<DcpSession, Set<Subscription>>();
   readonly #onSubscribe = new Map<string, SubscribeHook>();
   readonly #outboxes = new Map<DcpSession, EventOutbox<Push>>();
+  /** onSubscribe hooks still pushing, by session and job: a reliable event (stop) waits for them */
+  readonly #hooksRunning = new Map<DcpSession, Map<string, Promise<void>>>();
+  /** stored reliable events being delivered, by seq (live and replay share one delivery) */
+  readonly #reliableRunning = new Map<number, Promise<boolean>>();
   #eventSeq = 0;
 
   constructor(
@@ -129,18 +133,24 @@ export class EventRouter {
         { job: sub.job, label: name, dcpsid: session.dcpsid },
         'client subscribed to job events',
       );
-    if (sub.job && RELIABLE_EVENTS.has(name)) void this.#replay(sub);
+    // delivered once the answer carrying the token is out: dcp-client refuses events for a token it
+    // has not stored yet, and stores it only after handling the envelope that answered the subscription
+    const settled = new Promise<void>((r) => systemClock.setTimeout(r, SUBSCRIBE_SETTLE_MS));
+    // (after the settling time the job's other subscriptions of the same request are in, and their
+    // hooks registered: a replayed stop waits for them)
+    if (sub.job && RELIABLE_EVENTS.has(name)) void settled.then(() => this.#replay(sub));
     const hook = sub.job ? this.#onSubscribe.get(name) : undefined;
     if (hook && sub.job) {
       const job = sub.job;
-      // called now (what the subscriber may have missed is known now), delivering once the answer
-      // carrying the token is out: dcp-client refuses events for a token it has not stored yet, and
-      // stores it only after handling the envelope that answered the subscription
-      const settled = new Promise<void>((r) => systemClock.setTimeout(r, SUBSCRIBE_SETTLE_MS));
-      void hook(job, async (fields) => {
-        await settled;
-        return this.#push(sub, name, { job, ...fields });
-      });
+      // called now: what the subscriber may have missed is known now
+      this.#whileRunning(
+        session,
+        job,
+        hook(job, async (fields) => {
+          await settled;
+          return this.#push(sub, name, { job, ...fields });
+        }),
+      );
     }
     return token;
   }
@@ -219,25 +229,41 @@ export class EventRouter {
     void this.#deliverReliable(job, eventName, stored);
   }
 
-  async #deliverReliable(
+  /**
+   * Deliver a stored reliable event to one of the job's subscribers (the first that takes it), once:
+   * a delivery already running for the same event (live, or a replay to a new subscriber) is joined,
+   * not repeated. A pass that found nobody to take it is tried once more if subscribers came meanwhile.
+   */
+  #deliverReliable(
     job: string,
     eventName: string,
     stored: { seq: number; data: Record<string, unknown> },
-  ) {
-    try {
-      for (const sub of this.#byJob.get(job) ?? []) {
-        if (sub.label !== eventName) continue;
-        if (await this.#push(sub, eventName, stored.data)) {
-          await this.store.markDelivered(stored.seq);
-          return;
+  ): Promise<boolean> {
+    const running = this.#reliableRunning.get(stored.seq);
+    if (running) return running;
+    const delivery = (async () => {
+      try {
+        const tried = new Set<Subscription>();
+        for (let pass = 0; pass < 2; pass++) {
+          for (const sub of [...(this.#byJob.get(job) ?? [])]) {
+            if (sub.label !== eventName || tried.has(sub)) continue;
+            tried.add(sub);
+            if (await this.#pushReliable(sub, eventName, stored.data)) {
+              await this.store.markDelivered(stored.seq);
+              return true;
+            }
+          }
         }
+      } catch (error) {
+        this.logger.warn(
+          { err: String(error), eventName, job },
+          'reliable event delivery failed; it stays pending',
+        );
       }
-    } catch (error) {
-      this.logger.warn(
-        { err: String(error), eventName, job },
-        'reliable event delivery failed; it stays pending',
-      );
-    }
+      return false;
+    })().finally(() => this.#reliableRunning.delete(stored.seq));
+    this.#reliableRunning.set(stored.seq, delivery);
+    return delivery;
   }
 
   /** SchedMsg push to workers: by target (identity or worker id) or to all. */
@@ -293,10 +319,38 @@ export class EventRouter {
 
   async #replay(sub: Subscription): Promise<void> {
     if (!sub.job) return;
-    for (const ev of await this.store.pendingEvents(sub.job)) {
-      if (ev.name !== sub.label) continue;
-      if (await this.#push(sub, ev.name, ev.data)) await this.store.markDelivered(ev.seq);
+    for (const ev of await this.store.pendingEvents(sub.job))
+      if (ev.name === sub.label) await this.#deliverReliable(sub.job, ev.name, ev);
+  }
+
+  /**
+   * Remember a running onSubscribe hook (results the subscriber missed, pushed again): the job's
+   * reliable events for the same session wait for it, so a `stop` never overtakes them — dcp-client
+   * would back-fill those results itself at `stop`, emitting each with the next slice's value.
+   */
+  #whileRunning(session: DcpSession, job: string, running: Promise<void>): void {
+    let byJob = this.#hooksRunning.get(session);
+    if (!byJob) {
+      byJob = new Map();
+      this.#hooksRunning.set(session, byJob);
     }
+    const prev = byJob.get(job);
+    const all: Promise<void> = (prev ? Promise.all([prev, running]) : running).then(
+      () => {},
+      () => {},
+    );
+    byJob.set(job, all);
+    void all.then(() => {
+      if (byJob.get(job) === all) byJob.delete(job);
+      if (!byJob.size && this.#hooksRunning.get(session) === byJob) this.#hooksRunning.delete(session);
+    });
+  }
+
+  /** A reliable event to `sub` goes out once the hooks still pushing to its session and job are done. */
+  async #pushReliable(sub: Subscription, eventName: string, data: Record<string, unknown>): Promise<boolean> {
+    const running = sub.job ? this.#hooksRunning.get(sub.session)?.get(sub.job) : undefined;
+    if (running) await running;
+    return this.#push(sub, eventName, data);
   }
 
   /** Pushes in the order asked, through the session's outbox; true once the subscriber took it. */
@@ -344,5 +398,6 @@ export class EventRouter {
     this.#bySession.delete(session);
     this.#outboxes.get(session)?.close();
     this.#outboxes.delete(session);
+    this.#hooksRunning.delete(session);
   }
 }
