@@ -18,6 +18,12 @@ export interface TaskTuning {
   targetTaskSeconds: number;
   /** most slices in one task */
   maxTaskSlices: number;
+  /**
+   * a job whose clients have this many events not yet taken gets no new slices until they catch up:
+   * a client slower than the workers (dcp-client takes a few hundred result events a second) slows
+   * its job instead of filling the scheduler's memory
+   */
+  maxEventBacklog: number;
   /** failed attempts of one slice before the job is cancelled */
   maxSliceErrors: number;
   /** failed attempts over the whole job before it is cancelled */
@@ -71,6 +77,7 @@ const shape = {
   DCP_EMU_LOCALEXEC_ABANDON_MS: ms.default(60_000),
   DCP_EMU_TARGET_TASK_SECONDS: z.coerce.number().positive().default(10),
   DCP_EMU_MAX_TASK_SLICES: z.coerce.number().int().min(1).default(200),
+  DCP_EMU_MAX_EVENT_BACKLOG: z.coerce.number().int().min(1).default(10_000),
   DCP_EMU_MAX_SLICE_ERRORS: z.coerce.number().int().min(1).default(3),
   DCP_EMU_MAX_JOB_ERRORS: z.coerce.number().int().min(1).default(20),
   DCP_EMU_WORKER_POLL_SECONDS: z.coerce.number().positive().default(1),
@@ -101,6 +108,7 @@ export const defaultTuning: TaskTuning = {
   localExecAbandonMs: 60_000,
   targetTaskSeconds: 10,
   maxTaskSlices: 200,
+  maxEventBacklog: 10_000,
   maxSliceErrors: 3,
   maxJobErrors: 20,
   workerPollSeconds: 1,
@@ -130,6 +138,7 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
         localExecAbandonMs: e.DCP_EMU_LOCALEXEC_ABANDON_MS,
         targetTaskSeconds: e.DCP_EMU_TARGET_TASK_SECONDS,
         maxTaskSlices: e.DCP_EMU_MAX_TASK_SLICES,
+        maxEventBacklog: e.DCP_EMU_MAX_EVENT_BACKLOG,
         maxSliceErrors: e.DCP_EMU_MAX_SLICE_ERRORS,
         maxJobErrors: e.DCP_EMU_MAX_JOB_ERRORS,
         workerPollSeconds: e.DCP_EMU_WORKER_POLL_SECONDS,

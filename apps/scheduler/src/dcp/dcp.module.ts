@@ -214,6 +214,7 @@ export class DcpModule {
             });
             const store = state.store;
             const events = new EventRouter(store, clock, cryptoRandom, logger);
+            events.brakeAt(config.tuning.maxEventBacklog);
             const realBank =
               overrides.bank ??
               (config.escrow.enabled && config.bankUrl

@@ -84,6 +84,10 @@ export class EventRouter {
   readonly #bySession = new Map<DcpSession, Set<Subscription>>();
   readonly #onSubscribe = new Map<string, SubscribeHook>();
   readonly #outboxes = new Map<DcpSession, EventOutbox<Push>>();
+  /** per job: pushes to its subscribers not answered yet (waiting in an outbox or in flight) */
+  readonly #backlog = new Map<string, number>();
+  /** the backlog at which the task distributor stops handing out a job's slices (see brakeAt) */
+  #brake = Number.POSITIVE_INFINITY;
   /** onSubscribe hooks still pushing, by session and job: a reliable event (stop) waits for them */
   readonly #hooksRunning = new Map<DcpSession, Map<string, Promise<void>>>();
   /** stored reliable events being delivered, by seq (live and replay share one delivery) */
@@ -361,7 +365,26 @@ export class EventRouter {
       outbox = new EventOutbox((p) => this.#send(p), this.window);
       this.#outboxes.set(sub.session, outbox);
     }
-    return outbox.push({ sub, eventName, data });
+    const job = sub.job;
+    if (!job) return outbox.push({ sub, eventName, data });
+    this.#backlog.set(job, (this.#backlog.get(job) ?? 0) + 1);
+    return outbox.push({ sub, eventName, data }).finally(() => {
+      const left = (this.#backlog.get(job) ?? 1) - 1;
+      if (left > 0) this.#backlog.set(job, left);
+      else this.#backlog.delete(job);
+      // the job was braked and its client caught up: idle workers may take its slices again
+      if (left === this.#brake - 1) this.wakeWorkers();
+    });
+  }
+
+  /** The task distributor skips a job whose backlog reaches `limit`; workers are woken below it. */
+  brakeAt(limit: number): void {
+    this.#brake = limit;
+  }
+
+  /** Events pushed to the job's subscribers and not answered yet (the task distributor's brake). */
+  backlog(job: string): number {
+    return this.#backlog.get(job) ?? 0;
   }
 
   async #send({ sub, eventName, data }: Push): Promise<boolean> {

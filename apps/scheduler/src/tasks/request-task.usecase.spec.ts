@@ -9,7 +9,7 @@ import {
   VirtualClock,
 } from '@dcp-emu/protocol/node';
 import { freshDatabase, type TestDatabase } from '@dcp-emu/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultTuning } from '../config';
 import type { SchedulerContext } from '../context';
 import { SchedulerCore } from '../core';
@@ -37,6 +37,7 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
   let db: Database;
   let core: SchedulerCore;
   let session: DcpSession;
+  let events: EventRouter;
   const clock = new VirtualClock({ frozenAt: Date.parse('2026-01-01T00:00:00Z') });
 
   beforeAll(async () => {
@@ -49,9 +50,10 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
       leases: defaultTuning,
     });
     const store = state.store;
+    events = new EventRouter(store, clock, cryptoRandom, silentLogger);
     const ctx: SchedulerContext = {
       ...state,
-      events: new EventRouter(store, clock, cryptoRandom, silentLogger),
+      events,
       clock,
       random: cryptoRandom,
       escrow: new NoEscrow(),
@@ -348,5 +350,30 @@ describe('requestTask → result → stop (use cases over SQLite)', () => {
     } finally {
       core.leases.stop();
     }
+  });
+
+  it('brakes a job whose client is behind on its events: no slices until the backlog drops', async () => {
+    await core.submit.execute(
+      {
+        paymentAccount: account,
+        workFunctionURI: 'data:,x%3D%3Ex',
+        job: 'job-brake',
+        dataRange: { start: 1, end: 4, step: 1 },
+        marshaledArguments: kvinFor(5).marshal([]),
+        mvMultSlicePayment: 1,
+      },
+      client.address,
+      5,
+      true,
+    );
+    await core.addJobToGroups.execute({ job: 'job-brake', cgArray: [] }, client.address, 'client-dcpsid');
+    const only = { jobAddresses: ['job-brake'] };
+    const behind = vi
+      .spyOn(events, 'backlog')
+      .mockImplementation((id) => (id === 'job-brake' ? defaultTuning.maxEventBacklog : 0));
+    expect(slicesOf(await ask(only, 5), 'job-brake')).toEqual([]);
+    behind.mockImplementation(() => defaultTuning.maxEventBacklog - 1);
+    expect(slicesOf(await ask(only, 5), 'job-brake').length).toBeGreaterThan(0);
+    behind.mockRestore();
   });
 });

@@ -123,6 +123,8 @@ export class RequestTask {
       if (!job.options.localExec && !job.options.groups.some((g) => groups.has(g))) continue;
       if (!meetsRequirements(job.requirements, data.capabilities)) continue;
       if (!paysMinimumWage(job, this.ctx.tuning, data.minimumWage ?? undefined)) continue;
+      // its client is behind on results: more would only wait in the scheduler's memory
+      if (this.ctx.events.backlog(job.id) >= this.ctx.tuning.maxEventBacklog) continue;
       const want = Math.min(budget, taskSize(job, cores, this.ctx.tuning));
       const slices = this.ctx.store.leaseSlices(job.id, want, key, this.ctx.clock.now());
       if (!slices.length) continue;
