@@ -203,4 +203,61 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }, 60_000);
+
+  it('counts the events a connected client has not answered yet (the brake), not those of a dropped connection', async () => {
+    const router = new EventRouter(
+      {
+        addEvent: async () => ({ seq: 0, data: {} }),
+        pendingEvents: async () => [],
+        markDelivered: async () => {},
+      },
+      systemClock,
+      cryptoRandom,
+      silentLogger,
+    );
+    const own = new DcpTarget({ identity: Identity.random(), logger: silentLogger });
+    own.service(
+      'eventRouter',
+      new OperationRegistry().register({
+        operation: 'subscribe',
+        schema: z.object({ label: z.string(), options: z.record(z.string(), z.unknown()).optional() }),
+        handler: (data, ctx) => ({
+          token: router.subscribe(ctx.session, ctx.generation, data.label, data.options ?? {}),
+        }),
+      }),
+    );
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const on = attachDcpTarget(own, server);
+    const client = new DcpInitiator({
+      location: own.locations(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 5)
+        .eventRouter as URL,
+      identity: Identity.random(),
+      logger: silentLogger,
+    });
+    const held: { respond: (v: unknown) => void }[] = [];
+    client.on('request', (req) => held.push(req));
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(ok()).toBe(true);
+    };
+    try {
+      await client.request('subscribe', { label: 'result', options: { filter: { job: 'j-b' } } });
+      await new Promise((r) => setTimeout(r, 300)); // the subscription settles
+      for (let n = 1; n <= 5; n++) router.emit('j-b', 'result', { sliceNumber: n });
+      expect(router.backlog('j-b')).toBe(5);
+      await until(() => held.length === 5);
+      for (const req of held.splice(0, 2)) req.respond('success');
+      await until(() => router.backlog('j-b') === 3);
+      // the client's connection drops: its session lingers, but holds the job up no more
+      for (const session of router.subscriberSessions('j-b')) session.dropLink();
+      await until(() => router.backlog('j-b') === 0);
+    } finally {
+      await client.close().catch(() => {});
+      await own.close();
+      await on.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 60_000);
 });

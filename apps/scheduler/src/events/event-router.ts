@@ -84,8 +84,8 @@ export class EventRouter {
   readonly #bySession = new Map<DcpSession, Set<Subscription>>();
   readonly #onSubscribe = new Map<string, SubscribeHook>();
   readonly #outboxes = new Map<DcpSession, EventOutbox<Push>>();
-  /** per job: pushes to its subscribers not answered yet (waiting in an outbox or in flight) */
-  readonly #backlog = new Map<string, number>();
+  /** per job and session: pushes not answered yet (waiting in the session's outbox or in flight) */
+  readonly #backlog = new Map<string, Map<DcpSession, number>>();
   /** the backlog at which the task distributor stops handing out a job's slices (see brakeAt) */
   #brake = Number.POSITIVE_INFINITY;
   /** onSubscribe hooks still pushing, by session and job: a reliable event (stop) waits for them */
@@ -367,13 +367,22 @@ export class EventRouter {
     }
     const job = sub.job;
     if (!job) return outbox.push({ sub, eventName, data });
-    this.#backlog.set(job, (this.#backlog.get(job) ?? 0) + 1);
+    const session = sub.session;
+    let bySession = this.#backlog.get(job);
+    if (!bySession) {
+      bySession = new Map();
+      this.#backlog.set(job, bySession);
+    }
+    bySession.set(session, (bySession.get(session) ?? 0) + 1);
+    const counts = bySession;
     return outbox.push({ sub, eventName, data }).finally(() => {
-      const left = (this.#backlog.get(job) ?? 1) - 1;
-      if (left > 0) this.#backlog.set(job, left);
-      else this.#backlog.delete(job);
+      const before = this.backlog(job);
+      const left = (counts.get(session) ?? 1) - 1;
+      if (left > 0) counts.set(session, left);
+      else counts.delete(session);
+      if (!counts.size && this.#backlog.get(job) === counts) this.#backlog.delete(job);
       // the job was braked and its client caught up: idle workers may take its slices again
-      if (left === this.#brake - 1) this.wakeWorkers();
+      if (before >= this.#brake && this.backlog(job) < this.#brake) this.wakeWorkers();
     });
   }
 
@@ -382,9 +391,16 @@ export class EventRouter {
     this.#brake = limit;
   }
 
-  /** Events pushed to the job's subscribers and not answered yet (the task distributor's brake). */
+  /**
+   * Events pushed to the job's connected subscribers and not answered yet (the task distributor's
+   * brake). A subscriber whose connection is down does not count: a client that went away must not
+   * hold its job up while its session lingers.
+   */
   backlog(job: string): number {
-    return this.#backlog.get(job) ?? 0;
+    let n = 0;
+    for (const [session, count] of this.#backlog.get(job) ?? [])
+      if (session.state === 'established') n += count;
+    return n;
   }
 
   async #send({ sub, eventName, data }: Push): Promise<boolean> {
