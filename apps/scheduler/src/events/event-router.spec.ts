@@ -207,7 +207,7 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
   it('counts the events a connected client has not answered yet (the brake), not those of a dropped connection', async () => {
     const router = new EventRouter(
       {
-        addEvent: async () => ({ seq: 0, data: {} }),
+        addEvent: async () => ({ seq: 0, jobId: 'j-b', name: 'result', data: {} }),
         pendingEvents: async () => [],
         markDelivered: async () => {},
       },
