@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { serviceDatabaseUrl } from '@dcp-emu/db';
-import { commonEnv, type LogLevel, loadConfig, port } from '@dcp-emu/service-kit';
+import { commonEnv, commonSettings, type LogLevel, loadConfig, port } from '@dcp-emu/service-kit';
 import { z } from 'zod';
 import { DEV_FAUCET, type FaucetPolicy } from './faucet/faucet-policy';
 import { dccAmountSchema } from './ledger/amount';
@@ -47,11 +47,9 @@ export function loadBankConfig(env: NodeJS.ProcessEnv = process.env): BankConfig
     'bank',
     shape,
     (e, dataDir) => ({
-      host: e.DCP_EMU_HOST,
+      ...commonSettings(e, dataDir),
       port: e.DCP_EMU_BANK_PORT,
-      dataDir,
       databaseUrl: serviceDatabaseUrl('bank', e, dataDir),
-      logLevel: e.DCP_EMU_LOG_LEVEL,
       identityFile: join(dataDir, 'bank.keystore'),
       schedulers: e.DCP_EMU_BANK_SCHEDULERS.split(',').filter(Boolean),
       schedulerUrl: e.DCP_EMU_SCHEDULER_URL,

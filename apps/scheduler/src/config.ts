@@ -1,6 +1,6 @@
 import { serviceDatabaseUrl } from '@dcp-emu/db';
 import { dccAmountSchema, formatDcc } from '@dcp-emu/protocol/node';
-import { commonEnv, type LogLevel, loadConfig, port } from '@dcp-emu/service-kit';
+import { commonEnv, commonSettings, type LogLevel, loadConfig, port } from '@dcp-emu/service-kit';
 import { z } from 'zod';
 import type { EscrowTerms } from './escrow/escrow';
 
@@ -121,11 +121,9 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
     'scheduler',
     shape,
     (e, dataDir) => ({
-      host: e.DCP_EMU_HOST,
+      ...commonSettings(e, dataDir),
       port: e.DCP_EMU_SCHEDULER_PORT,
-      dataDir,
       databaseUrl: serviceDatabaseUrl('scheduler', e, dataDir),
-      logLevel: e.DCP_EMU_LOG_LEVEL,
       identityFile: e.DCP_EMU_SCHEDULER_KEYSTORE ?? `${dataDir}/keys/scheduler.keystore`,
       bankUrl: e.DCP_EMU_BANK_URL,
       publicUrl: e.DCP_EMU_PUBLIC_URL ?? e.DCP_EMU_SCHEDULER_URL,

@@ -33,6 +33,14 @@ export const commonEnv = {
   DCP_EMU_HOST: z.string().min(1).default('127.0.0.1'),
 };
 
+/** The settings every service reads from `commonEnv`: where it listens, keeps state and how it logs. */
+export function commonSettings(
+  e: { DCP_EMU_HOST: string; DCP_EMU_LOG_LEVEL: LogLevel },
+  dataDir: string,
+): { host: string; dataDir: string; logLevel: LogLevel } {
+  return { host: e.DCP_EMU_HOST, dataDir, logLevel: e.DCP_EMU_LOG_LEVEL };
+}
+
 /**
  * Parses `env` with a zod object of env-var names and maps it to a typed config.
  * Unknown variables are ignored; every invalid one is reported at once.

@@ -1,5 +1,14 @@
 export { defaultDataDir } from './data-dir';
-export { ConfigError, commonEnv, flag, loadConfig, logLevel, port, type LogLevel } from './config';
+export {
+  ConfigError,
+  commonEnv,
+  commonSettings,
+  flag,
+  loadConfig,
+  logLevel,
+  port,
+  type LogLevel,
+} from './config';
 export { createLogger, type Logger } from './logger';
 export { listen, type Listening } from './listen';
 export {
