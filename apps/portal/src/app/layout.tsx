@@ -5,6 +5,7 @@ import { NavLinks } from '@/components/nav-links';
 import { SignOutButton } from '@/components/sign-out-button';
 import { currentSession } from '@/server/auth';
 import './globals.css';
+import './pages.css';
 
 export const metadata: Metadata = {
   title: { default: 'dcp-emu portal', template: '%s · dcp-emu portal' },
