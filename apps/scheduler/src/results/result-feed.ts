@@ -1,9 +1,13 @@
+import { systemClock } from '@dcp-emu/protocol/node';
 import type { SchedulerContext } from '../context';
 import { resultUri } from '../jobs/result-storage';
 import type { JobRecord, SliceRecord } from '../state/job-store';
 
 /** Slice numbers remembered per job while their `result` event is not taken; beyond this, "replay all". */
 const MAX_UNTAKEN = 100_000;
+/** Pushes of one result event to a job's subscribers that refused it, and the real-time wait between. */
+const PUSH_ATTEMPTS = 3;
+const RETRY_PUSH_MS = 1_000;
 /** Results read per query when a job's results are replayed. */
 const REPLAY_CHUNK = 1_000;
 
@@ -32,12 +36,22 @@ export class ResultFeed {
   }
 
   /** A result was accepted (and committed): push it to the job's subscribers, remember it until taken. */
-  push(job: JobRecord, sliceNumber: number, result: Value): void {
-    this.#untakenSet(job.id)?.add(sliceNumber);
+  push(job: JobRecord, sliceNumber: number, result: Value, attempt = 1): void {
+    if (attempt === 1) this.#untakenSet(job.id)?.add(sliceNumber);
     void this.ctx.events
       .emitTracked(job.id, 'result', this.#fields(job, sliceNumber, result))
       .then((taken) => {
-        if (taken) this.#untaken.get(job.id)?.delete(sliceNumber);
+        if (taken) {
+          this.#untaken.get(job.id)?.delete(sliceNumber);
+          return;
+        }
+        // refused by a subscriber that is still there (e.g. one between two subscriptions): again, a
+        // little later — with nobody subscribed, the next subscription gets it (#replay)
+        if (attempt >= PUSH_ATTEMPTS || this.ctx.events.subscriberCount(job.id) === 0) return;
+        systemClock.setTimeout(() => {
+          if (this.#untaken.get(job.id)?.has(sliceNumber) === false) return; // taken meanwhile (replay)
+          this.push(job, sliceNumber, result, attempt + 1);
+        }, RETRY_PUSH_MS);
       });
   }
 
