@@ -4,6 +4,7 @@ import {
   DcpError,
   type DcpSession,
   Identity,
+  jobValue,
   OperationRegistry,
   silentLogger,
   VirtualClock,
@@ -127,4 +128,39 @@ export function rangeJob(job: string, paymentAccount: string, slices = 3, over: 
 /** A 5.x submit of an open array job (slices come with addSliceData). */
 export function arrayJob(job: string, paymentAccount: string, over: Partial<SubmitData> = {}) {
   return { paymentAccount, workFunctionURI: 'data:,(x)%3D%3Ex', job, ...over } as SubmitData;
+}
+
+/**
+ * Lease the next `count` queued slices of `jobId` to `worker` and store a result for each
+ * (`valueOf(sliceNumber)`), straight in the job store: a worker's finished slices, for the specs of
+ * the use cases that read them. Returns the slice numbers.
+ */
+export async function storeResults(
+  h: UseCaseHarness,
+  jobId: string,
+  count: number,
+  valueOf: (n: number) => unknown = (n) => n * 10,
+  worker = 'w1',
+): Promise<number[]> {
+  const leased = h.ctx.store.leaseSlices(jobId, count, worker, h.clock.now());
+  const numbers = leased.map((s) => s.sliceNumber);
+  await h.ctx.store.recordResults(
+    numbers.map((sliceNumber) => {
+      const v = valueOf(sliceNumber);
+      return {
+        jobId,
+        sliceNumber,
+        worker,
+        paymentAddress: worker,
+        result: jobValue.encode(v, 5) as { string: string; method: 'json' | 'kvin' },
+        isError: v instanceof Error,
+        cpuMs: 5,
+        gpuMs: 0,
+        bytesIn: 10,
+        bytesOut: 20,
+      };
+    }),
+    new Date(h.clock.now()),
+  );
+  return numbers;
 }
