@@ -2,7 +2,7 @@ import { type Database, openDatabase } from '@dcp-emu/db';
 import {
   cryptoRandom,
   DcpError,
-  type DcpSession,
+  DcpSession,
   Identity,
   jobValue,
   OperationRegistry,
@@ -18,6 +18,7 @@ import { NoEscrow } from './escrow/escrow';
 import { EventRouter } from './events/event-router';
 import type { SubmitData } from './jobs/submit.usecase';
 import { openSchedulerState } from './state/open-state';
+import { eh1, joinHash } from './tasks/matching';
 
 /**
  * Shared set-up of the scheduler's use-case specs (a helper, not a spec: `*.test.ts` is typechecked
@@ -163,4 +164,49 @@ export async function storeResults(
     new Date(h.clock.now()),
   );
   return numbers;
+}
+
+/** A worker's DCP session to the scheduler (never connected: its dcpsid is all the use cases read). */
+export function workerSession(h: UseCaseHarness, dcpsid = 'S'.repeat(42)): DcpSession {
+  const session = new DcpSession({ role: 'target', identity: h.ctx.identity });
+  session.dcpsid = dcpsid;
+  return session;
+}
+
+export interface TakenTask {
+  slices: number[];
+  /** what the worker sends back with results and status: the scheduler's signed task authorization */
+  authorizationMessage: {
+    owner: unknown;
+    signature: unknown;
+    auth: { authSlices: Record<string, number[]> };
+  };
+}
+
+/**
+ * A 4.x worker (`worker` = its identity address, worker id w1) in the public group asks for up to
+ * `cpu` slices of `jobId` (which must be in the public group), as dcp-worker does.
+ */
+export async function takeTask(
+  h: UseCaseHarness,
+  session: DcpSession,
+  worker: string,
+  jobId: string,
+  cpu: number,
+): Promise<TakenTask> {
+  const task = (await h.core.requestTask.execute(
+    {
+      targetLoad: { cpu },
+      coreStats: { worker: 'w1' },
+      workerComputeGroups: [{ joinKey: 'public', joinHashHash: eh1(session.dcpsid + joinHash('public')) }],
+      jobAddresses: [jobId],
+    },
+    worker,
+    4,
+    session,
+  )) as { owner: unknown; signature: unknown; auth: { authSlices: Record<string, number[]> } };
+  return {
+    slices: task.auth?.authSlices?.[jobId] ?? [],
+    authorizationMessage: { owner: task.owner, signature: task.signature, auth: task.auth },
+  };
 }
