@@ -94,6 +94,14 @@ describe('ReadJob: GET /api/jobs/:id[/slices|/results|/escrow|/events] (SQLite j
     expect(jobEscrow.parse(await read.escrow(job))).toEqual({ escrow: null });
   });
 
+  it('results: a slice that threw is listed as an error result', async () => {
+    await storeResults(h, 'j-array', 1, () => new Error('boom'));
+    const [row, ...rest] = (await read.results(await read.find('j-array'), { limit: 10 })).results;
+    expect(rest).toEqual([]);
+    expect(row).toMatchObject({ sliceNumber: 1, isError: true });
+    expect(JSON.stringify(row?.value)).toContain('boom');
+  });
+
   it('events: stored reliable ones and recent optional ones, oldest first', async () => {
     const job = await read.find('j-range');
     expect((await read.events(job)).events).toEqual([]);
