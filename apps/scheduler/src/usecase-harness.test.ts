@@ -133,21 +133,21 @@ export function arrayJob(job: string, paymentAccount: string, over: Partial<Subm
 
 /**
  * Lease the next `count` queued slices of `jobId` to `worker` and store a result for each
- * (`valueOf(sliceNumber)`), straight in the job store: a worker's finished slices, for the specs of
+ * (`resultOf(sliceNumber)`), straight in the job store: a worker's finished slices, for the specs of
  * the use cases that read them. Returns the slice numbers.
  */
 export async function storeResults(
   h: UseCaseHarness,
   jobId: string,
   count: number,
-  valueOf: (n: number) => unknown = (n) => n * 10,
+  resultOf: (n: number) => unknown = (n) => n * 10,
   worker = 'w1',
 ): Promise<number[]> {
   const leased = h.ctx.store.leaseSlices(jobId, count, worker, h.clock.now());
   const numbers = leased.map((s) => s.sliceNumber);
   await h.ctx.store.recordResults(
     numbers.map((sliceNumber) => {
-      const v = valueOf(sliceNumber);
+      const v = resultOf(sliceNumber);
       return {
         jobId,
         sliceNumber,
