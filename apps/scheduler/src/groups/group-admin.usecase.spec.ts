@@ -130,10 +130,8 @@ describe('GroupAdmin: the compute-groups service (SQLite registry and job store)
     );
   });
 
-  // BUG (group-admin.usecase.ts #owned): the public group named by its opaque id is looked up among the
-  // registered groups first, finds none and is refused with EINVAL "name the compute group by joinKey or
-  // id"; the `descriptor.id === PUBLIC_GROUP.opaqueId` → EPERM check after it is never reached.
-  it.fails('changeGroup / deleteGroup refuse the public group named by its opaque id with EPERM', async () => {
+  // (it used to be refused with EINVAL: the lookup among registered groups came first)
+  it('changeGroup / deleteGroup refuse the public group named by its opaque id with EPERM', async () => {
     const publicById = { descriptor: { id: PUBLIC_GROUP.opaqueId } };
     expect((await refusal(change({ ...publicById, newDescriptor: { name: 'x' } }))).code).toBe(
       DcpErrorCode.EPERM,

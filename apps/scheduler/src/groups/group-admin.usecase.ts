@@ -175,12 +175,12 @@ export class GroupAdmin {
   }
 
   async #owned(descriptor: z.infer<typeof descriptorSchema>, peer: string): Promise<ComputeGroupRecord> {
+    if (descriptor.joinKey === PUBLIC_GROUP.joinKey || descriptor.id === PUBLIC_GROUP.opaqueId)
+      throw new DcpError(DcpErrorCode.EPERM, 'the public compute group cannot be changed');
     const key =
       descriptor.joinKey ??
       (await this.ctx.groups.list()).find((g) => groupOpaqueId(g.joinKey) === descriptor.id)?.joinKey;
     if (!key) throw new DcpError(DcpErrorCode.EINVAL, 'name the compute group by joinKey or id');
-    if (key === PUBLIC_GROUP.joinKey || descriptor.id === PUBLIC_GROUP.opaqueId)
-      throw new DcpError(DcpErrorCode.EPERM, 'the public compute group cannot be changed');
     const group = await this.ctx.groups.get(key);
     if (!group) throw new DcpError(DcpErrorCode.ENOENT, `no compute group ${key}`);
     if (group.owner.toLowerCase() !== peer.toLowerCase())

@@ -1,3 +1,4 @@
+import { DcpError, DcpErrorCode } from '@dcp-emu/protocol/node';
 import { z } from 'zod';
 import type { SchedulerContext } from '../context';
 import { remarshal } from '../jobs/job-input';
@@ -28,7 +29,12 @@ export class WorkEmit {
     const sliceNumber = data.slice;
     switch (data.eventName) {
       case 'console': {
-        const message = p.message === undefined ? undefined : remarshal(p.message, job.generation);
+        let message: unknown;
+        try {
+          message = p.message === undefined ? undefined : remarshal(p.message, job.generation);
+        } catch (error) {
+          throw new DcpError(DcpErrorCode.EINVAL, `console message is not marshalled KVIN: ${String(error)}`);
+        }
         this.ctx.events.emit(job.id, 'console', {
           sliceNumber,
           level: p.level ?? 'log',
