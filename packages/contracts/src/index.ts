@@ -5,6 +5,7 @@ export * from './bank';
 export * from './bank-escrow';
 export { bankOpenApi } from './bank-openapi';
 export { address, decimalAmount, errorBody } from './common';
+export * from './faults';
 export { type OpenApiSpec, openApiDocument, type Route } from './openapi';
 export * from './scheduler';
 export { schedulerOpenApi } from './scheduler-openapi';

@@ -27,6 +27,7 @@ const BUILD_INPUTS = [
   'apps/portal/tsconfig.json',
   'packages/service-kit/src',
   'packages/protocol/src',
+  'packages/contracts/src',
   'packages/db/src/database.ts',
   'packages/db/src/index.ts',
   'prisma/models',

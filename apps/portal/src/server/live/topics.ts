@@ -1,4 +1,5 @@
 import { listAccounts } from '../bank/bank.usecase';
+import { listFaults } from '../faults/faults.usecase';
 import { listGroups } from '../groups/groups.usecase';
 import { jobPage, listJobs } from '../jobs/jobs.usecase';
 import type { Portal } from '../portal';
@@ -8,11 +9,11 @@ import { DcpErrorCode } from '@dcp-emu/protocol';
 
 /**
  * What a browser can subscribe to over `/api/live`, each read exactly as the REST API reads it for
- * the signed-in user (same ownership checks): `accounts`, `jobs`, `job:<id>`, `workers`, `groups`.
+ * the signed-in user (same ownership checks): `accounts`, `jobs`, `job:<id>`, `workers`, `groups`, `faults`.
  */
 export type TopicReader = (userId: string) => Promise<Result<unknown>>;
 
-const TOPIC = /^(accounts|jobs|workers|groups|job:[\w.:-]{1,256})$/;
+const TOPIC = /^(accounts|jobs|workers|groups|faults|job:[\w.:-]{1,256})$/;
 
 export function isTopic(topic: unknown): topic is string {
   return typeof topic === 'string' && TOPIC.test(topic);
@@ -23,6 +24,7 @@ export function topicReader(portal: Portal, topic: string): TopicReader {
   if (topic === 'jobs') return (userId) => listJobs(portal, userId);
   if (topic === 'workers') return (userId) => workersPage(portal, userId);
   if (topic === 'groups') return (userId) => listGroups(portal, userId);
+  if (topic === 'faults') return (userId) => listFaults(portal, userId);
   if (topic.startsWith('job:')) {
     const id = topic.slice(4);
     return (userId) => jobPage(portal, userId, id, new Date(portal.clock.now()));

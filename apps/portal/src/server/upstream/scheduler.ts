@@ -5,6 +5,8 @@ import {
   cancelResult,
   deletedComputeGroup,
   eventList,
+  faultList,
+  type faultView,
   jobDetail,
   type jobEvent,
   jobGroups,
@@ -24,6 +26,8 @@ export type JobSummary = z.output<typeof jobSummary>;
 export type JobDetail = z.output<typeof jobDetail>;
 export type SliceView = z.output<typeof sliceView>;
 export type JobEvent = z.output<typeof jobEvent>;
+/** A fault injected into the stack, as the scheduler lists it (spec with defaults, fired, spent…). */
+export type SchedulerFault = z.output<typeof faultView>;
 export type SchedulerGroup = z.output<typeof computeGroupList>['groups'][number];
 
 /** `GET /api/jobs/:id/explain`: why each worker is not computing the job. */
@@ -73,6 +77,8 @@ export function schedulerApi(up: Upstream) {
     cancel: (id: string, reason: string) =>
       up.call('POST', `api/jobs/${enc(id)}/cancel`, cancelResult, { reason }),
     workers: () => up.call('GET', 'api/workers', workerList),
+    /** the faults injected into the stack (the scheduler's open, read-only list; no admin token needed) */
+    faults: () => up.call('GET', 'api/faults', faultList),
     groups: () => up.call('GET', 'api/compute-groups?jobs=all', computeGroupList),
     createGroup: (body: z.input<typeof createComputeGroupRequest>) =>
       up.call('POST', 'api/compute-groups', createdComputeGroup, body),
