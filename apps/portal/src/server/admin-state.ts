@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DatabaseState, parseSnapshotName, StateError } from '@dcp-emu/db';
+import { DcpErrorCode } from '@dcp-emu/protocol';
 
 /**
  * The portal's state surface, as the Nest services' (`/admin/state` of @dcp-emu/nest-kit):
@@ -57,13 +58,13 @@ export function adminStateRoutes(opts: {
     const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/$/, '');
     if (path !== '/admin/state' && !path.startsWith('/admin/state/')) return false;
     if (!authorized(req)) {
-      send(res, 401, { error: { code: 'EPERM', message: 'admin token required' } });
+      send(res, 401, { error: { code: DcpErrorCode.EPERM, message: 'admin token required' } });
       return true;
     }
     run(req, path.slice('/admin/state'.length)).then(
       (out) =>
         out === undefined
-          ? send(res, 404, { error: { code: 'ENOENT', message: `no ${req.method} ${path}` } })
+          ? send(res, 404, { error: { code: DcpErrorCode.ENOENT, message: `no ${req.method} ${path}` } })
           : send(res, 200, out),
       (e: unknown) => {
         if (e instanceof StateError) {
@@ -73,7 +74,7 @@ export function adminStateRoutes(opts: {
         }
         opts.log?.({ msg: 'state operation failed', err: String(e) });
         send(res, 500, {
-          error: { code: 'EINTERNAL', message: e instanceof Error ? e.message : String(e) },
+          error: { code: DcpErrorCode.EINTERNAL, message: e instanceof Error ? e.message : String(e) },
         });
       },
     );

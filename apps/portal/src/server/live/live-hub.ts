@@ -58,7 +58,7 @@ export class LiveSession {
       this.connection.send({
         type: 'error',
         topic: '',
-        error: { code: 'EINVAL', message: 'messages are JSON' },
+        error: { code: DcpErrorCode.EINVAL, message: 'messages are JSON' },
       });
       return;
     }
@@ -66,7 +66,7 @@ export class LiveSession {
       this.connection.send({
         type: 'error',
         topic: String(message.topic ?? ''),
-        error: { code: 'EINVAL', message: 'unknown topic' },
+        error: { code: DcpErrorCode.EINVAL, message: 'unknown topic' },
       });
       return;
     }
@@ -80,7 +80,10 @@ export class LiveSession {
       this.connection.send({
         type: 'error',
         topic,
-        error: { code: 'ETOOBIG', message: `at most ${this.options.maxTopics} topics per connection` },
+        error: {
+          code: DcpErrorCode.ETOOBIG,
+          message: `at most ${this.options.maxTopics} topics per connection`,
+        },
       });
       return;
     }

@@ -1,3 +1,4 @@
+import { DcpErrorCode } from '@dcp-emu/protocol';
 import { accountEarnings } from '@/browser-worker/earnings';
 import { requireSession } from '@/server/auth';
 import { json } from '@/server/http';
@@ -20,6 +21,7 @@ export async function GET(
     address,
   );
   if (r.ok) return json({ account: r.value });
-  const status = r.error.code === 'ENOENT' ? 404 : r.error.code === 'EINVAL' ? 400 : 502;
+  const status =
+    r.error.code === DcpErrorCode.ENOENT ? 404 : r.error.code === DcpErrorCode.EINVAL ? 400 : 502;
   return json({ error: r.error }, status);
 }
