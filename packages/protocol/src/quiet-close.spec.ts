@@ -104,48 +104,4 @@ describe('target-initiated close waits for dcp-client 5.6.1 to drain its queue',
     expect(rejections(peer)).toEqual([]);
     expect(journal.last(dcpsid)).toBeUndefined();
   }, 90_000);
-
-  it('a restarted target waits for the resume keepalive: answers queued while it was down are never rejected, however short the quiet period', async () => {
-    const identity = Identity.random();
-    const journal = memoryAckJournal();
-    let exited = false;
-    const durable: AckJournal = {
-      record: (d, t) => journal.record(d, t),
-      last: (d) => journal.last(d),
-      forget: (d) => {
-        if (!exited) journal.forget(d);
-      },
-    };
-    t = await startTestTarget({ identity, ackJournal: durable });
-    peer = await DcpClientPeer.start(5, 'initiator', t.location);
-    await peer.call({ cmd: 'request', op: 'echo', data: 1 });
-    const { dcpsid } = await peer.call<{ dcpsid: string }>({ cmd: 'state' });
-    const session = t.target.getSession(dcpsid)!;
-    const mark = peer.mark;
-    for (let i = 0; i < 6; i++) session.request('bare', { delayMs: 300 + 40 * i }).catch(() => {});
-    await peer.waitFor((m) => m.event === 'pushed', 10_000, mark);
-    const port = t.port;
-    exited = true;
-    await t.stop();
-    // all six answered while disconnected: one on deck, five queued behind it
-    await waitFor(
-      () => peer!.messages.slice(mark).filter((m) => m.event === 'answered').length === 6,
-      10_000,
-      'six answers',
-    );
-    exited = false;
-    // a quiet period of 1 ms: only the keepalive dcp-client queues behind them on resume tells the
-    // target that the answers are all in
-    t = await startTestTarget({
-      identity,
-      port,
-      ackJournal: durable,
-      closeQuietMs: 1,
-      noSessionCloseDelayMs: 1,
-    });
-    const ended = await peer.waitFor((m) => m.event === 'close', 40_000, mark);
-    expect(ended.code).toBe('ECONNRESET');
-    await new Promise((r) => setTimeout(r, 500));
-    expect(rejections(peer)).toEqual([]);
-  }, 90_000);
 });
