@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Database, openDatabase } from '@dcp-emu/db';
 import {
-  type AttachedTarget,
   attachDcpTarget,
   cryptoRandom,
   DcpInitiator,
@@ -18,6 +17,34 @@ import { z } from 'zod';
 import { openSchedulerState } from '../state/open-state';
 import { defaultTuning } from '../config';
 import { EventRouter, WAKE_INTERVAL_MS, WAKE_LABEL } from './event-router';
+
+/** An event router served over DCP on loopback (its `subscribe` operation), like the scheduler's. */
+async function serveRouter(router: EventRouter): Promise<{ location: URL; stop(): Promise<void> }> {
+  const target = new DcpTarget({ identity: Identity.random(), logger: silentLogger });
+  target.service(
+    'eventRouter',
+    new OperationRegistry().register({
+      operation: 'subscribe',
+      schema: z.object({ label: z.string(), options: z.record(z.string(), z.unknown()).optional() }),
+      handler: (data, ctx) => ({
+        token: router.subscribe(ctx.session, ctx.generation, data.label, data.options ?? {}),
+      }),
+    }),
+  );
+  const http = createServer();
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const attached = attachDcpTarget(target, http);
+  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  return {
+    location: target.locations(base, 5).eventRouter as URL,
+    async stop() {
+      await target.close();
+      await attached.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
 
 /** A worker-side event-router session on loopback that records the events pushed to it. */
 async function subscriber(location: URL, labels: string[]) {
@@ -56,9 +83,7 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
   let tdb: TestDatabase;
   let db: Database;
   let events: EventRouter;
-  let http: Server;
-  let attached: AttachedTarget;
-  let target: DcpTarget;
+  let served: Awaited<ReturnType<typeof serveRouter>>;
   let location: URL;
 
   beforeAll(async () => {
@@ -71,29 +96,12 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
       leases: defaultTuning,
     });
     events = new EventRouter(store, systemClock, cryptoRandom, silentLogger);
-    target = new DcpTarget({ identity: Identity.random(), logger: silentLogger });
-    target.service(
-      'eventRouter',
-      new OperationRegistry().register({
-        operation: 'subscribe',
-        schema: z.object({ label: z.string(), options: z.record(z.string(), z.unknown()).optional() }),
-        handler: (data, ctx) => ({
-          token: events.subscribe(ctx.session, ctx.generation, data.label, data.options ?? {}),
-        }),
-      }),
-    );
-    http = createServer();
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    attached = attachDcpTarget(target, http);
-    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    location = target.locations(base, 5).eventRouter as URL;
+    served = await serveRouter(events);
+    location = served.location;
   }, 60_000);
 
   afterAll(async () => {
-    await target?.close();
-    await attached?.close();
-    http?.closeAllConnections();
-    await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+    await served?.stop();
     await db?.close();
     await tdb?.drop();
   });
@@ -153,21 +161,7 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
       },
     };
     const router = new EventRouter(memory, systemClock, cryptoRandom, silentLogger);
-    const ordered = new DcpTarget({ identity: Identity.random(), logger: silentLogger });
-    ordered.service(
-      'eventRouter',
-      new OperationRegistry().register({
-        operation: 'subscribe',
-        schema: z.object({ label: z.string(), options: z.record(z.string(), z.unknown()).optional() }),
-        handler: (data, ctx) => ({
-          token: router.subscribe(ctx.session, ctx.generation, data.label, data.options ?? {}),
-        }),
-      }),
-    );
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const on = attachDcpTarget(ordered, server);
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const served = await serveRouter(router);
     // the result hook sends three results again, slowly (as a replay from the database would)
     router.onSubscribe('result', async (_job, deliver) => {
       for (const n of [1, 2, 3]) {
@@ -176,7 +170,7 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
       }
     });
     const client = new DcpInitiator({
-      location: ordered.locations(base, 5).eventRouter as URL,
+      location: served.location,
       identity: Identity.random(),
       logger: silentLogger,
     });
@@ -197,10 +191,7 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
       expect(stored[0]?.delivered).toBe(true);
     } finally {
       await client.close();
-      await ordered.close();
-      await on.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.stop();
     }
   }, 60_000);
 
@@ -215,23 +206,9 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
       cryptoRandom,
       silentLogger,
     );
-    const own = new DcpTarget({ identity: Identity.random(), logger: silentLogger });
-    own.service(
-      'eventRouter',
-      new OperationRegistry().register({
-        operation: 'subscribe',
-        schema: z.object({ label: z.string(), options: z.record(z.string(), z.unknown()).optional() }),
-        handler: (data, ctx) => ({
-          token: router.subscribe(ctx.session, ctx.generation, data.label, data.options ?? {}),
-        }),
-      }),
-    );
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const on = attachDcpTarget(own, server);
+    const served = await serveRouter(router);
     const client = new DcpInitiator({
-      location: own.locations(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 5)
-        .eventRouter as URL,
+      location: served.location,
       identity: Identity.random(),
       logger: silentLogger,
     });
@@ -254,10 +231,7 @@ describe('EventRouter.wakeWorkers over real DCP sessions', () => {
       await until(() => router.backlog('j-b') === 0);
     } finally {
       await client.close().catch(() => {});
-      await own.close();
-      await on.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.stop();
     }
   }, 60_000);
 });
